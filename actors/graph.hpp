@@ -1,0 +1,85 @@
+// weir — logical pipeline graph and its physical plan (CAF-free).
+//
+// The public API appends nodes to a logical_graph; `physical_plan` turns it
+// into stages — one actor per parallel instance of a stage — by operator
+// chaining (Flink): a stateless node with a single input, whose input has no
+// other consumer, runs inside its input's stage; so does a global node (count,
+// top, sinks) behind a single-instance stage. Keyed nodes start a stage of
+// `parallelism` instances fed by a hash edge (xxh3 of the key).
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "weir/io/source.hpp"
+#include "weir/operators/stream_operator.hpp"
+
+namespace weir::plan {
+
+/// How records reach a node.
+enum class routing {
+  chained,  ///< stateless: runs where its input runs
+  keyed,    ///< pairs routed to `parallelism` instances by hash of the key
+  global,   ///< a single instance sees the whole stream
+};
+
+struct node {
+  int id = -1;
+  std::string name;                              ///< "map", "reduce_by_key", "print", …
+  std::vector<int> inputs;                       ///< node ids; empty for sources
+  std::function<io::source_ptr()> make_source;   ///< set for sources
+  std::function<operator_ptr()> make_operator;   ///< set for operators and sinks
+  routing route = routing::chained;
+  bool sink = false;
+};
+
+/// Nodes in creation order (which is a topological order).
+struct logical_graph {
+  std::vector<node> nodes;
+  std::chrono::milliseconds batch_interval{1000};  ///< for validating windows while building
+  int add(node n) {
+    n.id = static_cast<int>(nodes.size());
+    nodes.push_back(std::move(n));
+    return nodes.back().id;
+  }
+};
+
+/// How records cross from one stage to the next.
+enum class edge_kind {
+  forward,  ///< instance i -> instance i (same parallelism)
+  hash,     ///< by xxh3(key) % parallelism
+  gather,   ///< every instance -> the single instance 0
+};
+
+struct stage {
+  int id = -1;
+  int parallelism = 1;
+  int source_node = -1;         ///< node id of the source, or -1
+  std::vector<int> chain;       ///< operator node ids run in order
+  std::vector<int> in_edges;    ///< edge ids
+  std::vector<int> out_edges;   ///< edge ids
+  std::string name;             ///< "file -> flat_map -> map" for errors and plans
+};
+
+struct edge {
+  int id = -1;
+  int from = -1, to = -1;  ///< stage ids
+  edge_kind kind = edge_kind::forward;
+};
+
+struct physical_graph {
+  std::vector<stage> stages;  ///< in topological order
+  std::vector<edge> edges;
+};
+
+/// Plans `g` with keyed parallelism `parallelism` (>= 1).
+/// @errors pipeline_error if the graph has no sink, or a stream leads nowhere
+///         ("stream 'map' is not consumed by any sink").
+physical_graph make_physical(const logical_graph& g, int parallelism);
+
+/// Text rendering of a physical plan (one line per stage and edge).
+std::string describe(const logical_graph& g, const physical_graph& p);
+
+}  // namespace weir::plan

@@ -1,0 +1,699 @@
+// weir — the actor runtime (see runtime.hpp for the protocol).
+#include "weir/actors/runtime.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include <caf/all.hpp>
+
+#include "weir/operators/basic_operators.hpp"
+
+namespace weir::actors {
+
+using batch_ptr = std::shared_ptr<records>;
+struct task_state;
+using task_ptr = std::shared_ptr<task_state>;
+
+/// What a task reports when it has finished.
+struct task_report {
+  std::uint64_t source_records = 0;
+  std::uint64_t sink_records = 0;
+  std::uint64_t batches = 0;
+  double backpressure_s = 0;
+};
+
+}  // namespace weir::actors
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(weir::actors::batch_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(weir::actors::task_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(weir::actors::task_report)
+
+namespace weir {
+
+int default_cores() {
+  unsigned n = std::thread::hardware_concurrency();
+  return n == 0 ? 1 : static_cast<int>(n);
+}
+
+namespace actors {
+
+using data_atom = caf::atom_constant<caf::atom("data")>;
+using mark_atom = caf::atom_constant<caf::atom("mark")>;
+using eos_atom = caf::atom_constant<caf::atom("eos")>;
+using credit_atom = caf::atom_constant<caf::atom("credit")>;
+using init_atom = caf::atom_constant<caf::atom("init")>;
+using start_atom = caf::atom_constant<caf::atom("start")>;
+using tick_atom = caf::atom_constant<caf::atom("tick")>;
+using stop_atom = caf::atom_constant<caf::atom("stop")>;
+using done_atom = caf::atom_constant<caf::atom("done")>;
+using fail_atom = caf::atom_constant<caf::atom("fail")>;
+
+using clock = std::chrono::steady_clock;
+
+namespace {
+
+enum class item_kind : std::uint8_t { data, mark, eos };
+
+/// A queued message on a channel: data (needs credit to send) or a control
+/// signal (ordered with data, no credit).
+struct item {
+  item_kind kind;
+  std::int64_t time = 0;
+  batch_ptr data;
+};
+
+struct out_channel {
+  caf::actor target;
+  std::int32_t target_channel = 0;
+  std::int64_t credit = 0;
+  records building;            ///< the wire batch being filled
+  std::deque<item> outbox;     ///< ready to send, in order
+};
+
+struct out_edge {
+  plan::edge_kind kind = plan::edge_kind::forward;
+  std::string target_name;     ///< for errors ("reduce_by_key expects pairs")
+  std::vector<out_channel> chans;
+};
+
+struct in_channel {
+  caf::actor sender;
+  std::int32_t sender_edge = 0, sender_channel = 0;
+  std::deque<item> queue;
+  bool marked = false;  ///< delivered the current batch end; held until all inputs have
+  std::int64_t mark_time = 0;
+  bool eos = false;
+};
+
+struct chain_op {
+  operator_ptr op;
+  std::string name;
+  bool sink = false;
+};
+
+}  // namespace
+
+/// Everything one actor (one instance of a stage) owns.
+struct task_state {
+  std::string name;
+  context_options opts;
+  clock::time_point start;
+  caf::actor coordinator;
+  io::source_ptr source;
+  std::vector<chain_op> chain;
+  std::vector<out_edge> outs;
+  std::vector<in_channel> ins;
+  bool has_sink = false;
+
+  // progress
+  std::int64_t last_mark = 0;     ///< last batch end fired
+  std::int64_t next_mark = 0;     ///< sources: next batch end to fire
+  std::size_t rr = 0;             ///< round-robin input pointer
+  bool inputs_done = false;       ///< end of stream processed, eos queued downstream
+  bool reported = false;
+  bool scheduled = false;         ///< a tick is pending (sources)
+  bool waiting_credit = false;    ///< source paused for credit
+  bool stop_requested = false;
+  clock::time_point blocked_since;
+  task_report report;
+  std::vector<records> scratch;   ///< chain buffers, reused
+};
+
+namespace {
+
+struct task_holder {
+  task_ptr st;
+};
+
+class task_logic {
+public:
+  task_logic(caf::stateful_actor<task_holder>* self, task_state& s) : self_(self), s_(s) {}
+
+  // --- output ------------------------------------------------------------
+
+  bool blocked() const {
+    for (auto& e : s_.outs)
+      for (auto& c : e.chans)
+        if (!c.outbox.empty()) return true;
+    return false;
+  }
+
+  void flush(out_channel& c) {
+    while (!c.outbox.empty()) {
+      item& it = c.outbox.front();
+      switch (it.kind) {
+        case item_kind::data:
+          if (c.credit <= 0) return;
+          --c.credit;
+          self_->send(c.target, data_atom::value, c.target_channel, std::move(it.data));
+          break;
+        case item_kind::mark:
+          self_->send(c.target, mark_atom::value, c.target_channel, it.time);
+          break;
+        case item_kind::eos:
+          self_->send(c.target, eos_atom::value, c.target_channel);
+          break;
+      }
+      c.outbox.pop_front();
+    }
+  }
+
+  void seal(out_channel& c) {
+    if (c.building.empty()) return;
+    auto b = std::make_shared<records>(std::move(c.building));
+    c.building = records();
+    c.outbox.push_back({item_kind::data, 0, std::move(b)});
+  }
+
+  void push_record(out_channel& c, value&& v) {
+    if (c.building.empty()) c.building.reserve(std::min<std::size_t>(s_.opts.batch_size, 1024));
+    c.building.push_back(std::move(v));
+    if (c.building.size() >= s_.opts.batch_size) {
+      seal(c);
+      flush(c);
+    }
+  }
+
+  /// Routes the chain's output to every out edge.
+  void emit(records& recs) {
+    if (recs.empty()) return;
+    for (std::size_t ei = 0; ei < s_.outs.size(); ++ei) {
+      out_edge& e = s_.outs[ei];
+      bool last = ei + 1 == s_.outs.size();
+      if (e.kind == plan::edge_kind::hash) {
+        auto n = static_cast<std::uint64_t>(e.chans.size());
+        for (auto& r : recs) {
+          auto kv = as_pair(r, e.target_name.c_str());
+          auto h = static_cast<std::uint32_t>(kv.first->hash() >> 32);
+          auto& c = e.chans[h % n];
+          push_record(c, last ? std::move(r) : value(r));
+        }
+      } else {
+        auto& c = e.chans[0];
+        for (auto& r : recs) push_record(c, last ? std::move(r) : value(r));
+      }
+    }
+    recs.clear();
+  }
+
+  void emit_signal(item_kind k, std::int64_t t) {
+    for (auto& e : s_.outs)
+      for (auto& c : e.chans) {
+        seal(c);
+        c.outbox.push_back({k, t, nullptr});
+        flush(c);
+      }
+  }
+
+  // --- the chain -----------------------------------------------------------
+
+  /// Runs `in` through chain[from..]; the result is emitted downstream.
+  void run_chain(records& in, std::size_t from = 0) {
+    records* cur = &in;
+    for (std::size_t i = from; i < s_.chain.size() && !cur->empty(); ++i) {
+      auto& op = s_.chain[i];
+      records& next = s_.scratch[i + 1];
+      if (op.sink) s_.report.sink_records += cur->size();
+      op.op->process(*cur, next);
+      cur->clear();
+      cur = &next;
+    }
+    emit(*cur);
+  }
+
+  void fire_batch_end(std::int64_t t) {
+    s_.last_mark = t;
+    if (s_.has_sink) ++s_.report.batches;
+    records* cur = &s_.scratch[0];
+    for (std::size_t i = 0; i < s_.chain.size(); ++i) {
+      auto& op = s_.chain[i];
+      records& next = s_.scratch[i + 1];
+      if (!cur->empty()) {
+        if (op.sink) s_.report.sink_records += cur->size();
+        op.op->process(*cur, next);
+        cur->clear();
+      }
+      op.op->on_batch_end(t, next);
+      cur = &next;
+    }
+    emit(*cur);
+    emit_signal(item_kind::mark, t);
+  }
+
+  /// All input seen: keep ending logical batches until every operator has
+  /// emitted what it holds, flush, and send end of stream.
+  void finish_stream() {
+    const std::int64_t b = s_.opts.batch_interval.count();
+    std::int64_t t = s_.last_mark;
+    for (;;) {
+      std::int64_t h = t;
+      for (auto& op : s_.chain) h = std::max(h, op.op->drain_horizon(t));
+      if (h <= t) break;
+      while (t < h) {
+        t += b;
+        fire_batch_end(t);
+      }
+    }
+    records* cur = &s_.scratch[0];
+    for (std::size_t i = 0; i < s_.chain.size(); ++i) {
+      auto& op = s_.chain[i];
+      records& next = s_.scratch[i + 1];
+      if (!cur->empty()) {
+        if (op.sink) s_.report.sink_records += cur->size();
+        op.op->process(*cur, next);
+        cur->clear();
+      }
+      op.op->on_end_of_stream(next);
+      cur = &next;
+    }
+    emit(*cur);
+    emit_signal(item_kind::eos, 0);
+    s_.inputs_done = true;
+    maybe_complete();
+  }
+
+  void maybe_complete() {
+    if (!s_.inputs_done || s_.reported || blocked()) return;
+    s_.reported = true;
+    if (s_.source) s_.source->close();
+    self_->send(s_.coordinator, done_atom::value, s_.report);
+    self_->quit();
+  }
+
+  // --- inputs --------------------------------------------------------------
+
+  void check_alignment() {
+    bool any_live = false;
+    std::int64_t t = 0;
+    for (auto& c : s_.ins) {
+      if (c.eos) continue;
+      if (!c.marked) return;
+      any_live = true;
+      t = c.mark_time;
+    }
+    if (!any_live) return;
+    for (auto& c : s_.ins) c.marked = false;
+    fire_batch_end(t);
+  }
+
+  void pump() {
+    while (!s_.inputs_done && !blocked()) {
+      bool progressed = false;
+      const std::size_t n = s_.ins.size();
+      for (std::size_t k = 0; k < n; ++k) {
+        std::size_t ci = (s_.rr + k) % n;
+        in_channel& c = s_.ins[ci];
+        if (c.queue.empty() || c.marked || c.eos) continue;
+        s_.rr = (ci + 1) % n;
+        item it = std::move(c.queue.front());
+        c.queue.pop_front();
+        progressed = true;
+        switch (it.kind) {
+          case item_kind::data:
+            self_->send(c.sender, credit_atom::value, c.sender_edge, c.sender_channel, std::int32_t{1});
+            run_chain(*it.data);
+            break;
+          case item_kind::mark:
+            c.marked = true;
+            c.mark_time = it.time;
+            check_alignment();
+            break;
+          case item_kind::eos:
+            c.eos = true;
+            if (std::all_of(s_.ins.begin(), s_.ins.end(), [](auto& x) { return x.eos; }))
+              finish_stream();
+            else
+              check_alignment();
+            break;
+        }
+        break;
+      }
+      if (!progressed) break;
+    }
+  }
+
+  void on_credit(std::int32_t edge, std::int32_t chan, std::int32_t n) {
+    auto& c = s_.outs.at(static_cast<std::size_t>(edge)).chans.at(static_cast<std::size_t>(chan));
+    c.credit += n;
+    flush(c);
+    if (blocked()) return;
+    if (s_.inputs_done) {
+      maybe_complete();
+      return;
+    }
+    if (s_.source) {
+      if (s_.waiting_credit) {
+        s_.waiting_credit = false;
+        s_.report.backpressure_s +=
+            std::chrono::duration<double>(clock::now() - s_.blocked_since).count();
+        schedule_tick();
+      }
+    } else {
+      pump();
+    }
+  }
+
+  // --- sources -------------------------------------------------------------
+
+  void schedule_tick() {
+    if (s_.scheduled) return;
+    s_.scheduled = true;
+    self_->send(self_, tick_atom::value);
+  }
+
+  std::int64_t elapsed_ms() const {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - s_.start).count();
+  }
+
+  void source_step() {
+    s_.scheduled = false;
+    if (s_.inputs_done) return;
+    if (blocked()) {
+      if (!s_.waiting_credit) {
+        s_.waiting_credit = true;
+        s_.blocked_since = clock::now();
+      }
+      return;
+    }
+    const std::int64_t b = s_.opts.batch_interval.count();
+    while (elapsed_ms() >= s_.next_mark) {
+      fire_batch_end(s_.next_mark);
+      s_.next_mark += b;
+    }
+    if (s_.stop_requested) {
+      end_source();
+      return;
+    }
+    records& buf = s_.scratch[0];
+    buf.clear();
+    auto res = s_.source->read(buf, s_.opts.batch_size);
+    s_.report.source_records += buf.size();
+    if (!buf.empty()) run_chain(buf);
+    switch (res.st) {
+      case io::read_result::status::more: schedule_tick(); break;
+      case io::read_result::status::idle: {
+        auto until_mark = std::chrono::milliseconds(std::max<std::int64_t>(0, s_.next_mark - elapsed_ms()));
+        auto wait = std::min<clock::duration>(res.retry_after, until_mark);
+        if (wait <= clock::duration::zero()) {
+          schedule_tick();
+        } else {
+          s_.scheduled = true;
+          self_->delayed_send(self_, wait, tick_atom::value);
+        }
+        break;
+      }
+      case io::read_result::status::end: end_source(); break;
+    }
+  }
+
+  void end_source() {
+    // the batch being read ends now, without waiting for the clock
+    fire_batch_end(s_.next_mark);
+    s_.next_mark += s_.opts.batch_interval.count();
+    finish_stream();
+  }
+
+private:
+  caf::stateful_actor<task_holder>* self_;
+  task_state& s_;
+};
+
+caf::behavior task_actor(caf::stateful_actor<task_holder>* self) {
+  auto guarded = [self](auto&& fn) {
+    task_state* s = self->state.st.get();
+    if (!s || s->reported) return;
+    try {
+      task_logic logic(self, *s);
+      fn(logic, *s);
+    } catch (const std::exception& e) {
+      s->reported = true;
+      if (s->source) {
+        try {
+          s->source->close();
+        } catch (...) {
+        }
+      }
+      self->send(s->coordinator, fail_atom::value, s->name + ": " + e.what());
+      self->quit();
+    }
+  };
+  return {
+      [self](init_atom, task_ptr st) { self->state.st = std::move(st); },
+      [guarded](start_atom) {
+        guarded([](task_logic& l, task_state&) { l.schedule_tick(); });
+      },
+      [guarded](tick_atom) { guarded([](task_logic& l, task_state&) { l.source_step(); }); },
+      [guarded](stop_atom) {
+        guarded([](task_logic& l, task_state& s) {
+          s.stop_requested = true;
+          if (!s.waiting_credit) l.schedule_tick();
+        });
+      },
+      [guarded](data_atom, std::int32_t ch, const batch_ptr& b) {
+        guarded([&](task_logic& l, task_state& s) {
+          s.ins.at(static_cast<std::size_t>(ch)).queue.push_back({item_kind::data, 0, b});
+          l.pump();
+        });
+      },
+      [guarded](mark_atom, std::int32_t ch, std::int64_t t) {
+        guarded([&](task_logic& l, task_state& s) {
+          s.ins.at(static_cast<std::size_t>(ch)).queue.push_back({item_kind::mark, t, nullptr});
+          l.pump();
+        });
+      },
+      [guarded](eos_atom, std::int32_t ch) {
+        guarded([&](task_logic& l, task_state& s) {
+          s.ins.at(static_cast<std::size_t>(ch)).queue.push_back({item_kind::eos, 0, nullptr});
+          l.pump();
+        });
+      },
+      [guarded](credit_atom, std::int32_t edge, std::int32_t ch, std::int32_t n) {
+        guarded([&](task_logic& l, task_state&) { l.on_credit(edge, ch, n); });
+      },
+  };
+}
+
+}  // namespace
+
+// --- job ---------------------------------------------------------------------
+
+struct job::impl {
+  const plan::logical_graph& graph;
+  context_options opts;
+  plan::physical_graph phys;
+  std::unique_ptr<caf::actor_system_config> cfg;
+  std::unique_ptr<caf::actor_system> sys;
+  std::unique_ptr<caf::scoped_actor> coord;
+  std::vector<caf::actor> tasks;
+  std::vector<caf::actor> sources;
+  std::mutex mtx;  // guards `sources` against stop() from other threads
+  bool running = false;
+  clock::time_point started;
+
+  impl(const plan::logical_graph& g, context_options o) : graph(g), opts(o) {}
+
+  void kill_all() {
+    for (auto& t : tasks) caf::anon_send_exit(t, caf::exit_reason::kill);
+  }
+};
+
+job::job(const plan::logical_graph& g, context_options opts) : impl_(std::make_unique<impl>(g, opts)) {
+  auto& o = impl_->opts;
+  if (o.batch_interval.count() <= 0)
+    throw pipeline_error("batch interval must be positive, got " + std::to_string(o.batch_interval.count()) + "ms");
+  if (o.parallelism <= 0) o.parallelism = default_cores();
+  if (o.threads <= 0) o.threads = default_cores();
+  if (o.batch_size == 0) throw pipeline_error("batch size must be >= 1");
+  if (o.edge_capacity == 0) throw pipeline_error("edge capacity must be >= 1");
+  impl_->phys = plan::make_physical(g, o.parallelism);
+}
+
+job::~job() {
+  if (!impl_) return;
+  if (impl_->running) impl_->kill_all();
+  {
+    std::lock_guard<std::mutex> lock(impl_->mtx);
+    impl_->sources.clear();
+  }
+  impl_->tasks.clear();
+  impl_->coord.reset();
+  impl_->sys.reset();  // joins the scheduler threads after all actors are done
+}
+
+const plan::physical_graph& job::physical() const noexcept { return impl_->phys; }
+
+void job::start() {
+  auto& m = *impl_;
+  const auto& g = m.graph;
+  const auto& phys = m.phys;
+
+  // Build every task's state (opens sources and operators here, so that
+  // configuration errors surface from start()).
+  std::vector<std::vector<task_ptr>> states(phys.stages.size());
+  operator_context ctx;
+  ctx.batch_interval = m.opts.batch_interval;
+  for (auto& st : phys.stages) {
+    for (int i = 0; i < st.parallelism; ++i) {
+      auto t = std::make_shared<task_state>();
+      t->name = st.parallelism > 1 ? st.name + "[" + std::to_string(i) + "]" : st.name;
+      t->opts = m.opts;
+      ctx.instance = i;
+      ctx.parallelism = st.parallelism;
+      if (st.source_node >= 0) {
+        auto& n = g.nodes[static_cast<std::size_t>(st.source_node)];
+        t->source = n.make_source();
+        try {
+          t->source->open();
+        } catch (const pipeline_error&) {
+          throw;
+        } catch (const std::exception& e) {
+          throw pipeline_error(t->source->describe() + ": " + e.what());
+        }
+      }
+      for (int id : st.chain) {
+        auto& n = g.nodes[static_cast<std::size_t>(id)];
+        chain_op op{n.make_operator(), n.name, n.sink};
+        try {
+          op.op->open(ctx);
+        } catch (const pipeline_error&) {
+          throw;
+        } catch (const std::exception& e) {
+          throw pipeline_error(n.name + ": " + e.what());
+        }
+        t->has_sink = t->has_sink || n.sink;
+        t->chain.push_back(std::move(op));
+      }
+      t->scratch.resize(t->chain.size() + 1);
+      states[static_cast<std::size_t>(st.id)].push_back(std::move(t));
+    }
+  }
+
+  // The actor system: scheduler threads = cores unless configured.
+  m.cfg = std::make_unique<caf::actor_system_config>();
+  m.cfg->set("scheduler.max-threads", static_cast<caf::config_value::integer>(m.opts.threads));
+  m.sys = std::make_unique<caf::actor_system>(*m.cfg);
+  m.coord = std::make_unique<caf::scoped_actor>(*m.sys);
+  caf::actor coordinator = caf::actor_cast<caf::actor>(*m.coord);
+
+  std::vector<std::vector<caf::actor>> handles(phys.stages.size());
+  for (auto& st : phys.stages)
+    for (int i = 0; i < st.parallelism; ++i) {
+      auto a = m.sys->spawn(task_actor);
+      (*m.coord)->monitor(a);
+      handles[static_cast<std::size_t>(st.id)].push_back(a);
+      m.tasks.push_back(a);
+    }
+
+  // Wire the edges: every (sender instance, receiver instance) pair that the
+  // edge kind connects is one channel with `edge_capacity` initial credits.
+  const auto cap = static_cast<std::int64_t>(m.opts.edge_capacity);
+  for (auto& e : phys.edges) {
+    auto& from = phys.stages[static_cast<std::size_t>(e.from)];
+    auto& to = phys.stages[static_cast<std::size_t>(e.to)];
+    std::string target_name = g.nodes[static_cast<std::size_t>(to.chain.front())].name;
+    for (int i = 0; i < from.parallelism; ++i) {
+      auto& sender = *states[static_cast<std::size_t>(e.from)][static_cast<std::size_t>(i)];
+      out_edge oe;
+      oe.kind = e.kind;
+      oe.target_name = target_name;
+      auto sender_edge = static_cast<std::int32_t>(sender.outs.size());
+      std::vector<int> targets;
+      if (e.kind == plan::edge_kind::hash) {
+        for (int j = 0; j < to.parallelism; ++j) targets.push_back(j);
+      } else if (e.kind == plan::edge_kind::gather) {
+        targets.push_back(0);
+      } else {
+        targets.push_back(i);
+      }
+      for (int j : targets) {
+        auto& receiver = *states[static_cast<std::size_t>(e.to)][static_cast<std::size_t>(j)];
+        in_channel ic;
+        ic.sender = handles[static_cast<std::size_t>(e.from)][static_cast<std::size_t>(i)];
+        ic.sender_edge = sender_edge;
+        ic.sender_channel = static_cast<std::int32_t>(oe.chans.size());
+        out_channel oc;
+        oc.target = handles[static_cast<std::size_t>(e.to)][static_cast<std::size_t>(j)];
+        oc.target_channel = static_cast<std::int32_t>(receiver.ins.size());
+        oc.credit = cap;
+        receiver.ins.push_back(std::move(ic));
+        oe.chans.push_back(std::move(oc));
+      }
+      sender.outs.push_back(std::move(oe));
+    }
+  }
+
+  m.started = clock::now();
+  for (auto& st : phys.stages)
+    for (int i = 0; i < st.parallelism; ++i) {
+      auto& t = states[static_cast<std::size_t>(st.id)][static_cast<std::size_t>(i)];
+      t->coordinator = coordinator;
+      t->start = m.started;
+      t->next_mark = m.opts.batch_interval.count();
+      (*m.coord)->send(handles[static_cast<std::size_t>(st.id)][static_cast<std::size_t>(i)], init_atom::value, t);
+    }
+  {
+    std::lock_guard<std::mutex> lock(m.mtx);
+    for (auto& st : phys.stages)
+      if (st.source_node >= 0)
+        for (auto& h : handles[static_cast<std::size_t>(st.id)]) m.sources.push_back(h);
+  }
+  m.running = true;
+  for (auto& st : phys.stages)
+    if (st.source_node >= 0)
+      for (auto& h : handles[static_cast<std::size_t>(st.id)]) (*m.coord)->send(h, start_atom::value);
+}
+
+run_stats job::wait() {
+  auto& m = *impl_;
+  if (!m.running) throw pipeline_error("the pipeline was not started");
+  run_stats stats;
+  std::optional<std::string> failure;
+  std::size_t remaining = m.tasks.size();
+  std::vector<caf::actor_addr> reported;  // tasks that said done or fail before terminating
+  auto& self = *m.coord;
+  while (remaining > 0) {
+    self->receive(
+        [&](done_atom, const task_report& r) {
+          stats.source_records += r.source_records;
+          stats.sink_records += r.sink_records;
+          stats.batches += r.batches;
+          stats.source_backpressure_s += r.backpressure_s;
+          reported.push_back(self->current_sender()->address());
+        },
+        [&](fail_atom, const std::string& msg) {
+          reported.push_back(self->current_sender()->address());
+          if (!failure) {
+            failure = msg;
+            m.kill_all();
+          }
+        },
+        [&](caf::down_msg& dm) {
+          --remaining;
+          bool said = std::find(reported.begin(), reported.end(), dm.source) != reported.end();
+          if (!said && !failure) {
+            failure = "an actor terminated unexpectedly: " + caf::to_string(dm.reason);
+            m.kill_all();
+          }
+        });
+  }
+  m.running = false;
+  stats.elapsed_s = std::chrono::duration<double>(clock::now() - m.started).count();
+  {
+    std::lock_guard<std::mutex> lock(m.mtx);
+    m.sources.clear();
+  }
+  if (failure) throw pipeline_error(*failure);
+  return stats;
+}
+
+void job::stop() {
+  std::lock_guard<std::mutex> lock(impl_->mtx);
+  for (auto& s : impl_->sources) caf::anon_send(s, stop_atom::value);
+}
+
+}  // namespace actors
+}  // namespace weir

@@ -1,0 +1,125 @@
+// weir — the public pipeline API: streaming_context and dstream.
+//
+// Spark Streaming's entry point, for values of the dynamic `weir::value` type
+// (the DSL's record type). The `weir` CLI builds every pipeline through this
+// API.
+//
+//   weir::streaming_context ssc({.batch_interval = 1s});
+//   ssc.text_file("input.txt")
+//      .flat_map([](const value& line, records& out) { ... })
+//      .map([](const value& w) { return value::pair(w, 1); })
+//      .reduce_by_key(weir::reducer::sum())
+//      .print();
+//   ssc.run();   // bounded sources: returns after end of stream
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "weir/actors/runtime.hpp"
+#include "weir/io/source.hpp"
+#include "weir/io/sources.hpp"
+#include "weir/operators/basic_operators.hpp"
+#include "weir/operators/reducer.hpp"
+#include "weir/operators/stream_operator.hpp"
+
+namespace weir {
+
+class streaming_context;
+
+/// A stream of values, Spark's DStream. Cheap to copy (a handle into the
+/// context's logical graph); each operator call adds a node and returns the
+/// new stream. Using one stream twice fans it out.
+/// @thread Build pipelines from one thread, before `start()`.
+class dstream {
+public:
+  /// Spark `map`.
+  dstream map(map_fn f, std::string name = "map") const;
+  /// Spark `flatMap`: f appends zero or more records.
+  dstream flat_map(flat_map_fn f, std::string name = "flat_map") const;
+  /// Spark `filter`.
+  dstream filter(filter_fn f, std::string name = "filter") const;
+  /// Spark `count`: one record per batch, the number of records ([0] for an empty batch).
+  dstream count() const;
+  /// Spark `reduceByKey` on pairs (key, value); keyed, runs `parallelism`
+  /// instances routed by xxh3 of the key. Output order within a batch is unspecified.
+  /// @errors record_error for a record that is not a pair.
+  dstream reduce_by_key(reducer r) const;
+  /// Spark `reduceByKeyAndWindow(func, windowDuration, slideDuration)`:
+  /// emits at every batch time t that is a multiple of `slide`, the reduction
+  /// over batches with time in (t - window, t]; a key absent from the window
+  /// is absent from the output. slide = 0 means the batch interval.
+  /// @errors pipeline_error if window or slide is not a positive multiple of the batch interval.
+  dstream reduce_by_key_and_window(reducer r, std::chrono::milliseconds window,
+                                   std::chrono::milliseconds slide = {}) const;
+  /// Per batch, the n records with the largest `by(record)`, in descending
+  /// order (ties: the smaller record first). Spark `transform(_.top(n))`.
+  dstream top(std::size_t n, map_fn by) const;
+
+  /// Sink: Spark `print(n)` layout to stdout.
+  void print(std::size_t n = 10) const;
+  /// Sink: one JSON object per record, {"time": ms, "record": value}.
+  void write_jsonl(std::string path) const;
+  /// Sink: Spark `foreachRDD`; fn(batch time ms, records of the batch).
+  void for_each_batch(std::function<void(std::int64_t, records&)> fn) const;
+  /// Sink from a custom operator factory (one instance; parallelism 1).
+  void sink(std::string name, std::function<operator_ptr()> make) const;
+
+  /// Adds a custom operator. `keyed`: records are pairs routed by key;
+  /// `global`: a single instance sees the whole stream; neither: chained.
+  enum class routing { chained, keyed, global };
+  dstream transform(std::string name, std::function<operator_ptr()> make, routing r) const;
+
+private:
+  friend class streaming_context;
+  dstream add(std::string name, std::function<operator_ptr()> make, plan::routing r, bool sink) const;
+  dstream(std::shared_ptr<plan::logical_graph> g, int node) : graph_(std::move(g)), node_(node) {}
+  std::shared_ptr<plan::logical_graph> graph_;
+  int node_ = -1;
+};
+
+/// Spark's StreamingContext: owns the logical graph and, once started, the
+/// actor system that runs it. The destructor stops the run and joins.
+/// @thread Not thread-safe except `stop()`, which may be called from any thread.
+class streaming_context {
+public:
+  explicit streaming_context(context_options opts = {});
+  ~streaming_context();
+  streaming_context(const streaming_context&) = delete;
+  streaming_context& operator=(const streaming_context&) = delete;
+
+  const context_options& options() const noexcept { return opts_; }
+
+  /// Spark `textFileStream` for a single file: its lines.
+  dstream text_file(std::string path);
+  /// Lines of standard input.
+  dstream stdin_lines();
+  /// The built-in web-access-log generator (see io::access_log_options).
+  dstream access_log(io::access_log_options opts = {});
+  /// A custom receiver; `make` is called once when the run starts.
+  dstream source(std::string name, std::function<io::source_ptr()> make);
+
+  /// Builds the actors and starts the sources.
+  /// @errors pipeline_error for an invalid graph (no sink, bad window) or a
+  ///         source that cannot open.
+  void start();
+  /// Blocks until every sink has seen end of stream, or a failure.
+  /// @errors pipeline_error with the failing operator and reason.
+  run_stats await_termination();
+  /// start() + await_termination().
+  run_stats run();
+  /// Asks the sources to end their streams (graceful: everything in flight
+  /// drains); safe from any thread and from signal-handling threads.
+  void stop();
+
+private:
+  struct runtime;
+  context_options opts_;
+  std::shared_ptr<plan::logical_graph> graph_;
+  std::unique_ptr<runtime> rt_;
+};
+
+}  // namespace weir

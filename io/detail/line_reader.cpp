@@ -1,0 +1,110 @@
+#include "weir/io/detail/line_reader.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include <poll.h>
+#include <unistd.h>
+
+namespace weir::io::detail {
+
+line_reader::line_reader(std::string label, std::string name, std::size_t max_line_bytes,
+                         std::size_t chunk_bytes)
+    : label_(std::move(label)),
+      name_(std::move(name)),
+      max_line_(max_line_bytes),
+      chunk_(std::max<std::size_t>(chunk_bytes, 16)) {}
+
+void line_reader::too_long() const {
+  throw record_error(name_ + ":" + std::to_string(line_no_ + 1) + ": line longer than " +
+                     std::to_string(max_line_) + " bytes");
+}
+
+bool line_reader::next_line(records& out) {
+  const char* base = buf_.get();
+  std::size_t avail = end_ - scan_;
+  const void* nl = avail ? std::memchr(base + scan_, '\n', avail) : nullptr;
+  std::size_t len;
+  std::size_t next;
+  if (nl) {
+    std::size_t pos = static_cast<std::size_t>(static_cast<const char*>(nl) - base);
+    len = pos - begin_;
+    if (len > 0 && base[pos - 1] == '\r') --len;
+    next = pos + 1;
+  } else {
+    scan_ = end_;
+    // Fail early on a partial line that can no longer fit (+1 for a '\r').
+    if (end_ - begin_ > max_line_ + 1 || (eof_ && end_ - begin_ > max_line_)) too_long();
+    if (!eof_ || begin_ == end_) return false;
+    len = end_ - begin_;  // last line without terminator
+    next = end_;
+  }
+  if (len > max_line_) too_long();
+  out.emplace_back(std::string_view(base + begin_, len));
+  ++line_no_;
+  begin_ = scan_ = next;
+  return true;
+}
+
+line_reader::fill_status line_reader::fill(bool poll_first) {
+  if (poll_first) {
+    pollfd p{fd_, POLLIN, 0};
+    int r;
+    do r = ::poll(&p, 1, 0);
+    while (r < 0 && errno == EINTR);
+    if (r < 0) throw pipeline_error(label_ + ": poll error: " + errno_text(errno));
+    if (r == 0) return fill_status::not_ready;
+    // POLLIN, POLLHUP or POLLERR: read(2) tells which.
+  }
+  if (begin_ == end_) begin_ = scan_ = end_ = 0;
+  if (cap_ - end_ < chunk_) {
+    // Make room: move the partial line to the front, grow if still short.
+    if (begin_ > 0) {
+      std::memmove(buf_.get(), buf_.get() + begin_, end_ - begin_);
+      scan_ -= begin_;
+      end_ -= begin_;
+      begin_ = 0;
+    }
+    if (cap_ - end_ < chunk_) {
+      std::size_t ncap = std::max(cap_ * 2, end_ + chunk_);
+      auto nbuf = std::make_unique<char[]>(ncap);
+      if (end_) std::memcpy(nbuf.get(), buf_.get(), end_);
+      buf_ = std::move(nbuf);
+      cap_ = ncap;
+    }
+  }
+  ssize_t n;
+  do n = ::read(fd_, buf_.get() + end_, cap_ - end_);
+  while (n < 0 && errno == EINTR);
+  if (n < 0) {
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return fill_status::not_ready;
+    throw pipeline_error(label_ + ": read error: " + errno_text(errno));
+  }
+  if (n == 0) {
+    eof_ = true;
+    return fill_status::eof;
+  }
+  end_ += static_cast<std::size_t>(n);
+  return fill_status::data;
+}
+
+read_result line_reader::read(records& out, std::size_t max, bool poll_first,
+                              std::chrono::nanoseconds idle_retry) {
+  std::size_t got = 0;
+  while (got < max) {
+    if (next_line(out)) {
+      ++got;
+      continue;
+    }
+    if (eof_) break;
+    if (fill(poll_first) == fill_status::not_ready) {
+      if (got > 0) break;
+      return {read_result::status::idle, idle_retry};
+    }
+  }
+  if (got == 0 && eof_ && begin_ == end_) return {read_result::status::end, {}};
+  return {read_result::status::more, {}};
+}
+
+}  // namespace weir::io::detail

@@ -1,0 +1,63 @@
+// file(path): the lines of a text file (see sources.hpp).
+#include <cerrno>
+#include <optional>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "weir/io/detail/line_reader.hpp"
+#include "weir/io/sources.hpp"
+
+namespace weir::io {
+namespace {
+
+class file_source final : public source_reader {
+public:
+  file_source(std::string path, std::size_t max_line_bytes)
+      : path_(std::move(path)), max_line_(max_line_bytes) {}
+  ~file_source() override { close(); }
+
+  void open() override {
+    close();
+    int fd;
+    do fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+    while (fd < 0 && errno == EINTR);
+    if (fd < 0) throw pipeline_error(describe() + ": cannot open: " + detail::errno_text(errno));
+    struct stat st {};
+    if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+      ::close(fd);
+      throw pipeline_error(describe() + ": cannot open: " + detail::errno_text(EISDIR));
+    }
+    ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    fd_ = fd;
+    reader_.emplace(describe(), path_, max_line_);
+    reader_->attach(fd_);
+  }
+
+  read_result read(records& out, std::size_t max) override {
+    if (!reader_) throw pipeline_error(describe() + ": read before open");
+    return reader_->read(out, max, /*poll_first=*/false);
+  }
+
+  void close() override {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+
+  std::string describe() const override { return "file(\"" + path_ + "\")"; }
+
+private:
+  std::string path_;
+  std::size_t max_line_;
+  int fd_ = -1;
+  std::optional<detail::line_reader> reader_;
+};
+
+}  // namespace
+
+source_ptr make_file_source(std::string path, std::size_t max_line_bytes) {
+  return std::make_unique<file_source>(std::move(path), max_line_bytes);
+}
+
+}  // namespace weir::io

@@ -1,0 +1,50 @@
+// weir — the receiver (source) interface (CAF-free).
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "weir/operators/stream_operator.hpp"
+
+namespace weir::io {
+
+/// Outcome of one `source_reader::read` call.
+struct read_result {
+  enum class status {
+    more,  ///< records were appended (maybe fewer than asked); call again
+    idle,  ///< nothing available now; call again after `retry_after`
+    end,   ///< the source is exhausted (bounded source): end of stream
+  };
+  status st = status::more;
+  std::chrono::nanoseconds retry_after{0};  ///< only for idle
+};
+
+/// A source of records, pulled by its source actor only while the actor has
+/// credit (so a reader without credit is simply not called: backpressure).
+/// Implementations must never block for long in `read`: return `idle` instead.
+/// @thread Called from one actor at a time; never concurrently.
+class source_reader {
+public:
+  virtual ~source_reader() = default;
+
+  /// Opens the input. @errors throws pipeline_error with a one-line message
+  /// (e.g. "file(\"x.txt\"): cannot open: No such file or directory").
+  virtual void open() {}
+
+  /// Appends up to `max` records to `out`. Records appended on a call that
+  /// returns `end` or `idle` are processed too.
+  /// @errors throws record_error / pipeline_error on unreadable input.
+  virtual read_result read(records& out, std::size_t max) = 0;
+
+  /// Releases the input; called once, also after a failure.
+  virtual void close() {}
+
+  /// Human-readable name for errors and plans, e.g. `file("input.txt")`.
+  virtual std::string describe() const = 0;
+};
+
+using source_ptr = std::unique_ptr<source_reader>;
+
+}  // namespace weir::io

@@ -1,0 +1,108 @@
+// weir — open-addressing hash table keyed by weir::value (xxh3 hashes,
+// linear probing, stored hashes). The keyed-state table of reduce operators.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+#include "weir/operators/value.hpp"
+
+namespace weir::detail {
+
+/// Map value -> V. Not thread-safe. Iteration order is unspecified.
+template <class V>
+class value_table {
+public:
+  struct slot {
+    std::uint64_t hash = 0;
+    value key;
+    V val{};
+    bool used = false;
+  };
+
+  explicit value_table(std::size_t initial_capacity = 16) { rehash(round_up(initial_capacity)); }
+
+  std::size_t size() const noexcept { return size_; }
+  bool empty() const noexcept { return size_ == 0; }
+
+  /// Finds `k` (hash `h` = k.hash()); nullptr if absent.
+  V* find(const value& k, std::uint64_t h) noexcept {
+    std::size_t i = h & mask_;
+    for (;;) {
+      slot& s = slots_[i];
+      if (!s.used) return nullptr;
+      if (s.hash == h && s.key == k) return &s.val;
+      i = (i + 1) & mask_;
+    }
+  }
+
+  /// Returns the slot's value and whether it was inserted (default-constructed V).
+  std::pair<V*, bool> try_emplace(const value& k, std::uint64_t h) {
+    if ((size_ + 1) * 10 > slots_.size() * 7) rehash(slots_.size() * 2);
+    std::size_t i = h & mask_;
+    for (;;) {
+      slot& s = slots_[i];
+      if (!s.used) {
+        s.used = true;
+        s.hash = h;
+        s.key = k;
+        ++size_;
+        return {&s.val, true};
+      }
+      if (s.hash == h && s.key == k) return {&s.val, false};
+      i = (i + 1) & mask_;
+    }
+  }
+
+  /// Calls f(key, val) for every entry.
+  template <class F>
+  void for_each(F&& f) {
+    for (auto& s : slots_)
+      if (s.used) f(s.key, s.val);
+  }
+  template <class F>
+  void for_each(F&& f) const {
+    for (auto& s : slots_)
+      if (s.used) f(s.key, s.val);
+  }
+
+  /// Removes every entry, keeping the capacity (up to a bound).
+  void clear() {
+    if (slots_.size() > 4096 && size_ * 8 < slots_.size()) {
+      size_ = 0;
+      rehash(round_up(size_ * 2 + 16));
+      return;
+    }
+    for (auto& s : slots_)
+      if (s.used) s = slot{};
+    size_ = 0;
+  }
+
+private:
+  static std::size_t round_up(std::size_t n) {
+    std::size_t c = 16;
+    while (c < n) c <<= 1;
+    return c;
+  }
+
+  void rehash(std::size_t cap) {
+    std::vector<slot> old = std::move(slots_);
+    slots_.clear();
+    slots_.resize(cap);
+    mask_ = cap - 1;
+    for (auto& s : old) {
+      if (!s.used) continue;
+      std::size_t i = s.hash & mask_;
+      while (slots_[i].used) i = (i + 1) & mask_;
+      slots_[i] = std::move(s);
+    }
+  }
+
+  std::vector<slot> slots_;
+  std::size_t mask_ = 0;
+  std::size_t size_ = 0;
+};
+
+}  // namespace weir::detail

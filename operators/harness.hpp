@@ -1,0 +1,77 @@
+// weir — operator test harness (Flink's OneInputStreamOperatorTestHarness,
+// with Spark's batch boundaries as time): push records, end batches, read
+// the output — no actors involved.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+
+#include "weir/operators/stream_operator.hpp"
+
+namespace weir {
+
+/// Drives one operator. Batch k ends at time (k+1)·B.
+/// @thread Single-threaded.
+class operator_harness {
+public:
+  explicit operator_harness(operator_ptr op, operator_context ctx = {})
+      : op_(std::move(op)), ctx_(ctx) {
+    op_->open(ctx_);
+  }
+
+  /// Processes records of the current batch; returns what the operator emitted at once.
+  records push(records in) {
+    records out;
+    op_->process(in, out);
+    return out;
+  }
+
+  /// Ends the current batch; returns what the operator emitted for it.
+  records end_batch() {
+    records out;
+    time_ += ctx_.batch_interval.count();
+    op_->on_batch_end(time_, out);
+    return out;
+  }
+
+  /// Convenience: push `in`, end the batch, return everything emitted.
+  records batch(records in) {
+    records out = push(std::move(in));
+    records end = end_batch();
+    out.insert(out.end(), end.begin(), end.end());
+    return out;
+  }
+
+  /// End of stream: ends logical batches up to the operator's drain horizon,
+  /// then calls on_end_of_stream. Returns the (time, records) of each drained
+  /// batch followed by (-1, flushed records).
+  std::vector<std::pair<std::int64_t, records>> end_of_stream() {
+    std::vector<std::pair<std::int64_t, records>> res;
+    for (std::int64_t h = op_->drain_horizon(time_); time_ < h; h = op_->drain_horizon(time_))
+      while (time_ < h) {
+        records r = end_batch();
+        res.emplace_back(time_, std::move(r));
+      }
+    records out;
+    op_->on_end_of_stream(out);
+    res.emplace_back(-1, std::move(out));
+    return res;
+  }
+
+  /// Time of the last batch end (0 before the first).
+  std::int64_t time() const noexcept { return time_; }
+  stream_operator& op() noexcept { return *op_; }
+
+private:
+  operator_ptr op_;
+  operator_context ctx_;
+  std::int64_t time_ = 0;
+};
+
+/// Sorts records (for comparing outputs whose order is unspecified as multisets).
+inline records sorted(records r) {
+  std::sort(r.begin(), r.end());
+  return r;
+}
+
+}  // namespace weir

@@ -1,0 +1,146 @@
+// weir — the dynamic record type of the pipeline DSL.
+//
+// A `value` is what flows through an untyped (DSL) pipeline: null, boolean,
+// 64-bit integer, double, string (bytes, normally UTF-8), array (a tuple when
+// written `(a, b)` in the DSL; a pair is a key-value record), or object (JSON
+// object with ordered fields).
+//
+// Representation: 16 bytes. Strings of up to 14 bytes are stored inline (no
+// allocation: most words and keys); longer strings, arrays and objects live in
+// an immutable, reference-counted heap block, so copying a value is O(1).
+// Reference counts are atomic, so values may be shared between actors.
+//
+// @thread A value is immutable once built; distinct copies may be used from
+//         different threads concurrently.
+#pragma once
+
+#include <compare>
+#include <cstddef>
+#include <cstdint>
+#include <initializer_list>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace weir {
+
+class value;
+
+/// One field of an object value: a name and a value.
+struct field;
+
+/// The kinds a value can hold.
+enum class kind : std::uint8_t { null, boolean, integer, real, string, array, object };
+
+/// Name of a kind for error messages ("null", "bool", "int", "double", "string", "array", "object").
+std::string_view kind_name(kind k) noexcept;
+
+class value {
+public:
+  /// null.
+  value() noexcept { raw_[15] = tag_null; }
+  value(std::nullptr_t) noexcept : value() {}
+  value(bool b) noexcept;
+  value(int i) noexcept : value(static_cast<std::int64_t>(i)) {}
+  value(std::int64_t i) noexcept;  // int64_t is `long` on this platform
+  value(long long i) noexcept : value(static_cast<std::int64_t>(i)) {}
+  value(unsigned i) noexcept : value(static_cast<std::int64_t>(i)) {}
+  /// Precondition: i <= INT64_MAX (larger values wrap).
+  value(unsigned long i) noexcept : value(static_cast<std::int64_t>(i)) {}
+  value(double d) noexcept;
+  value(std::string_view s);
+  value(const char* s) : value(std::string_view{s}) {}
+  value(const std::string& s) : value(std::string_view{s}) {}
+
+  /// An array. `tuple` marks a DSL tuple `(a, b)`; it prints as `(a,b)` in
+  /// Spark's layout and as a JSON array everywhere else.
+  static value array(std::vector<value> items, bool tuple = false);
+  /// A 2-tuple (key, value): the key-value record of keyed operators.
+  static value pair(value k, value v);
+  /// An object with fields in the given order (names should be distinct).
+  static value object(std::vector<field> fields);
+
+  value(const value& o) noexcept;
+  value(value&& o) noexcept;
+  value& operator=(const value& o) noexcept;
+  value& operator=(value&& o) noexcept;
+  ~value();
+
+  kind type() const noexcept;
+  bool is_null() const noexcept { return raw_[15] == tag_null; }
+  bool is_bool() const noexcept { return raw_[15] == tag_bool; }
+  bool is_int() const noexcept { return raw_[15] == tag_int; }
+  bool is_real() const noexcept { return raw_[15] == tag_real; }
+  bool is_number() const noexcept { return is_int() || is_real(); }
+  bool is_string() const noexcept { return raw_[15] == tag_sso || raw_[15] == tag_str; }
+  bool is_array() const noexcept { return raw_[15] == tag_arr; }
+  bool is_object() const noexcept { return raw_[15] == tag_obj; }
+  /// True for arrays built as DSL tuples (`value::pair`, `value::array(.., true)`).
+  bool is_tuple() const noexcept;
+
+  /// Accessors. Precondition: the value has that kind (asserted in debug builds).
+  bool as_bool() const noexcept;
+  std::int64_t as_int() const noexcept;
+  double as_real() const noexcept;
+  /// Integer or double as double. Precondition: is_number().
+  double as_number() const noexcept { return is_int() ? static_cast<double>(as_int()) : as_real(); }
+  std::string_view as_string() const noexcept;
+  std::span<const value> as_array() const noexcept;
+  std::span<const field> as_object() const noexcept;
+
+  /// Field of an object by name; nullptr if absent or if this is not an object.
+  const value* find(std::string_view name) const noexcept;
+
+  /// xxh3-based hash, consistent with operator== (an integral double hashes
+  /// like the equal integer).
+  std::uint64_t hash() const noexcept;
+
+  /// Equality: same kind and content; an integer and a double compare exactly
+  /// by numeric value (2^53+1 != 2^53 as double).
+  friend bool operator==(const value& a, const value& b) noexcept;
+  /// Total order: null < bool < numbers < string < array < object; numbers
+  /// numerically, strings bytewise, arrays lexicographically.
+  friend std::strong_ordering operator<=>(const value& a, const value& b) noexcept;
+
+  /// Compact JSON text. Invalid UTF-8 in strings is written as U+FFFD, so the
+  /// output is always valid JSON. Doubles that are not finite become null.
+  std::string to_json() const;
+  void append_json(std::string& out) const;
+  /// Spark's toString layout (used by `print`): strings raw, tuples `(a,b)`,
+  /// doubles with a fractional part (`2.0`), null as `null`, arrays/objects as JSON.
+  std::string to_text() const;
+  void append_text(std::string& out) const;
+
+private:
+  static constexpr std::uint8_t tag_null = 0x80, tag_bool = 0x81, tag_int = 0x82,
+                                tag_real = 0x83, tag_str = 0x84, tag_arr = 0x85,
+                                tag_obj = 0x86;
+  // Inline string: raw_[15] = tag_sso, raw_[14] = length (0..14).
+  static constexpr std::uint8_t tag_sso = 0x87;
+  static constexpr std::size_t sso_max = 14;
+
+  struct heap;
+  heap* ptr() const noexcept;
+  void set_ptr(heap* h, std::uint8_t tag) noexcept;
+  bool on_heap() const noexcept { return raw_[15] == tag_str || raw_[15] == tag_arr || raw_[15] == tag_obj; }
+  void retain() const noexcept;
+  void release() noexcept;
+
+  alignas(8) unsigned char raw_[16];
+};
+
+struct field {
+  value name;  ///< always a string
+  value val;
+};
+
+static_assert(sizeof(value) == 16);
+
+/// Hash functor for hash tables keyed by value.
+struct value_hash {
+  std::size_t operator()(const value& v) const noexcept { return v.hash(); }
+};
+
+}  // namespace weir
