@@ -107,7 +107,8 @@ struct task_state {
   std::vector<chain_op> chain;
   std::vector<out_edge> outs;
   std::vector<in_channel> ins;
-  bool has_sink = false;
+  std::vector<std::int64_t> in_slide;  ///< slide of each chain operator's input stream, ms
+  std::int64_t out_slide = 0;          ///< slide of the stage's output stream, ms
 
   // progress
   std::int64_t last_mark = 0;     ///< last batch end fired
@@ -127,6 +128,7 @@ namespace {
 
 struct task_holder {
   task_ptr st;
+  bool ready = false;  ///< wiring complete (init received)
 };
 
 class task_logic {
@@ -225,12 +227,16 @@ public:
     emit(*cur);
   }
 
+  /// Batch t is complete. Operators whose input stream has a slide that does
+  /// not divide t (behind a window) see no batch end at t, and downstream
+  /// stages see none either.
   void fire_batch_end(std::int64_t t) {
     s_.last_mark = t;
-    if (s_.has_sink) ++s_.report.batches;
     records* cur = &s_.scratch[0];
     for (std::size_t i = 0; i < s_.chain.size(); ++i) {
+      if (t % s_.in_slide[i] != 0) break;
       auto& op = s_.chain[i];
+      if (op.sink) ++s_.report.batches;
       records& next = s_.scratch[i + 1];
       if (!cur->empty()) {
         if (op.sink) s_.report.sink_records += cur->size();
@@ -241,7 +247,7 @@ public:
       cur = &next;
     }
     emit(*cur);
-    emit_signal(item_kind::mark, t);
+    if (t % s_.out_slide == 0) emit_signal(item_kind::mark, t);
   }
 
   /// All input seen: keep ending logical batches until every operator has
@@ -422,10 +428,13 @@ private:
   task_state& s_;
 };
 
-caf::behavior task_actor(caf::stateful_actor<task_holder>* self) {
+// The state is passed at spawn (spawning without arguments trips UBSan inside
+// CAF 0.17's init_fun_factory); it is complete once `init` arrives.
+caf::behavior task_actor(caf::stateful_actor<task_holder>* self, task_ptr st) {
+  self->state.st = std::move(st);
   auto guarded = [self](auto&& fn) {
     task_state* s = self->state.st.get();
-    if (!s || s->reported) return;
+    if (!self->state.ready || s->reported) return;
     try {
       task_logic logic(self, *s);
       fn(logic, *s);
@@ -442,7 +451,7 @@ caf::behavior task_actor(caf::stateful_actor<task_holder>* self) {
     }
   };
   return {
-      [self](init_atom, task_ptr st) { self->state.st = std::move(st); },
+      [self](init_atom) { self->state.ready = true; },
       [guarded](start_atom) {
         guarded([](task_logic& l, task_state&) { l.schedule_tick(); });
       },
@@ -564,11 +573,35 @@ void job::start() {
         } catch (const std::exception& e) {
           throw pipeline_error(n.name + ": " + e.what());
         }
-        t->has_sink = t->has_sink || n.sink;
         t->chain.push_back(std::move(op));
       }
       t->scratch.resize(t->chain.size() + 1);
       states[static_cast<std::size_t>(st.id)].push_back(std::move(t));
+    }
+  }
+
+  // Slides: a stage's input stream has its upstream stage's output slide.
+  std::vector<std::int64_t> stage_slide(phys.stages.size(), m.opts.batch_interval.count());
+  for (auto& st : phys.stages) {
+    std::int64_t cur = m.opts.batch_interval.count();
+    if (!st.in_edges.empty())
+      cur = stage_slide[static_cast<std::size_t>(phys.edges[static_cast<std::size_t>(st.in_edges[0])].from)];
+    std::vector<std::int64_t> in_slide;
+    auto& first = *states[static_cast<std::size_t>(st.id)][0];
+    for (auto& op : first.chain) {
+      in_slide.push_back(cur);
+      if (std::int64_t s = op.op->output_slide_ms(); s > 0) {
+        if (s % cur != 0)
+          throw pipeline_error(op.name + ": slide " + std::to_string(s) +
+                               "ms is not a multiple of its input stream's slide " +
+                               std::to_string(cur) + "ms");
+        cur = s;
+      }
+    }
+    stage_slide[static_cast<std::size_t>(st.id)] = cur;
+    for (auto& t : states[static_cast<std::size_t>(st.id)]) {
+      t->in_slide = in_slide;
+      t->out_slide = cur;
     }
   }
 
@@ -582,7 +615,7 @@ void job::start() {
   std::vector<std::vector<caf::actor>> handles(phys.stages.size());
   for (auto& st : phys.stages)
     for (int i = 0; i < st.parallelism; ++i) {
-      auto a = m.sys->spawn(task_actor);
+      auto a = m.sys->spawn(task_actor, states[static_cast<std::size_t>(st.id)][static_cast<std::size_t>(i)]);
       (*m.coord)->monitor(a);
       handles[static_cast<std::size_t>(st.id)].push_back(a);
       m.tasks.push_back(a);
@@ -633,7 +666,7 @@ void job::start() {
       t->coordinator = coordinator;
       t->start = m.started;
       t->next_mark = m.opts.batch_interval.count();
-      (*m.coord)->send(handles[static_cast<std::size_t>(st.id)][static_cast<std::size_t>(i)], init_atom::value, t);
+      (*m.coord)->send(handles[static_cast<std::size_t>(st.id)][static_cast<std::size_t>(i)], init_atom::value);
     }
   {
     std::lock_guard<std::mutex> lock(m.mtx);

@@ -71,6 +71,12 @@ public:
   /// All input processed and drained: flush (sinks write out buffered data).
   virtual void on_end_of_stream(records& /*out*/) {}
 
+  /// The slide of this operator's output stream, ms: a windowed operator
+  /// produces batches only at multiples of its slide, and so does everything
+  /// downstream of it (Spark: `DStream.slideDuration`). 0 = its input's slide.
+  /// Valid after open().
+  virtual std::int64_t output_slide_ms() const { return 0; }
+
   /// True for operators without state between records (map, filter, …): the
   /// planner chains them into the actor before them.
   virtual bool stateless() const { return false; }

@@ -72,6 +72,8 @@ public:
     merged.for_each([&](const value& k, value& v) { out.push_back(value::pair(k, std::move(v))); });
   }
 
+  std::int64_t output_slide_ms() const override { return slide_; }
+
   std::int64_t drain_horizon(std::int64_t last_ms) const override {
     if (last_data_ < 0) return last_ms;
     // the last window holding batch L ends at the largest multiple of slide < L + window

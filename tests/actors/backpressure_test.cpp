@@ -11,6 +11,14 @@
 using namespace weir;
 using namespace std::chrono_literals;
 
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+// Sanitizer allocators keep freed memory in quarantine (RSS grows regardless)
+// and slow the source down: the memory and blocking bounds only hold without them.
+constexpr bool instrumented = true;
+#else
+constexpr bool instrumented = false;
+#endif
+
 namespace {
 
 /// Resident set size of this process, bytes (from /proc/self/statm).
@@ -60,7 +68,7 @@ public:
 
 }  // namespace
 
-TEST_CASE("a slow sink slows the source down; nothing is dropped; memory stays flat",
+TEST_CASE("a slow sink slows the source down without loss and memory stays flat",
           "[actors][backpressure]") {
   context_options o;
   o.parallelism = 2;
@@ -83,7 +91,9 @@ TEST_CASE("a slow sink slows the source down; nothing is dropped; memory stays f
   CHECK(stats.source_records > 100000);
   CHECK(p.records == stats.source_records);      // records in = records out
   CHECK(stats.sink_records == stats.source_records);
-  CHECK(stats.source_backpressure_s > 5.0);      // the source really waited for credit
+  CHECK(stats.source_backpressure_s > 0.5);      // the source really waited for credit
+  if (instrumented) return;
+  CHECK(stats.source_backpressure_s > 5.0);
   REQUIRE(p.rss_at_2s > 0);
   CHECK(p.rss_last < p.rss_at_2s + 4 * 1024 * 1024);          // within a few MB at the end
   CHECK(p.rss_max_after_2s < p.rss_at_2s + 8 * 1024 * 1024);  // and never far above

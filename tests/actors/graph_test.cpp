@@ -23,7 +23,7 @@ plan::node op(const char* name, int in, plan::routing r, bool sink = false) {
 }
 }  // namespace
 
-TEST_CASE("stateless operators chain into the source; keyed ones get parallel stages", "[actors][plan]") {
+TEST_CASE("stateless operators chain into the source and keyed ones get parallel stages", "[actors][plan]") {
   plan::logical_graph g;
   int s = g.add(src("file"));
   int fm = g.add(op("flat_map", s, plan::routing::chained));
@@ -54,7 +54,7 @@ TEST_CASE("a global operator behind a single-instance stage is chained", "[actor
   CHECK(p.stages[0].name == "generate -> count -> print");
 }
 
-TEST_CASE("fan-out ends the chain; every stream needs a sink", "[actors][plan]") {
+TEST_CASE("fan-out ends the chain and every stream needs a sink", "[actors][plan]") {
   plan::logical_graph g;
   int s = g.add(src("generate"));
   int f = g.add(op("filter", s, plan::routing::chained));

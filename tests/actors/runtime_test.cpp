@@ -8,6 +8,7 @@
 #include "support/test_data.hpp"
 #include "test_sources.hpp"
 #include "weir/api/dstream.hpp"
+#include "weir/operators/harness.hpp"
 
 using namespace weir;
 using namespace std::chrono_literals;
@@ -118,6 +119,32 @@ TEST_CASE("a windowed stream drains after end of stream", "[actors][window]") {
   CHECK(per_time[1000] == expect);
   CHECK(per_time[2000] == expect);
   CHECK(per_time[3000] == expect);
+}
+
+TEST_CASE("downstream of a window batches exist only at multiples of the slide", "[actors][window]") {
+  // Spark: a windowed DStream (and everything after it) has the window's
+  // slide as its slideDuration; print/foreachRDD run only at those times.
+  records nums;
+  for (int i = 0; i < 100; ++i) nums.emplace_back(i);
+  context_options o;
+  o.parallelism = 2;
+  o.batch_interval = 1000ms;
+  streaming_context ssc(o);
+  std::vector<std::pair<std::int64_t, records>> after_window, after_count;
+  auto windowed = ssc.source("nums", [&] { return std::make_unique<test::vector_source>(nums, 10); })
+                      .map([](const value& v) { return value::pair(v.as_int() % 3, 1); })
+                      .reduce_by_key_and_window(reducer::sum(), 4s, 2s);
+  windowed.for_each_batch([&](std::int64_t t, records& r) { after_window.emplace_back(t, r); });
+  windowed.count().for_each_batch([&](std::int64_t t, records& r) { after_count.emplace_back(t, r); });
+  ssc.run();
+  // data in batch 1000; windows (t-4s, t] at t = 2000 and 4000 hold it
+  REQUIRE(after_window.size() == 2);
+  CHECK(after_window[0].first == 2000);
+  CHECK(after_window[1].first == 4000);
+  CHECK(sorted(after_window[0].second) == records{value::pair(0, 34), value::pair(1, 33), value::pair(2, 33)});
+  REQUIRE(after_count.size() == 2);
+  CHECK(after_count[0] == std::pair<std::int64_t, records>{2000, records{3}});
+  CHECK(after_count[1] == std::pair<std::int64_t, records>{4000, records{3}});
 }
 
 TEST_CASE("count through a gather edge emits one number per batch", "[actors]") {

@@ -7,7 +7,7 @@
 
 using namespace weir;
 
-TEST_CASE("map, filter and flat_map", "[operators]") {
+TEST_CASE("map and filter and flat_map", "[operators]") {
   operator_harness m(make_map([](const value& v) { return value(v.as_int() * 2); }));
   CHECK(m.push({1, 2, 3}) == records{2, 4, 6});
 
@@ -20,7 +20,7 @@ TEST_CASE("map, filter and flat_map", "[operators]") {
   CHECK(fm.push({0, 2, 3}) == records{0, 1, 0, 1, 2});
 }
 
-TEST_CASE("count emits one record per batch, [0] for an empty batch", "[operators]") {
+TEST_CASE("count emits one record per batch and 0 for an empty batch", "[operators]") {
   operator_harness h(make_count());
   CHECK(h.batch({"a", "b", "c"}) == records{3});
   CHECK(h.batch({}) == records{0});
@@ -36,7 +36,7 @@ TEST_CASE("reduce_by_key reduces each batch on its own", "[operators]") {
   CHECK(sorted(h.batch({value::pair("b", 1.5), value::pair("b", 1)})) == records{value::pair("b", 2.5)});
 }
 
-TEST_CASE("reduce_by_key with min, max, count and a custom reducer", "[operators]") {
+TEST_CASE("reduce_by_key with min max count and a custom reducer", "[operators]") {
   records in{value::pair("k", 5), value::pair("k", 2), value::pair("k", 9), value::pair("j", 1)};
   CHECK(sorted(operator_harness(make_reduce_by_key(reducer::min())).batch(in)) ==
         records{value::pair("j", 1), value::pair("k", 2)});
@@ -73,7 +73,7 @@ TEST_CASE("reduce_by_key rejects a record that is not a pair", "[operators]") {
                     Catch::Contains("cannot add string and int"));
 }
 
-TEST_CASE("top(n, by) per batch, descending, ties by record", "[operators]") {
+TEST_CASE("top(n by) per batch descending with ties by record", "[operators]") {
   operator_harness h(make_top(2, [](const value& v) { return v.as_array()[1]; }));
   records in{value::pair("a", 3), value::pair("b", 7), value::pair("c", 7), value::pair("d", 1)};
   CHECK(h.batch(in) == records{value::pair("b", 7), value::pair("c", 7)});

@@ -23,7 +23,7 @@ TEST_CASE("value holds every kind and copies cheaply", "[operators][value]") {
   CHECK(moved.as_string() == long_s);
 }
 
-TEST_CASE("inline strings up to 14 bytes, heap beyond", "[operators][value]") {
+TEST_CASE("inline strings up to 14 bytes and heap beyond", "[operators][value]") {
   for (std::size_t len = 0; len < 40; ++len) {
     std::string s(len, 'a');
     for (std::size_t i = 0; i < len; ++i) s[i] = static_cast<char>('a' + i % 26);

@@ -1,0 +1,533 @@
+#include "weir/cli/expression.hpp"
+
+#include <cmath>
+#include <limits>
+
+#include <fmt/format.h>
+
+#include "weir/cli/detail/nodes.hpp"
+#include "weir/cli/parser.hpp"
+#include "weir/cli/suggest.hpp"
+#include "weir/operators/reducer.hpp"
+
+namespace weir::dsl {
+
+using detail::frame;
+using detail::node;
+using detail::node_ptr;
+
+namespace {
+
+const value null_value;
+
+// ---- leaves --------------------------------------------------------------
+
+class const_node final : public node {
+public:
+  const_node(source_location loc, value v) : node(std::move(loc)), v_(std::move(v)) {}
+  value eval(const value&, const frame&) const override { return v_; }
+  const value* ref(const value&, const frame&) const override { return &v_; }
+  bool constant() const override { return true; }
+
+private:
+  value v_;
+};
+
+class element_node final : public node {
+public:
+  using node::node;
+  value eval(const value& it, const frame&) const override { return it; }
+  const value* ref(const value& it, const frame&) const override { return &it; }
+};
+
+class param_node final : public node {
+public:
+  param_node(source_location loc, std::size_t slot) : node(std::move(loc)), slot_(slot) {}
+  value eval(const value&, const frame& f) const override { return *f.args[slot_]; }
+  const value* ref(const value&, const frame& f) const override { return f.args[slot_]; }
+
+private:
+  std::size_t slot_;
+};
+
+// ---- access --------------------------------------------------------------
+
+class field_node final : public node {
+public:
+  field_node(source_location loc, node_ptr base, std::string name)
+      : node(std::move(loc)), base_(std::move(base)), name_(std::move(name)) {}
+
+  value eval(const value& it, const frame& f) const override {
+    if (const value* b = base_->ref(it, f)) return get(*b);
+    value tmp = base_->eval(it, f);
+    return get(tmp);
+  }
+  const value* ref(const value& it, const frame& f) const override {
+    const value* b = base_->ref(it, f);
+    if (!b) return nullptr;
+    if (b->is_object()) {
+      const value* v = b->find(name_);
+      return v ? v : &null_value;
+    }
+    if (b->is_null()) return &null_value;
+    fail_kind(*b);
+  }
+  bool constant() const override { return base_->constant(); }
+
+private:
+  value get(const value& b) const {
+    if (b.is_object()) {
+      const value* v = b.find(name_);
+      return v ? *v : value();
+    }
+    if (b.is_null()) return value();
+    fail_kind(b);
+  }
+  [[noreturn]] void fail_kind(const value& b) const {
+    fail(fmt::format("cannot read field '{}' of {}", name_, detail::kind_article(b.type())));
+  }
+  node_ptr base_;
+  std::string name_;
+};
+
+class index_node final : public node {
+public:
+  index_node(source_location loc, node_ptr base, node_ptr index)
+      : node(std::move(loc)), base_(std::move(base)), index_(std::move(index)) {}
+
+  value eval(const value& it, const frame& f) const override {
+    if (const value* r = ref(it, f)) return *r;
+    value b = base_->eval(it, f);
+    const value* r = lookup(b, index_->eval(it, f));
+    return r ? *r : value();
+  }
+  const value* ref(const value& it, const frame& f) const override {
+    const value* b = base_->ref(it, f);
+    if (!b) return nullptr;
+    const value* r = lookup(*b, index_->eval(it, f));
+    return r ? r : &null_value;
+  }
+  bool constant() const override { return base_->constant() && index_->constant(); }
+
+private:
+  const value* lookup(const value& b, const value& ix) const {
+    if (b.is_array()) {
+      if (!ix.is_int())
+        fail(fmt::format("an array index must be an int, got {}", kind_name(ix.type())));
+      auto items = b.as_array();
+      std::int64_t i = ix.as_int();
+      auto n = static_cast<std::int64_t>(items.size());
+      if (i < 0) i += n;
+      if (i < 0 || i >= n) return nullptr;
+      return &items[static_cast<std::size_t>(i)];
+    }
+    if (b.is_object()) {
+      if (!ix.is_string())
+        fail(fmt::format("an object index must be a string, got {}", kind_name(ix.type())));
+      return b.find(ix.as_string());
+    }
+    if (b.is_null()) return nullptr;
+    fail(fmt::format("cannot index {}", detail::kind_article(b.type())));
+  }
+  node_ptr base_, index_;
+};
+
+// ---- calls ---------------------------------------------------------------
+
+class call_node final : public node {
+public:
+  call_node(source_location loc, const detail::builtin_function* fn, std::vector<node_ptr> args)
+      : node(std::move(loc)), fn_(fn), args_(std::move(args)) {}
+
+  value eval(const value& it, const frame& f) const override {
+    value argv[detail::max_params];
+    for (std::size_t i = 0; i < args_.size(); ++i) argv[i] = args_[i]->eval(it, f);
+    return fn_->call(std::span<const value>(argv, args_.size()), *this);
+  }
+  bool constant() const override {
+    for (auto& a : args_)
+      if (!a->constant()) return false;
+    return true;
+  }
+
+private:
+  const detail::builtin_function* fn_;
+  std::vector<node_ptr> args_;
+};
+
+// ---- operators -----------------------------------------------------------
+
+class unary_node final : public node {
+public:
+  unary_node(source_location loc, tok op, node_ptr arg)
+      : node(std::move(loc)), op_(op), arg_(std::move(arg)) {}
+
+  value eval(const value& it, const frame& f) const override {
+    value v = arg_->eval(it, f);
+    if (op_ == tok::kw_not) {
+      if (!v.is_bool()) fail(fmt::format("'not' expects a bool, got {}", kind_name(v.type())));
+      return value(!v.as_bool());
+    }
+    if (v.is_int()) {
+      if (v.as_int() == std::numeric_limits<std::int64_t>::min()) fail("integer overflow in negation");
+      return value(-v.as_int());
+    }
+    if (v.is_real()) return value(-v.as_real());
+    fail(fmt::format("cannot negate {}", detail::kind_article(v.type())));
+  }
+  bool constant() const override { return arg_->constant(); }
+
+private:
+  tok op_;
+  node_ptr arg_;
+};
+
+std::string_view op_text(tok op) {
+  switch (op) {
+    case tok::plus: return "+";
+    case tok::minus: return "-";
+    case tok::star: return "*";
+    case tok::slash: return "/";
+    case tok::percent: return "%";
+    case tok::eq: return "==";
+    case tok::ne: return "!=";
+    case tok::lt: return "<";
+    case tok::le: return "<=";
+    case tok::gt: return ">";
+    case tok::ge: return ">=";
+    case tok::kw_and: return "and";
+    case tok::kw_or: return "or";
+    default: return "?";
+  }
+}
+
+class binary_node final : public node {
+public:
+  binary_node(source_location loc, tok op, node_ptr l, node_ptr r)
+      : node(std::move(loc)), op_(op), l_(std::move(l)), r_(std::move(r)) {}
+
+  value eval(const value& it, const frame& f) const override {
+    if (op_ == tok::kw_and || op_ == tok::kw_or) {
+      bool lv = boolean(l_->eval(it, f), "left");
+      if (op_ == tok::kw_and ? !lv : lv) return value(lv);
+      return value(boolean(r_->eval(it, f), "right"));
+    }
+    // comparisons and arithmetic: avoid copying operands that already exist
+    value ltmp, rtmp;
+    const value* a = l_->ref(it, f);
+    if (!a) {
+      ltmp = l_->eval(it, f);
+      a = &ltmp;
+    }
+    const value* b = r_->ref(it, f);
+    if (!b) {
+      rtmp = r_->eval(it, f);
+      b = &rtmp;
+    }
+    switch (op_) {
+      case tok::eq: return value(*a == *b);
+      case tok::ne: return value(!(*a == *b));
+      case tok::lt: return value((*a <=> *b) < 0);
+      case tok::le: return value((*a <=> *b) <= 0);
+      case tok::gt: return value((*a <=> *b) > 0);
+      case tok::ge: return value((*a <=> *b) >= 0);
+      default: return arithmetic(*a, *b);
+    }
+  }
+  bool constant() const override { return l_->constant() && r_->constant(); }
+
+private:
+  bool boolean(const value& v, std::string_view side) const {
+    if (!v.is_bool())
+      fail(fmt::format("'{}' expects bool operands, got {} on the {}", op_text(op_),
+                       kind_name(v.type()), side));
+    return v.as_bool();
+  }
+
+  [[noreturn]] void type_error(std::string_view verb, const value& a, const value& b) const {
+    fail(fmt::format("cannot {} {} and {}", verb, kind_name(a.type()), kind_name(b.type())));
+  }
+
+  value arithmetic(const value& a, const value& b) const {
+    switch (op_) {
+      case tok::plus:
+        if (a.is_string() && b.is_string()) {
+          std::string s;
+          s.reserve(a.as_string().size() + b.as_string().size());
+          s.append(a.as_string());
+          s.append(b.as_string());
+          return value(s);
+        }
+        if (a.is_array() && b.is_array()) {
+          std::vector<value> items(a.as_array().begin(), a.as_array().end());
+          items.insert(items.end(), b.as_array().begin(), b.as_array().end());
+          return value::array(std::move(items));
+        }
+        if (!a.is_number() || !b.is_number()) type_error("add", a, b);
+        try {
+          return weir::add(a, b);
+        } catch (const record_error& e) {
+          fail(e.what());
+        }
+      case tok::minus:
+        if (!a.is_number() || !b.is_number()) type_error("subtract", a, b);
+        try {
+          return weir::subtract(a, b);
+        } catch (const record_error& e) {
+          fail(e.what());
+        }
+      case tok::star: {
+        if (!a.is_number() || !b.is_number()) type_error("multiply", a, b);
+        if (a.is_int() && b.is_int()) {
+          std::int64_t r;
+          if (__builtin_mul_overflow(a.as_int(), b.as_int(), &r))
+            fail(fmt::format("integer overflow in {} * {}", a.as_int(), b.as_int()));
+          return value(r);
+        }
+        return value(a.as_number() * b.as_number());
+      }
+      case tok::slash:
+      case tok::percent: {
+        bool div = op_ == tok::slash;
+        if (!a.is_number() || !b.is_number()) type_error(div ? "divide" : "take the remainder of", a, b);
+        if (b.is_int() ? b.as_int() == 0 : b.as_real() == 0.0) fail("division by zero");
+        if (a.is_int() && b.is_int()) {
+          std::int64_t x = a.as_int(), y = b.as_int();
+          if (x == std::numeric_limits<std::int64_t>::min() && y == -1)
+            fail(fmt::format("integer overflow in {} {} -1", x, op_text(op_)));
+          return value(div ? x / y : x % y);
+        }
+        double x = a.as_number(), y = b.as_number();
+        return value(div ? x / y : std::fmod(x, y));
+      }
+      default: fail("internal error: unknown operator");
+    }
+  }
+
+  tok op_;
+  node_ptr l_, r_;
+};
+
+class list_node final : public node {
+public:
+  list_node(source_location loc, std::vector<node_ptr> items, bool tuple)
+      : node(std::move(loc)), items_(std::move(items)), tuple_(tuple) {}
+  value eval(const value& it, const frame& f) const override {
+    if (tuple_ && items_.size() == 2) return value::pair(items_[0]->eval(it, f), items_[1]->eval(it, f));
+    std::vector<value> out;
+    out.reserve(items_.size());
+    for (auto& n : items_) out.push_back(n->eval(it, f));
+    return value::array(std::move(out), tuple_);
+  }
+  bool constant() const override {
+    for (auto& n : items_)
+      if (!n->constant()) return false;
+    return true;
+  }
+
+private:
+  std::vector<node_ptr> items_;
+  bool tuple_;
+};
+
+class object_node final : public node {
+public:
+  object_node(source_location loc, std::vector<value> keys, std::vector<node_ptr> items)
+      : node(std::move(loc)), keys_(std::move(keys)), items_(std::move(items)) {}
+  value eval(const value& it, const frame& f) const override {
+    std::vector<field> out;
+    out.reserve(items_.size());
+    for (std::size_t i = 0; i < items_.size(); ++i) out.push_back({keys_[i], items_[i]->eval(it, f)});
+    return value::object(std::move(out));
+  }
+  bool constant() const override {
+    for (auto& n : items_)
+      if (!n->constant()) return false;
+    return true;
+  }
+
+private:
+  std::vector<value> keys_;
+  std::vector<node_ptr> items_;
+};
+
+// ---- compiler ------------------------------------------------------------
+
+struct scope {
+  std::vector<std::string> params;
+  const char* element_error = nullptr;  ///< non-null: `_` is not allowed, and why
+};
+
+constexpr std::string_view stage_names[] = {
+    "map", "flat_map", "filter", "reduce_by_key", "reduce_by_key_and_window", "top",
+    "print", "write_jsonl", "file", "stdin", "generate"};
+
+std::string arity_text(const detail::builtin_function& fn) {
+  if (fn.min_args == fn.max_args)
+    return fmt::format("{} argument{}", fn.min_args, fn.min_args == 1 ? "" : "s");
+  if (fn.max_args == fn.min_args + 1) return fmt::format("{} or {} arguments", fn.min_args, fn.max_args);
+  return fmt::format("{} to {} arguments", fn.min_args, fn.max_args);
+}
+
+node_ptr compile(const ast::expr& e, const scope& sc);
+
+node_ptr fold(node_ptr n) {
+  if (!n->constant() || dynamic_cast<const_node*>(n.get())) return n;
+  try {
+    frame f;
+    value v = n->eval(null_value, f);
+    return std::make_unique<const_node>(n->loc(), std::move(v));
+  } catch (const detail::located_record_error& err) {
+    throw dsl_error(err.where(), err.message());
+  }
+}
+
+node_ptr compile_call(const ast::expr& e, const scope& sc) {
+  const detail::builtin_function* fn = detail::find_function(e.name);
+  if (!fn) {
+    for (auto s : stage_names)
+      if (s == e.name)
+        throw dsl_error(e.loc, fmt::format("'{}' is an operator, not a function; use it as a "
+                                           "pipeline stage: ... | {}(...)",
+                                           e.name, e.name));
+    throw dsl_error(e.loc, fmt::format("unknown function '{}'{}", e.name,
+                                       did_you_mean(e.name, function_names())));
+  }
+  if (!e.named.empty())
+    throw dsl_error(e.named.front().loc,
+                    fmt::format("unknown named argument '{}': {}() takes no named arguments",
+                                e.named.front().name, e.name));
+  if (e.args.size() < fn->min_args || e.args.size() > fn->max_args)
+    throw dsl_error(e.loc, fmt::format("{}() takes {}, got {} (usage: {})", e.name, arity_text(*fn),
+                                       e.args.size(), fn->signature));
+  std::vector<node_ptr> args;
+  for (auto& a : e.args) args.push_back(compile(*a, sc));
+  return std::make_unique<call_node>(e.loc, fn, std::move(args));
+}
+
+node_ptr compile_name(const ast::expr& e, const scope& sc) {
+  for (std::size_t i = 0; i < sc.params.size(); ++i)
+    if (sc.params[i] == e.name) return std::make_unique<param_node>(e.loc, i);
+  if (detail::find_function(e.name))
+    throw dsl_error(e.loc, fmt::format("'{}' is a function; call it as {}(...)", e.name, e.name));
+  std::string hint = did_you_mean(e.name, sc.params);
+  if (hint.empty() && sc.element_error == nullptr) hint = fmt::format(" (did you mean '.{}'?)", e.name);
+  throw dsl_error(e.loc, fmt::format("unknown name '{}'{}", e.name, hint));
+}
+
+node_ptr compile(const ast::expr& e, const scope& sc) {
+  switch (e.kind) {
+    case ast::expr_kind::literal: return std::make_unique<const_node>(e.loc, e.lit);
+    case ast::expr_kind::element:
+      if (sc.element_error) throw dsl_error(e.loc, sc.element_error);
+      return std::make_unique<element_node>(e.loc);
+    case ast::expr_kind::name: return compile_name(e, sc);
+    case ast::expr_kind::field:
+      return fold(std::make_unique<field_node>(e.loc, compile(*e.args[0], sc), e.name));
+    case ast::expr_kind::index:
+      return fold(std::make_unique<index_node>(e.loc, compile(*e.args[0], sc), compile(*e.args[1], sc)));
+    case ast::expr_kind::call: return fold(compile_call(e, sc));
+    case ast::expr_kind::unary:
+      return fold(std::make_unique<unary_node>(e.loc, e.op, compile(*e.args[0], sc)));
+    case ast::expr_kind::binary:
+      return fold(std::make_unique<binary_node>(e.loc, e.op, compile(*e.args[0], sc),
+                                                compile(*e.args[1], sc)));
+    case ast::expr_kind::tuple:
+    case ast::expr_kind::array: {
+      std::vector<node_ptr> items;
+      for (auto& a : e.args) items.push_back(compile(*a, sc));
+      return fold(std::make_unique<list_node>(e.loc, std::move(items), e.kind == ast::expr_kind::tuple));
+    }
+    case ast::expr_kind::object: {
+      std::vector<value> keys;
+      std::vector<node_ptr> items;
+      for (std::size_t i = 0; i < e.args.size(); ++i) {
+        keys.emplace_back(e.keys[i]);
+        items.push_back(compile(*e.args[i], sc));
+      }
+      return fold(std::make_unique<object_node>(e.loc, std::move(keys), std::move(items)));
+    }
+    case ast::expr_kind::lambda:
+      throw dsl_error(e.loc,
+                      "a lambda is only allowed as the function argument of an operator or a reducer");
+  }
+  throw dsl_error(e.loc, "internal error: unknown expression");
+}
+
+void check_params(const ast::expr& lambda) {
+  if (lambda.params.size() > detail::max_params)
+    throw dsl_error(lambda.loc, fmt::format("a lambda takes at most {} parameters", detail::max_params));
+}
+
+}  // namespace
+
+value element_function::operator()(const value& it) const {
+  frame f;
+  if (destructure_ == 0) {
+    f.args[0] = &it;
+    return root_->eval(it, f);
+  }
+  auto n = static_cast<std::size_t>(destructure_);
+  if (!it.is_array() || it.as_array().size() != n) {
+    std::string got = it.is_array() ? fmt::format("an array of {} items", it.as_array().size())
+                                    : std::string(kind_name(it.type()));
+    throw detail::located_record_error(
+        loc_, fmt::format("the lambda of {} takes an array of {} items apart, got {}", what_, n, got));
+  }
+  auto items = it.as_array();
+  for (std::size_t i = 0; i < n; ++i) f.args[i] = &items[i];
+  return root_->eval(it, f);
+}
+
+element_function compile_element_function(const ast::expr& e, const std::string& what) {
+  element_function fn;
+  fn.loc_ = e.loc;
+  fn.what_ = what;
+  scope sc;
+  if (e.kind == ast::expr_kind::lambda) {
+    check_params(e);
+    if (e.params.empty())
+      throw dsl_error(e.loc, fmt::format("the lambda of {} needs a parameter: x => ...", what));
+    sc.params = e.params;
+    if (e.params.size() > 1) fn.destructure_ = static_cast<int>(e.params.size());
+    fn.root_ = compile(*e.args[0], sc);
+  } else {
+    fn.root_ = compile(e, sc);
+  }
+  return fn;
+}
+
+std::function<value(const value&, const value&)> compile_reducer_lambda(const ast::expr& e) {
+  if (e.kind != ast::expr_kind::lambda || e.params.size() != 2)
+    throw dsl_error(e.loc, "expected a reducer: sum, sub, min, max, count or a lambda (a, b) => ...");
+  scope sc;
+  sc.params = e.params;
+  sc.element_error = "'_' cannot be used in a reducer lambda; use its parameters";
+  std::shared_ptr<const node> root = compile(*e.args[0], sc);
+  return [root](const value& a, const value& b) {
+    frame f;
+    f.args[0] = &a;
+    f.args[1] = &b;
+    return root->eval(null_value, f);
+  };
+}
+
+value evaluate_constant(const ast::expr& e) {
+  if (e.kind == ast::expr_kind::lambda) throw dsl_error(e.loc, "expected a value, found a lambda");
+  scope sc;
+  sc.element_error = "'_' cannot be used here: this argument must be a constant";
+  node_ptr n = compile(e, sc);
+  frame f;
+  try {
+    return n->eval(null_value, f);
+  } catch (const detail::located_record_error& err) {
+    throw dsl_error(err.where(), err.message());
+  }
+}
+
+value evaluate(std::string_view text, const value& it, const std::string& file) {
+  auto e = parse_expression(text, file);
+  return compile_element_function(*e, "expression")(it);
+}
+
+}  // namespace weir::dsl

@@ -1,0 +1,68 @@
+// weir — compiled DSL expressions.
+//
+// An expression is compiled once into a tree of nodes that evaluate to a
+// `weir::value`; nothing is re-parsed per record. Constant sub-expressions
+// are folded at compile time.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "weir/cli/ast.hpp"
+#include "weir/operators/value.hpp"
+
+namespace weir::dsl {
+
+namespace detail {
+class node;
+}
+
+/// A compiled function of the current element: the argument of map, filter,
+/// flat_map and top's `by`. Written as an expression over `_` (`.status >= 500`)
+/// or as a lambda (`x => x * 2`; `(k, v) => (k, v * 2)` takes an element that is
+/// an array of exactly that many items apart).
+/// @errors operator() throws weir::record_error "FILE:LINE:COL: message" for a
+///         runtime type error (`lower() expects a string, got int`).
+/// @thread Immutable; operator() may be called from many threads at once.
+class element_function {
+public:
+  element_function() = default;
+  value operator()(const value& it) const;
+  /// Where the expression starts in the script.
+  const source_location& where() const noexcept { return loc_; }
+
+private:
+  friend element_function compile_element_function(const ast::expr&, const std::string&);
+  std::shared_ptr<const detail::node> root_;
+  int destructure_ = 0;  ///< > 0: a lambda (a, b, ...) taking an array element apart
+  source_location loc_;
+  std::string what_;     ///< "map()", for messages
+};
+
+/// Compiles the argument of an operator (`what` is e.g. "map()", used in
+/// messages). Lambdas take 1 to 8 parameters.
+/// @errors dsl_error for unknown names and functions, wrong argument counts,
+///         and constant sub-expressions that fail (`1 / 0`).
+element_function compile_element_function(const ast::expr& e, const std::string& what);
+
+/// Compiles a reducer lambda `(a, b) => expr`; `_` is not allowed in its body.
+/// The returned function throws weir::record_error like element_function.
+/// @errors dsl_error when `e` is not a lambda of two parameters, or as above.
+std::function<value(const value&, const value&)> compile_reducer_lambda(const ast::expr& e);
+
+/// Evaluates an expression that must not depend on the element (an argument
+/// such as `rate = 20000` or a `set` value).
+/// @errors dsl_error if it uses `_` or a lambda, or fails.
+value evaluate_constant(const ast::expr& e);
+
+/// Parses, compiles and evaluates `text` on element `it` (tests, tools).
+/// @errors dsl_error for a bad expression, weir::record_error at run time.
+value evaluate(std::string_view text, const value& it, const std::string& file = "<expr>");
+
+/// Every built-in function name (for suggestions and docs).
+std::vector<std::string> function_names();
+
+}  // namespace weir::dsl

@@ -1,0 +1,249 @@
+// End-to-end tests of the `weir` executable: exit codes, messages, signals.
+#include <algorithm>
+#include <chrono>
+#include <csignal>
+#include <fstream>
+#include <optional>
+#include <sstream>
+#include <thread>
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+
+#include <catch2/catch.hpp>
+
+#include "support/test_data.hpp"
+
+extern char** environ;
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct result {
+  int exit_code = -1;
+  std::string out, err;
+};
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void write_file(const fs::path& p, const std::string& text) {
+  std::ofstream out(p, std::ios::binary);
+  out << text;
+}
+
+/// Starts the weir binary with `args`; stdout/stderr go to files in `dir`.
+pid_t spawn_weir(const std::vector<std::string>& args, const fs::path& dir,
+                 const std::optional<fs::path>& stdin_file = std::nullopt) {
+  std::string bin = weir::test::weir_binary();
+  std::vector<std::string> argv_s = {bin};
+  argv_s.insert(argv_s.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : argv_s) argv.push_back(a.data());
+  argv.push_back(nullptr);
+
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  std::string in = stdin_file ? stdin_file->string() : "/dev/null";
+  std::string out = (dir / "stdout.txt").string(), err = (dir / "stderr.txt").string();
+  posix_spawn_file_actions_addopen(&fa, 0, in.c_str(), O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&fa, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  pid_t pid = -1;
+  int rc = posix_spawn(&pid, bin.c_str(), &fa, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  REQUIRE(rc == 0);
+  return pid;
+}
+
+/// Waits for `pid` up to `timeout`; kills it (and fails the test) after that.
+int wait_exit(pid_t pid, std::chrono::seconds timeout = std::chrono::seconds(60)) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  int status = 0;
+  for (;;) {
+    pid_t r = waitpid(pid, &status, WNOHANG);
+    if (r == pid) break;
+    if (std::chrono::steady_clock::now() > deadline) {
+      kill(pid, SIGKILL);
+      waitpid(pid, &status, 0);
+      FAIL("weir did not exit in time");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return -1;
+}
+
+result run_weir(const std::vector<std::string>& args, const fs::path& dir,
+                const std::optional<fs::path>& stdin_file = std::nullopt) {
+  result r;
+  r.exit_code = wait_exit(spawn_weir(args, dir, stdin_file));
+  r.out = slurp(dir / "stdout.txt");
+  r.err = slurp(dir / "stderr.txt");
+  return r;
+}
+
+std::size_t count_lines(const std::string& s) { return static_cast<std::size_t>(std::count(s.begin(), s.end(), '\n')); }
+
+}  // namespace
+
+TEST_CASE("cli: --version and --help", "[cli]") {
+  weir::test::temp_dir tmp;
+  auto v = run_weir({"--version"}, tmp.path);
+  CHECK(v.exit_code == 0);
+  CHECK(v.out.rfind("weir ", 0) == 0);
+  auto h = run_weir({"--help"}, tmp.path);
+  CHECK(h.exit_code == 0);
+  CHECK_THAT(h.out, Catch::Contains("run") && Catch::Contains("check"));
+  auto rh = run_weir({"run", "--help"}, tmp.path);
+  CHECK(rh.exit_code == 0);
+  CHECK_THAT(rh.out, Catch::Contains("--batch-interval") && Catch::Contains("--parallelism") &&
+                         Catch::Contains("--batch-size"));
+}
+
+TEST_CASE("cli: usage errors exit 2", "[cli]") {
+  weir::test::temp_dir tmp;
+  CHECK(run_weir({}, tmp.path).exit_code == 2);
+  CHECK(run_weir({"frobnicate"}, tmp.path).exit_code == 2);
+  CHECK(run_weir({"run", "--bogus"}, tmp.path).exit_code == 2);
+  auto none = run_weir({"run"}, tmp.path);
+  CHECK(none.exit_code == 2);
+  CHECK(none.err == "weir: error: give a script file or -e 'PIPELINE' (see weir --help)\n");
+  write_file(tmp.path / "p.weir", "stdin() | print()\n");
+  CHECK(run_weir({"run", (tmp.path / "p.weir").string(), "-e", "stdin() | print()"}, tmp.path).exit_code == 2);
+  auto missing = run_weir({"check", (tmp.path / "nope.weir").string()}, tmp.path);
+  CHECK(missing.exit_code == 2);
+  CHECK(missing.err == "weir: error: cannot open script '" + (tmp.path / "nope.weir").string() +
+                           "': No such file or directory\n");
+  auto bad = run_weir({"run", "-e", "stdin() | print()", "--batch-interval", "10"}, tmp.path);
+  CHECK(bad.exit_code == 2);
+  CHECK(bad.err == "weir: error: --batch-interval: expected a positive duration like 500ms, 1s, "
+                   "5m or 1h, got '10'\n");
+  CHECK(run_weir({"run", "-e", "stdin() | print()", "--parallelism", "x"}, tmp.path).exit_code == 2);
+}
+
+TEST_CASE("cli: a DSL error exits 2 with FILE:LINE:COLUMN", "[cli]") {
+  weir::test::temp_dir tmp;
+  auto r = run_weir({"run", "-e", "file(\"x\") | map((_, 1)) | reduce_by_kye(sum) | print()"}, tmp.path);
+  CHECK(r.exit_code == 2);
+  CHECK(r.err == "-e:1:27: unknown operator 'reduce_by_kye' (did you mean 'reduce_by_key'?)\n");
+  CHECK(r.out.empty());
+
+  auto script = tmp.path / "pipeline.weir";
+  write_file(script, "# word count\nfile(\"in.txt\")\n  | flat_map(split(_, \" \"))\n  | map((_, 1))\n"
+                     "  | reduce_by_kye(sum)\n  | print()\n");
+  auto c = run_weir({"check", script.string()}, tmp.path);
+  CHECK(c.exit_code == 2);
+  CHECK(c.err == script.string() + ":5:5: unknown operator 'reduce_by_kye' (did you mean 'reduce_by_key'?)\n");
+
+  auto s = run_weir({"check", "-e", "file(\"a\") | map(_ foo)"}, tmp.path);
+  CHECK(s.exit_code == 2);
+  CHECK(s.err == "-e:1:19: expected ')' after arguments, found 'foo'\n");
+
+  auto w = run_weir({"check", "-e", "stdin() | map((_, 1)) | reduce_by_key_and_window(sum, 3s) | print()",
+                     "--batch-interval", "2s"},
+                    tmp.path);
+  CHECK(w.exit_code == 2);
+  CHECK(w.err == "-e:1:55: window 3s is not a multiple of the batch interval 2s\n");
+}
+
+TEST_CASE("cli: check prints ok", "[cli]") {
+  weir::test::temp_dir tmp;
+  auto script = tmp.path / "p.weir";
+  write_file(script, R"(set batch_interval = 1s
+let errors = generate("access_log", rate = 20000, duration = 5s) | filter(.status >= 500)
+errors
+  | map((.path, 1))
+  | reduce_by_key_and_window(sum, 3s, 1s)
+  | print(5)
+file("input.txt") | flat_map(split(lower(_), " ")) | filter(_ != "") | map((_, 1)) | reduce_by_key(sum) | write_jsonl("out.jsonl")
+)");
+  auto r = run_weir({"check", script.string()}, tmp.path);
+  CHECK(r.err.empty());
+  CHECK(r.exit_code == 0);
+  CHECK(r.out == "ok\n");
+  CHECK_FALSE(fs::exists(tmp.path / "out.jsonl"));
+}
+
+TEST_CASE("cli: a missing input file exits 1 with one line", "[cli]") {
+  weir::test::temp_dir tmp;
+  auto r = run_weir({"run", "-e", "file(\"" + (tmp.path / "nope.txt").string() + "\") | print()"}, tmp.path);
+  CHECK(r.exit_code == 1);
+  CHECK(r.err == "weir: error: file(\"" + (tmp.path / "nope.txt").string() +
+                     "\"): cannot open: No such file or directory\n");
+}
+
+TEST_CASE("cli: a runtime type error exits 1 with the expression's position", "[cli]") {
+  weir::test::temp_dir tmp;
+  write_file(tmp.path / "in.txt", "1\n2\n");
+  auto r = run_weir({"run", "-e", "file(\"" + (tmp.path / "in.txt").string() + "\") | map(lower(int(_))) | print()"},
+                    tmp.path);
+  CHECK(r.exit_code == 1);
+  CHECK(r.err.rfind("weir: error: ", 0) == 0);
+  CHECK_THAT(r.err, Catch::Contains("lower() expects a string, got int"));
+  CHECK_THAT(r.err, Catch::Contains("-e:1:"));
+  CHECK(count_lines(r.err) == 1);
+}
+
+TEST_CASE("cli: word count with run -e", "[cli]") {
+  weir::test::temp_dir tmp;
+  write_file(tmp.path / "in.txt", "a b a\nc a b\n");
+  std::string prog = "file(\"" + (tmp.path / "in.txt").string() +
+                     "\") | flat_map(split(_, \" \")) | map((_,1)) | reduce_by_key(sum) | write_jsonl(\"" +
+                     (tmp.path / "out.jsonl").string() + "\")";
+  auto r = run_weir({"run", "-e", prog, "--parallelism", "2"}, tmp.path);
+  CHECK(r.err.empty());
+  REQUIRE(r.exit_code == 0);
+  std::vector<std::string> lines;
+  std::istringstream in(slurp(tmp.path / "out.jsonl"));
+  for (std::string l; std::getline(in, l);) lines.push_back(l);
+  std::sort(lines.begin(), lines.end());
+  CHECK(lines == std::vector<std::string>{R"({"time":1000,"record":["a",3]})",
+                                          R"({"time":1000,"record":["b",2]})",
+                                          R"({"time":1000,"record":["c",1]})"});
+}
+
+TEST_CASE("cli: command-line options override set statements", "[cli]") {
+  weir::test::temp_dir tmp;
+  write_file(tmp.path / "in.txt", "x\n");
+  write_file(tmp.path / "p.weir", "set batch_interval = 1s\nfile(\"" + (tmp.path / "in.txt").string() +
+                                      "\") | write_jsonl(\"" + (tmp.path / "o.jsonl").string() + "\")\n");
+  auto r = run_weir({"run", (tmp.path / "p.weir").string(), "--batch-interval", "250ms"}, tmp.path);
+  REQUIRE(r.exit_code == 0);
+  CHECK(slurp(tmp.path / "o.jsonl") == "{\"time\":250,\"record\":\"x\"}\n");
+}
+
+TEST_CASE("cli: stdin() and print()", "[cli]") {
+  weir::test::temp_dir tmp;
+  write_file(tmp.path / "in.txt", "one\ntwo\nthree\n");
+  auto r = run_weir({"run", "-e", "stdin() | map(upper(_)) | print(2)"}, tmp.path, tmp.path / "in.txt");
+  CHECK(r.exit_code == 0);
+  CHECK(r.out == "-------------------------------------------\nTime: 1000 ms\n"
+                 "-------------------------------------------\nONE\nTWO\n...\n\n");
+}
+
+TEST_CASE("cli: SIGINT and SIGTERM stop gracefully with exit 0", "[cli][slow]") {
+  for (int sig : {SIGINT, SIGTERM}) {
+    weir::test::temp_dir tmp;
+    auto out = tmp.path / "count.jsonl";
+    pid_t pid = spawn_weir({"run", "-e",
+                            "set batch_interval = 100ms\ngenerate(\"access_log\", rate = 2000) | count() | "
+                            "write_jsonl(\"" + out.string() + "\")"},
+                           tmp.path);
+    std::this_thread::sleep_for(std::chrono::milliseconds(800));
+    kill(pid, sig);
+    int rc = wait_exit(pid, std::chrono::seconds(20));
+    CHECK(rc == 0);
+    CHECK(slurp(tmp.path / "stderr.txt").empty());
+    // the sink was drained and closed: the output file exists and has batches
+    CHECK(fs::exists(out));
+    CHECK_FALSE(slurp(out).empty());
+  }
+}
