@@ -8,9 +8,18 @@ find_package(CLI11 CONFIG QUIET)
 pkg_check_modules(XXHASH REQUIRED IMPORTED_TARGET libxxhash)
 
 # CAF 0.17.6 (libcaf-dev) ships no CMake config: define imported targets.
-find_path(CAF_INCLUDE_DIR caf/all.hpp REQUIRED)
-find_library(CAF_CORE_LIBRARY caf_core REQUIRED)
-find_library(CAF_IO_LIBRARY caf_io REQUIRED)
+# WEIR_CAF_ROOT selects another build of the same version (scripts/caf-tsan.sh
+# makes a ThreadSanitizer-instrumented one for WEIR_SANITIZER=thread).
+set(WEIR_CAF_ROOT "" CACHE PATH "Prefix of a CAF 0.17 build to use instead of the system's")
+if(WEIR_CAF_ROOT)
+  find_path(CAF_INCLUDE_DIR caf/all.hpp PATHS ${WEIR_CAF_ROOT}/include NO_DEFAULT_PATH REQUIRED)
+  find_library(CAF_CORE_LIBRARY caf_core PATHS ${WEIR_CAF_ROOT}/lib NO_DEFAULT_PATH REQUIRED)
+  set(CAF_IO_LIBRARY ${CAF_CORE_LIBRARY})  # the instrumented build has no libcaf_io; weir does not use it
+else()
+  find_path(CAF_INCLUDE_DIR caf/all.hpp REQUIRED)
+  find_library(CAF_CORE_LIBRARY caf_core REQUIRED)
+  find_library(CAF_IO_LIBRARY caf_io REQUIRED)
+endif()
 if(NOT TARGET caf::core)
   add_library(caf::core UNKNOWN IMPORTED)
   set_target_properties(caf::core PROPERTIES

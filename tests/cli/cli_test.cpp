@@ -14,81 +14,12 @@
 #include <catch2/catch.hpp>
 
 #include "support/test_data.hpp"
-
-extern char** environ;
+#include "support/weir_process.hpp"
 
 namespace fs = std::filesystem;
+using namespace weir::test;
 
 namespace {
-
-struct result {
-  int exit_code = -1;
-  std::string out, err;
-};
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-void write_file(const fs::path& p, const std::string& text) {
-  std::ofstream out(p, std::ios::binary);
-  out << text;
-}
-
-/// Starts the weir binary with `args`; stdout/stderr go to files in `dir`.
-pid_t spawn_weir(const std::vector<std::string>& args, const fs::path& dir,
-                 const std::optional<fs::path>& stdin_file = std::nullopt) {
-  std::string bin = weir::test::weir_binary();
-  std::vector<std::string> argv_s = {bin};
-  argv_s.insert(argv_s.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& a : argv_s) argv.push_back(a.data());
-  argv.push_back(nullptr);
-
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  std::string in = stdin_file ? stdin_file->string() : "/dev/null";
-  std::string out = (dir / "stdout.txt").string(), err = (dir / "stderr.txt").string();
-  posix_spawn_file_actions_addopen(&fa, 0, in.c_str(), O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_addopen(&fa, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  pid_t pid = -1;
-  int rc = posix_spawn(&pid, bin.c_str(), &fa, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  REQUIRE(rc == 0);
-  return pid;
-}
-
-/// Waits for `pid` up to `timeout`; kills it (and fails the test) after that.
-int wait_exit(pid_t pid, std::chrono::seconds timeout = std::chrono::seconds(60)) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  int status = 0;
-  for (;;) {
-    pid_t r = waitpid(pid, &status, WNOHANG);
-    if (r == pid) break;
-    if (std::chrono::steady_clock::now() > deadline) {
-      kill(pid, SIGKILL);
-      waitpid(pid, &status, 0);
-      FAIL("weir did not exit in time");
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-  return -1;
-}
-
-result run_weir(const std::vector<std::string>& args, const fs::path& dir,
-                const std::optional<fs::path>& stdin_file = std::nullopt) {
-  result r;
-  r.exit_code = wait_exit(spawn_weir(args, dir, stdin_file));
-  r.out = slurp(dir / "stdout.txt");
-  r.err = slurp(dir / "stderr.txt");
-  return r;
-}
 
 std::size_t count_lines(const std::string& s) { return static_cast<std::size_t>(std::count(s.begin(), s.end(), '\n')); }
 
