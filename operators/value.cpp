@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
+#include <memory>
 #include <new>
 
 #include <xxhash.h>
@@ -36,10 +37,25 @@ struct heap_str {
   std::size_t size = 0;
   char* data() noexcept { return reinterpret_cast<char*>(this + 1); }
 };
+// Array items live inline after the header: one allocation per array.
 struct heap_arr {
   std::atomic<std::uint32_t> rc{1};
   bool tuple = false;
-  std::vector<value> items;
+  std::size_t size = 0;
+  value* items() noexcept { return reinterpret_cast<value*>(this + 1); }
+
+  static heap_arr* make(std::size_t n, bool tuple) {
+    static_assert(sizeof(heap_arr) % alignof(value) == 0);
+    void* mem = ::operator new(sizeof(heap_arr) + n * sizeof(value));
+    auto* h = new (mem) heap_arr;
+    h->tuple = tuple;
+    return h;
+  }
+  static void destroy(heap_arr* h) noexcept {
+    std::destroy_n(h->items(), h->size);
+    h->~heap_arr();
+    ::operator delete(static_cast<void*>(h));
+  }
 };
 struct heap_obj {
   std::atomic<std::uint32_t> rc{1};
@@ -73,7 +89,7 @@ void value::release() noexcept {
       ::operator delete(static_cast<void*>(s));
       break;
     }
-    case tag_arr: delete reinterpret_cast<heap_arr*>(h); break;
+    case tag_arr: heap_arr::destroy(reinterpret_cast<heap_arr*>(h)); break;
     case tag_obj: delete reinterpret_cast<heap_obj*>(h); break;
     default: break;
   }
@@ -110,20 +126,21 @@ value::value(std::string_view s) {
 }
 
 value value::array(std::vector<value> items, bool tuple) {
-  auto* h = new heap_arr;
-  h->tuple = tuple;
-  h->items = std::move(items);
+  auto* h = heap_arr::make(items.size(), tuple);
+  for (auto& it : items) new (h->items() + h->size++) value(std::move(it));
   value v;
   v.set_ptr(reinterpret_cast<heap*>(h), tag_arr);
   return v;
 }
 
 value value::pair(value k, value v) {
-  std::vector<value> items;
-  items.reserve(2);
-  items.push_back(std::move(k));
-  items.push_back(std::move(v));
-  return array(std::move(items), true);
+  auto* h = heap_arr::make(2, true);
+  new (h->items()) value(std::move(k));
+  new (h->items() + 1) value(std::move(v));
+  h->size = 2;
+  value r;
+  r.set_ptr(reinterpret_cast<heap*>(h), tag_arr);
+  return r;
 }
 
 value value::object(std::vector<field> fields) {
@@ -208,7 +225,8 @@ std::string_view value::as_string() const noexcept {
 
 std::span<const value> value::as_array() const noexcept {
   assert(is_array());
-  return reinterpret_cast<heap_arr*>(ptr())->items;
+  auto* h = reinterpret_cast<heap_arr*>(ptr());
+  return {h->items(), h->size};
 }
 
 std::span<const field> value::as_object() const noexcept {

@@ -37,12 +37,12 @@ struct probe {
   std::size_t rss_last = 0;
 };
 
-/// A sink that takes 5 ms per wire batch (≈ 200 k records/s at 1,024 records per batch).
+/// A sink that takes 20 ms per wire batch (≈ 50 k records/s at 1,024 records per batch).
 class slow_sink final : public stream_operator {
 public:
   explicit slow_sink(probe& p) : p_(p) {}
   void process(records& in, records&) override {
-    std::this_thread::sleep_for(5ms);
+    std::this_thread::sleep_for(20ms);
     p_.records += in.size();
     auto elapsed = std::chrono::steady_clock::now() - p_.start;
     if (elapsed >= 2s) {
