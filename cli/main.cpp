@@ -26,7 +26,11 @@
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
-#include <mimalloc-new-delete.h>  // route new/delete through mimalloc (this TU only)
+#ifdef WEIR_USE_MIMALLOC
+// Route new/delete through mimalloc. Not in sanitizer builds: ASan and TSan
+// must see every allocation.
+#include <mimalloc-new-delete.h>
+#endif
 
 #include "weir/api/dstream.hpp"
 #include "weir/cli/dsl_error.hpp"

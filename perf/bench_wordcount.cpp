@@ -15,6 +15,10 @@
 
 #include "weir/api/dstream.hpp"
 
+#ifdef WEIR_USE_MIMALLOC
+#include <mimalloc-new-delete.h>
+#endif
+
 using namespace weir;
 using clk = std::chrono::steady_clock;
 
