@@ -69,7 +69,7 @@ public:
 }  // namespace
 
 TEST_CASE("a slow sink slows the source down without loss and memory stays flat",
-          "[actors][backpressure]") {
+          "[actors][backpressure][slow]") {
   context_options o;
   o.parallelism = 2;
   streaming_context ssc(o);

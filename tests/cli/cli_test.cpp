@@ -157,7 +157,7 @@ TEST_CASE("cli: stdin() and print()", "[cli]") {
                  "-------------------------------------------\nONE\nTWO\n...\n\n");
 }
 
-TEST_CASE("cli: SIGINT and SIGTERM stop gracefully with exit 0", "[cli][slow]") {
+TEST_CASE("cli: SIGINT and SIGTERM stop gracefully with exit 0", "[cli]") {
   for (int sig : {SIGINT, SIGTERM}) {
     weir::test::temp_dir tmp;
     auto out = tmp.path / "count.jsonl";

@@ -105,7 +105,7 @@ TEST_CASE("builder: window and slide must be multiples of the batch interval", "
   }
 }
 
-TEST_CASE("builder: word count end to end", "[dsl][slow]") {
+TEST_CASE("builder: word count end to end", "[dsl]") {
   weir::test::temp_dir tmp;
   write_file(tmp.path / "in.txt", "the cat\nThe dog  the end\n");
   run_script(R"(set parallelism = 2
@@ -123,7 +123,7 @@ file("{dir}/in.txt")
                                  R"({"time":1000,"record":["the",3]})"});
 }
 
-TEST_CASE("builder: a let stream used twice fans out", "[dsl][slow]") {
+TEST_CASE("builder: a let stream used twice fans out", "[dsl]") {
   weir::test::temp_dir tmp;
   write_file(tmp.path / "in.txt", "3\n1\n2\n");
   run_script(R"(let nums = file("{dir}/in.txt") | map(int(_))
@@ -140,7 +140,7 @@ nums | map((_ % 2 == 1, _)) | reduce_by_key((a, b) => a * 10 + b) | map((k, v) =
                                  R"({"time":1000,"record":{"odd":true,"v":31}})"});
 }
 
-TEST_CASE("builder: generated access log with a window", "[dsl][slow]") {
+TEST_CASE("builder: generated access log with a window", "[dsl]") {
   weir::test::temp_dir tmp;
   run_script(R"(set batch_interval = 100ms
 generate("access_log", count = 1000, seed = 1)
@@ -153,7 +153,7 @@ generate("access_log", count = 1000, seed = 1)
   REQUIRE_FALSE(lines.empty());
 }
 
-TEST_CASE("builder: runtime errors name the expression's position", "[dsl][slow]") {
+TEST_CASE("builder: runtime errors name the expression's position", "[dsl]") {
   weir::test::temp_dir tmp;
   write_file(tmp.path / "in.txt", "1\n2\n");
   CHECK_THAT(run_error(R"(file("{dir}/in.txt") | map(lower(int(_))) | print())", tmp.path),
