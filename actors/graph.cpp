@@ -19,56 +19,64 @@ physical_graph make_physical(const logical_graph& g, int parallelism) {
       throw pipeline_error("stream '" + n.name + "' is not consumed by any sink");
 
   std::vector<int> stage_of(g.nodes.size(), -1);
-  auto new_stage = [&](int par) -> stage& {
+  auto new_stage = [&](int par) -> int {
     stage s;
     s.id = static_cast<int>(p.stages.size());
     s.parallelism = par;
     p.stages.push_back(std::move(s));
-    return p.stages.back();
+    return p.stages.back().id;
   };
-  auto connect = [&](int from, int to, edge_kind k) {
-    edge e{static_cast<int>(p.edges.size()), from, to, k};
+  auto connect = [&](int from, int to, edge_kind k, int input) {
+    edge e{static_cast<int>(p.edges.size()), from, to, k, input};
     p.edges.push_back(e);
     p.stages[static_cast<std::size_t>(from)].out_edges.push_back(e.id);
     p.stages[static_cast<std::size_t>(to)].in_edges.push_back(e.id);
   };
+  auto par_of = [&](int stage_id) { return p.stages[static_cast<std::size_t>(stage_id)].parallelism; };
 
   for (auto& n : g.nodes) {
     auto idx = static_cast<std::size_t>(n.id);
     if (n.inputs.empty()) {
       if (!n.make_source) throw pipeline_error("node '" + n.name + "' has neither input nor source");
-      stage& s = new_stage(1);
-      s.source_node = n.id;
-      s.name = n.name;
-      stage_of[idx] = s.id;
+      int s = new_stage(1);
+      p.stages[static_cast<std::size_t>(s)].source_node = n.id;
+      p.stages[static_cast<std::size_t>(s)].name = n.name;
+      stage_of[idx] = s;
       continue;
     }
-    if (n.inputs.size() != 1)
-      throw pipeline_error(n.name + ": operators with several inputs are not supported yet");
-    int in = n.inputs[0];
-    int from = stage_of[static_cast<std::size_t>(in)];
-    int from_par = p.stages[static_cast<std::size_t>(from)].parallelism;
-    bool single = consumers[static_cast<std::size_t>(in)] == 1;
+    std::vector<int> from;
+    for (int in : n.inputs) from.push_back(stage_of[static_cast<std::size_t>(in)]);
+    // A single-input node runs inside its input's stage when it needs no
+    // repartitioning and its input has no other consumer (operator chaining).
+    bool single = n.inputs.size() == 1 && consumers[static_cast<std::size_t>(n.inputs[0])] == 1;
     int target = -1;
     switch (n.route) {
       case routing::chained:
         if (single) {
-          target = from;
+          target = from[0];
         } else {
-          target = new_stage(from_par).id;
-          connect(from, target, edge_kind::forward);
+          bool same = true;
+          for (int f : from) same = same && par_of(f) == par_of(from[0]);
+          target = new_stage(same ? par_of(from[0]) : 1);
+          for (std::size_t i = 0; i < from.size(); ++i)
+            connect(from[i], target, same ? edge_kind::forward : edge_kind::gather, static_cast<int>(i));
         }
         break;
       case routing::keyed:
-        target = new_stage(parallelism).id;
-        connect(from, target, edge_kind::hash);
+      case routing::by_record:
+        target = new_stage(parallelism);
+        for (std::size_t i = 0; i < from.size(); ++i)
+          connect(from[i], target, n.route == routing::keyed ? edge_kind::hash : edge_kind::hash_record,
+                  static_cast<int>(i));
         break;
       case routing::global:
-        if (single && from_par == 1) {
-          target = from;
+        if (single && par_of(from[0]) == 1) {
+          target = from[0];
         } else {
-          target = new_stage(1).id;
-          connect(from, target, from_par == 1 ? edge_kind::forward : edge_kind::gather);
+          target = new_stage(1);
+          for (std::size_t i = 0; i < from.size(); ++i)
+            connect(from[i], target, par_of(from[i]) == 1 ? edge_kind::forward : edge_kind::gather,
+                    static_cast<int>(i));
         }
         break;
     }
@@ -82,12 +90,16 @@ physical_graph make_physical(const logical_graph& g, int parallelism) {
 
 std::string describe(const logical_graph& g, const physical_graph& p) {
   std::string out;
-  for (auto& s : p.stages) {
+  for (auto& s : p.stages)
     out += "stage " + std::to_string(s.id) + " x" + std::to_string(s.parallelism) + ": " + s.name + "\n";
-  }
   for (auto& e : p.edges) {
-    const char* k = e.kind == edge_kind::forward ? "forward" : e.kind == edge_kind::hash ? "hash(key)" : "gather";
-    out += "edge " + std::to_string(e.from) + " -> " + std::to_string(e.to) + " " + k + "\n";
+    const char* k = e.kind == edge_kind::forward       ? "forward"
+                    : e.kind == edge_kind::hash        ? "hash(key)"
+                    : e.kind == edge_kind::hash_record ? "hash(record)"
+                                                       : "gather";
+    out += "edge " + std::to_string(e.from) + " -> " + std::to_string(e.to) + " " + k;
+    if (e.input > 0) out += " (input " + std::to_string(e.input) + ")";
+    out += "\n";
   }
   (void)g;
   return out;

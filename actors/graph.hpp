@@ -9,6 +9,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
@@ -20,9 +21,10 @@ namespace weir::plan {
 
 /// How records reach a node.
 enum class routing {
-  chained,  ///< stateless: runs where its input runs
-  keyed,    ///< pairs routed to `parallelism` instances by hash of the key
-  global,   ///< a single instance sees the whole stream
+  chained,    ///< runs where its input runs (no repartitioning)
+  keyed,      ///< pairs routed to `parallelism` instances by hash of the key
+  by_record,  ///< records routed to `parallelism` instances by hash of the whole record
+  global,     ///< a single instance sees the whole stream
 };
 
 struct node {
@@ -33,6 +35,9 @@ struct node {
   std::function<operator_ptr()> make_operator;   ///< set for operators and sinks
   routing route = routing::chained;
   bool sink = false;
+  /// Slide of this node's output stream, ms (Spark `slideDuration`): the
+  /// batch interval, or a window's slide, inherited downstream.
+  std::int64_t slide_ms = 0;
 };
 
 /// Nodes in creation order (which is a topological order).
@@ -48,9 +53,10 @@ struct logical_graph {
 
 /// How records cross from one stage to the next.
 enum class edge_kind {
-  forward,  ///< instance i -> instance i (same parallelism)
-  hash,     ///< by xxh3(key) % parallelism
-  gather,   ///< every instance -> the single instance 0
+  forward,      ///< instance i -> instance i (same parallelism)
+  hash,         ///< pairs by partition_of(hash of the key)
+  hash_record,  ///< records by partition_of(hash of the record)
+  gather,       ///< every instance -> the single instance 0
 };
 
 struct stage {
@@ -67,6 +73,7 @@ struct edge {
   int id = -1;
   int from = -1, to = -1;  ///< stage ids
   edge_kind kind = edge_kind::forward;
+  int input = 0;  ///< which input of the target stage's first node it feeds
 };
 
 struct physical_graph {

@@ -11,6 +11,7 @@
 #include <caf/all.hpp>
 
 #include "weir/operators/basic_operators.hpp"
+#include "weir/operators/partitioning.hpp"
 
 namespace weir::actors {
 
@@ -62,7 +63,7 @@ enum class item_kind : std::uint8_t { data, mark, eos };
 /// signal (ordered with data, no credit).
 struct item {
   item_kind kind;
-  std::int64_t time = 0;
+  std::int64_t time = 0;  ///< mark: the batch time; eos: 1 = drain windows, 0 = do not
   batch_ptr data;
 };
 
@@ -81,12 +82,14 @@ struct out_edge {
 };
 
 struct in_channel {
+  int input = 0;  ///< which input of the first chain operator it feeds
   caf::actor sender;
   std::int32_t sender_edge = 0, sender_channel = 0;
   std::deque<item> queue;
   bool marked = false;  ///< delivered the current batch end; held until all inputs have
   std::int64_t mark_time = 0;
   bool eos = false;
+  bool drain = true;    ///< with eos: whether the sender drained (wall-clock run)
 };
 
 struct chain_op {
@@ -157,7 +160,7 @@ public:
           self_->send(c.target, mark_atom::value, c.target_channel, it.time);
           break;
         case item_kind::eos:
-          self_->send(c.target, eos_atom::value, c.target_channel);
+          self_->send(c.target, eos_atom::value, c.target_channel, it.time != 0);
           break;
       }
       c.outbox.pop_front();
@@ -186,12 +189,12 @@ public:
     for (std::size_t ei = 0; ei < s_.outs.size(); ++ei) {
       out_edge& e = s_.outs[ei];
       bool last = ei + 1 == s_.outs.size();
-      if (e.kind == plan::edge_kind::hash) {
-        auto n = static_cast<std::uint64_t>(e.chans.size());
+      if (e.kind == plan::edge_kind::hash || e.kind == plan::edge_kind::hash_record) {
+        const int n = static_cast<int>(e.chans.size());
+        const bool by_key = e.kind == plan::edge_kind::hash;
         for (auto& r : recs) {
-          auto kv = as_pair(r, e.target_name.c_str());
-          auto h = static_cast<std::uint32_t>(kv.first->hash() >> 32);
-          auto& c = e.chans[h % n];
+          std::uint64_t h = by_key ? as_pair(r, e.target_name.c_str()).first->hash() : r.hash();
+          auto& c = e.chans[static_cast<std::size_t>(partition_of(h, n))];
           push_record(c, last ? std::move(r) : value(r));
         }
       } else {
@@ -213,14 +216,18 @@ public:
 
   // --- the chain -----------------------------------------------------------
 
-  /// Runs `in` through chain[from..]; the result is emitted downstream.
-  void run_chain(records& in, std::size_t from = 0) {
+  /// Runs `in` (records of input `input` of the first operator) through the
+  /// chain; the result is emitted downstream.
+  void run_chain(records& in, int input = 0) {
     records* cur = &in;
-    for (std::size_t i = from; i < s_.chain.size() && !cur->empty(); ++i) {
+    for (std::size_t i = 0; i < s_.chain.size() && !cur->empty(); ++i) {
       auto& op = s_.chain[i];
       records& next = s_.scratch[i + 1];
       if (op.sink) s_.report.sink_records += cur->size();
-      op.op->process(*cur, next);
+      if (i == 0)
+        op.op->process_input(input, *cur, next);
+      else
+        op.op->process(*cur, next);
       cur->clear();
       cur = &next;
     }
@@ -251,11 +258,12 @@ public:
   }
 
   /// All input seen: keep ending logical batches until every operator has
-  /// emitted what it holds, flush, and send end of stream.
-  void finish_stream() {
+  /// emitted what it holds (unless the run is on a logical clock), flush, and
+  /// send end of stream.
+  void finish_stream(bool drain) {
     const std::int64_t b = s_.opts.batch_interval.count();
     std::int64_t t = s_.last_mark;
-    for (;;) {
+    for (; drain;) {
       std::int64_t h = t;
       for (auto& op : s_.chain) h = std::max(h, op.op->drain_horizon(t));
       if (h <= t) break;
@@ -277,7 +285,7 @@ public:
       cur = &next;
     }
     emit(*cur);
-    emit_signal(item_kind::eos, 0);
+    emit_signal(item_kind::eos, drain ? 1 : 0);
     s_.inputs_done = true;
     maybe_complete();
   }
@@ -321,7 +329,7 @@ public:
         switch (it.kind) {
           case item_kind::data:
             self_->send(c.sender, credit_atom::value, c.sender_edge, c.sender_channel, std::int32_t{1});
-            run_chain(*it.data);
+            run_chain(*it.data, c.input);
             break;
           case item_kind::mark:
             c.marked = true;
@@ -330,8 +338,9 @@ public:
             break;
           case item_kind::eos:
             c.eos = true;
+            c.drain = it.time != 0;
             if (std::all_of(s_.ins.begin(), s_.ins.end(), [](auto& x) { return x.eos; }))
-              finish_stream();
+              finish_stream(std::all_of(s_.ins.begin(), s_.ins.end(), [](auto& x) { return x.drain; }));
             else
               check_alignment();
             break;
@@ -386,7 +395,8 @@ public:
       return;
     }
     const std::int64_t b = s_.opts.batch_interval.count();
-    while (elapsed_ms() >= s_.next_mark) {
+    const bool logical = s_.source->logical_clock();
+    while (!logical && elapsed_ms() >= s_.next_mark) {
       fire_batch_end(s_.next_mark);
       s_.next_mark += b;
     }
@@ -413,14 +423,24 @@ public:
         break;
       }
       case io::read_result::status::end: end_source(); break;
+      case io::read_result::status::batch_end:
+        fire_batch_end(s_.next_mark);
+        s_.next_mark += b;
+        schedule_tick();
+        break;
     }
   }
 
   void end_source() {
+    if (s_.source->logical_clock()) {
+      // every batch was ended by the source; the run ends with its last one
+      finish_stream(false);
+      return;
+    }
     // the batch being read ends now, without waiting for the clock
     fire_batch_end(s_.next_mark);
     s_.next_mark += s_.opts.batch_interval.count();
-    finish_stream();
+    finish_stream(true);
   }
 
 private:
@@ -474,9 +494,9 @@ caf::behavior task_actor(caf::stateful_actor<task_holder>* self, task_ptr st) {
           l.pump();
         });
       },
-      [guarded](eos_atom, std::int32_t ch) {
+      [guarded](eos_atom, std::int32_t ch, bool drain) {
         guarded([&](task_logic& l, task_state& s) {
-          s.ins.at(static_cast<std::size_t>(ch)).queue.push_back({item_kind::eos, 0, nullptr});
+          s.ins.at(static_cast<std::size_t>(ch)).queue.push_back({item_kind::eos, drain ? 1 : 0, nullptr});
           l.pump();
         });
       },
@@ -540,6 +560,26 @@ void job::start() {
   const auto& g = m.graph;
   const auto& phys = m.phys;
 
+  // Slides (Spark slideDuration) come from the plan: an operator sees batch
+  // ends only at multiples of its input stream's slide.
+  const std::int64_t b_ms = m.opts.batch_interval.count();
+  auto slide_of = [&](int node_id) {
+    std::int64_t sl = g.nodes[static_cast<std::size_t>(node_id)].slide_ms;
+    return sl > 0 ? sl : b_ms;
+  };
+  std::vector<std::vector<std::int64_t>> in_slides(phys.stages.size());
+  std::vector<std::int64_t> out_slides(phys.stages.size(), b_ms);
+  for (auto& st : phys.stages) {
+    std::int64_t cur = st.source_node >= 0 ? slide_of(st.source_node) : b_ms;
+    for (int id : st.chain) {
+      std::int64_t in = b_ms;
+      for (int i : g.nodes[static_cast<std::size_t>(id)].inputs) in = std::max(in, slide_of(i));
+      in_slides[static_cast<std::size_t>(st.id)].push_back(in);
+      cur = slide_of(id);
+    }
+    out_slides[static_cast<std::size_t>(st.id)] = cur;
+  }
+
   // Build every task's state (opens sources and operators here, so that
   // configuration errors surface from start()).
   std::vector<std::vector<task_ptr>> states(phys.stages.size());
@@ -563,8 +603,11 @@ void job::start() {
           throw pipeline_error(t->source->describe() + ": " + e.what());
         }
       }
-      for (int id : st.chain) {
-        auto& n = g.nodes[static_cast<std::size_t>(id)];
+      t->in_slide = in_slides[static_cast<std::size_t>(st.id)];
+      t->out_slide = out_slides[static_cast<std::size_t>(st.id)];
+      for (std::size_t ci = 0; ci < st.chain.size(); ++ci) {
+        auto& n = g.nodes[static_cast<std::size_t>(st.chain[ci])];
+        ctx.slide = std::chrono::milliseconds(t->in_slide[ci]);
         chain_op op{n.make_operator(), n.name, n.sink};
         try {
           op.op->open(ctx);
@@ -577,31 +620,6 @@ void job::start() {
       }
       t->scratch.resize(t->chain.size() + 1);
       states[static_cast<std::size_t>(st.id)].push_back(std::move(t));
-    }
-  }
-
-  // Slides: a stage's input stream has its upstream stage's output slide.
-  std::vector<std::int64_t> stage_slide(phys.stages.size(), m.opts.batch_interval.count());
-  for (auto& st : phys.stages) {
-    std::int64_t cur = m.opts.batch_interval.count();
-    if (!st.in_edges.empty())
-      cur = stage_slide[static_cast<std::size_t>(phys.edges[static_cast<std::size_t>(st.in_edges[0])].from)];
-    std::vector<std::int64_t> in_slide;
-    auto& first = *states[static_cast<std::size_t>(st.id)][0];
-    for (auto& op : first.chain) {
-      in_slide.push_back(cur);
-      if (std::int64_t s = op.op->output_slide_ms(); s > 0) {
-        if (s % cur != 0)
-          throw pipeline_error(op.name + ": slide " + std::to_string(s) +
-                               "ms is not a multiple of its input stream's slide " +
-                               std::to_string(cur) + "ms");
-        cur = s;
-      }
-    }
-    stage_slide[static_cast<std::size_t>(st.id)] = cur;
-    for (auto& t : states[static_cast<std::size_t>(st.id)]) {
-      t->in_slide = in_slide;
-      t->out_slide = cur;
     }
   }
 
@@ -635,16 +653,18 @@ void job::start() {
       oe.target_name = target_name;
       auto sender_edge = static_cast<std::int32_t>(sender.outs.size());
       std::vector<int> targets;
-      if (e.kind == plan::edge_kind::hash) {
-        for (int j = 0; j < to.parallelism; ++j) targets.push_back(j);
-      } else if (e.kind == plan::edge_kind::gather) {
-        targets.push_back(0);
-      } else {
-        targets.push_back(i);
+      switch (e.kind) {
+        case plan::edge_kind::hash:
+        case plan::edge_kind::hash_record:
+          for (int j = 0; j < to.parallelism; ++j) targets.push_back(j);
+          break;
+        case plan::edge_kind::gather: targets.push_back(0); break;
+        case plan::edge_kind::forward: targets.push_back(i); break;
       }
       for (int j : targets) {
         auto& receiver = *states[static_cast<std::size_t>(e.to)][static_cast<std::size_t>(j)];
         in_channel ic;
+        ic.input = e.input;
         ic.sender = handles[static_cast<std::size_t>(e.from)][static_cast<std::size_t>(i)];
         ic.sender_edge = sender_edge;
         ic.sender_channel = static_cast<std::int32_t>(oe.chans.size());

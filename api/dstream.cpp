@@ -9,16 +9,50 @@ namespace weir {
 
 // --- dstream -------------------------------------------------------------------
 
-dstream dstream::add(std::string name, std::function<operator_ptr()> make, plan::routing r,
-                     bool sink) const {
+namespace {
+
+std::int64_t slide_of(const plan::logical_graph& g, int node) {
+  std::int64_t s = g.nodes[static_cast<std::size_t>(node)].slide_ms;
+  return s > 0 ? s : g.batch_interval.count();
+}
+
+std::string ms(std::int64_t v) { return std::to_string(v) + "ms"; }
+
+}  // namespace
+
+dstream dstream::add(std::string name, std::function<operator_ptr()> make, plan::routing r, bool sink,
+                     std::vector<int> extra_inputs, std::int64_t slide_ms) const {
   plan::node n;
-  n.name = std::move(name);
   n.inputs = {node_};
+  n.inputs.insert(n.inputs.end(), extra_inputs.begin(), extra_inputs.end());
+  // Spark: streams combined by union/join/cogroup must have the same slide.
+  const std::int64_t in_slide = slide_of(*graph_, node_);
+  for (int other : extra_inputs)
+    if (slide_of(*graph_, other) != in_slide)
+      throw pipeline_error(name + ": the streams have different slides (" + ms(in_slide) + " and " +
+                           ms(slide_of(*graph_, other)) + "); Spark combines only streams with equal slides");
+  n.name = std::move(name);
   n.make_operator = std::move(make);
   n.route = r;
   n.sink = sink;
+  n.slide_ms = slide_ms > 0 ? slide_ms : in_slide;
   int id = graph_->add(std::move(n));
   return dstream(graph_, id);
+}
+
+std::chrono::milliseconds dstream::slide() const { return std::chrono::milliseconds(slide_of(*graph_, node_)); }
+
+std::chrono::milliseconds dstream::resolve_slide(const char* op, std::chrono::milliseconds window,
+                                                 std::chrono::milliseconds slide) const {
+  const auto parent = this->slide();
+  if (slide.count() == 0) slide = parent;
+  check_window(op, window, slide, graph_->batch_interval);
+  // Spark: window and slide must be multiples of the parent stream's slide.
+  if (window.count() % parent.count() != 0 || slide.count() % parent.count() != 0)
+    throw pipeline_error(std::string(op) + ": window " + ms(window.count()) + " and slide " +
+                         ms(slide.count()) + " must be multiples of the input stream's slide " +
+                         ms(parent.count()));
+  return slide;
 }
 
 dstream dstream::map(map_fn f, std::string name) const {
@@ -43,11 +77,161 @@ dstream dstream::reduce_by_key(reducer r) const {
 
 dstream dstream::reduce_by_key_and_window(reducer r, std::chrono::milliseconds window,
                                           std::chrono::milliseconds slide) const {
-  if (slide.count() == 0) slide = graph_->batch_interval;
-  check_window("reduce_by_key_and_window", window, slide, graph_->batch_interval);
+  return reduce_by_key_and_window(std::move(r), window, slide, std::nullopt);
+}
+
+dstream dstream::reduce_by_key_and_window(reducer r, std::chrono::milliseconds window,
+                                          std::chrono::milliseconds slide, std::optional<reducer> inverse,
+                                          filter_fn filter) const {
+  slide = resolve_slide("reduce_by_key_and_window", window, slide);
   return add("reduce_by_key_and_window",
-             [r, window, slide] { return make_reduce_by_key_and_window(r, window, slide); },
+             [=] { return make_reduce_by_key_and_window(r, window, slide, inverse, filter); },
+             plan::routing::keyed, false, {}, slide.count());
+}
+
+// --- per batch
+
+dstream dstream::map_values(map_fn f) const {
+  return add("map_values", [f] { return make_map_values(f); }, plan::routing::chained, false);
+}
+
+dstream dstream::flat_map_values(flat_map_fn f) const {
+  return add("flat_map_values", [f] { return make_flat_map_values(f); }, plan::routing::chained, false);
+}
+
+dstream dstream::glom() const {
+  return add("glom", [] { return make_glom(); }, plan::routing::chained, false);
+}
+
+dstream dstream::distinct() const {
+  return add("distinct", [] { return make_distinct(); }, plan::routing::by_record, false);
+}
+
+dstream dstream::sample(double fraction, std::uint64_t seed) const {
+  if (!(fraction >= 0.0 && fraction <= 1.0))
+    throw pipeline_error("sample: fraction must be in [0, 1], got " + std::to_string(fraction));
+  return add("sample", [fraction, seed] { return make_sample(fraction, seed); }, plan::routing::chained, false);
+}
+
+dstream dstream::union_with(const std::vector<dstream>& others) const {
+  std::vector<int> extra;
+  for (auto& o : others) {
+    if (o.graph_ != graph_) throw pipeline_error("union: the streams belong to different streaming contexts");
+    extra.push_back(o.node_);
+  }
+  return add("union", [] { return make_union(); }, plan::routing::chained, false, extra);
+}
+
+dstream dstream::count_by_value() const {
+  return add("count_by_value", [] { return make_count_by_value(); }, plan::routing::by_record, false);
+}
+
+dstream dstream::reduce(reducer r) const {
+  return add("reduce", [r] { return make_reduce(r); }, plan::routing::global, false);
+}
+
+dstream dstream::group_by_key() const {
+  return add("group_by_key", [] { return make_group_by_key(); }, plan::routing::keyed, false);
+}
+
+dstream dstream::combine_by_key(map_fn create, binary_fn merge_value, binary_fn merge_combiners) const {
+  return add("combine_by_key", [=] { return make_combine_by_key(create, merge_value, merge_combiners); },
              plan::routing::keyed, false);
+}
+
+dstream dstream::sort_by(map_fn key, bool ascending) const {
+  return add("sort_by", [key, ascending] { return make_sort_by(key, ascending); }, plan::routing::global, false);
+}
+
+// --- windows
+
+dstream dstream::window(std::chrono::milliseconds w, std::chrono::milliseconds s) const {
+  s = resolve_slide("window", w, s);
+  return add("window", [w, s] { return make_window(w, s); }, plan::routing::chained, false, {}, s.count());
+}
+
+dstream dstream::count_by_window(std::chrono::milliseconds w, std::chrono::milliseconds s) const {
+  s = resolve_slide("count_by_window", w, s);
+  return add("count_by_window", [w, s] { return make_count_by_window(w, s); }, plan::routing::global, false, {},
+             s.count());
+}
+
+dstream dstream::reduce_by_window(reducer r, std::chrono::milliseconds w, std::chrono::milliseconds s,
+                                  std::optional<reducer> inverse) const {
+  s = resolve_slide("reduce_by_window", w, s);
+  return add("reduce_by_window", [=] { return make_reduce_by_window(r, w, s, inverse); }, plan::routing::global,
+             false, {}, s.count());
+}
+
+dstream dstream::group_by_key_and_window(std::chrono::milliseconds w, std::chrono::milliseconds s) const {
+  s = resolve_slide("group_by_key_and_window", w, s);
+  return add("group_by_key_and_window", [w, s] { return make_group_by_key_and_window(w, s); },
+             plan::routing::keyed, false, {}, s.count());
+}
+
+dstream dstream::count_by_value_and_window(std::chrono::milliseconds w, std::chrono::milliseconds s) const {
+  s = resolve_slide("count_by_value_and_window", w, s);
+  return add("count_by_value_and_window", [w, s] { return make_count_by_value_and_window(w, s); },
+             plan::routing::by_record, false, {}, s.count());
+}
+
+// --- state
+
+dstream dstream::update_state_by_key(update_state_fn f) const {
+  return add("update_state_by_key", [f] { return make_update_state_by_key(f); }, plan::routing::keyed, false);
+}
+
+namespace {
+
+// map_with_state's operator emits (0, mapped) and (1, (key, state)); these
+// chained nodes split the two streams apart.
+flat_map_fn untag(std::int64_t tag) {
+  return [tag](const value& v, records& out) {
+    auto a = v.as_array();
+    if (a[0].as_int() == tag) out.push_back(a[1]);
+  };
+}
+
+constexpr const char* mapped_name = "map_with_state.mapped";
+constexpr const char* snapshots_name = "state_snapshots";
+
+}  // namespace
+
+dstream dstream::map_with_state(map_with_state_fn f, map_with_state_options o) const {
+  o.tagged = true;
+  dstream tagged = add("map_with_state", [f, o] { return make_map_with_state(f, o); }, plan::routing::keyed, false);
+  return tagged.flat_map(untag(0), mapped_name);
+}
+
+dstream dstream::state_snapshots() const {
+  const auto& n = graph_->nodes[static_cast<std::size_t>(node_)];
+  if (n.name != mapped_name)
+    throw pipeline_error("state_snapshots: applies only to the stream returned by map_with_state");
+  return dstream(graph_, n.inputs[0]).flat_map(untag(1), snapshots_name);
+}
+
+// --- two streams
+
+dstream dstream::join(const dstream& other, join_kind kind) const {
+  if (other.graph_ != graph_) throw pipeline_error("join: the streams belong to different streaming contexts");
+  const char* name = kind == join_kind::inner        ? "join"
+                     : kind == join_kind::left_outer ? "left_outer_join"
+                     : kind == join_kind::right_outer ? "right_outer_join"
+                                                      : "full_outer_join";
+  return add(name, [kind] { return make_join(kind); }, plan::routing::keyed, false, {other.node_});
+}
+
+dstream dstream::cogroup(const dstream& other) const {
+  if (other.graph_ != graph_) throw pipeline_error("cogroup: the streams belong to different streaming contexts");
+  return add("cogroup", [] { return make_cogroup(); }, plan::routing::keyed, false, {other.node_});
+}
+
+dstream dstream::join_table(records table, join_kind kind) const {
+  return add("join_table", [table, kind] { return make_table_join(table, kind); }, plan::routing::keyed, false);
+}
+
+void dstream::collect(std::string path) const {
+  add("collect", [path] { return io::make_collect_sink(path); }, plan::routing::global, true);
 }
 
 dstream dstream::top(std::size_t n, map_fn by) const {
@@ -104,6 +288,10 @@ dstream streaming_context::source(std::string name, std::function<io::source_ptr
 
 dstream streaming_context::text_file(std::string path) {
   return source("file", [path] { return io::make_file_source(path); });
+}
+
+dstream streaming_context::batches(std::string path, std::int64_t total) {
+  return source("batches", [path, total] { return io::make_batches_source(path, total); });
 }
 
 dstream streaming_context::stdin_lines() {

@@ -17,14 +17,19 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "weir/actors/runtime.hpp"
 #include "weir/io/source.hpp"
 #include "weir/io/sources.hpp"
 #include "weir/operators/basic_operators.hpp"
+#include "weir/operators/join_operators.hpp"
 #include "weir/operators/reducer.hpp"
+#include "weir/operators/state_operators.hpp"
 #include "weir/operators/stream_operator.hpp"
+#include "weir/operators/window_operators.hpp"
 
 namespace weir {
 
@@ -59,6 +64,64 @@ public:
   /// order (ties: the smaller record first). Spark `transform(_.top(n))`.
   dstream top(std::size_t n, map_fn by) const;
 
+  // --- Spark DStream operations (see the operator factories for exact semantics)
+
+  dstream map_values(map_fn f) const;                 ///< Spark `mapValues`
+  dstream flat_map_values(flat_map_fn f) const;       ///< Spark `flatMapValues`
+  dstream glom() const;                               ///< Spark `glom`
+  dstream distinct() const;                           ///< Spark `transform(_.distinct())`
+  dstream sample(double fraction, std::uint64_t seed) const;  ///< Spark `sample(false, f, seed)`
+  /// Spark `union`: this stream and `others` (all with the same slide).
+  /// @errors pipeline_error if the slides differ.
+  dstream union_with(const std::vector<dstream>& others) const;
+  dstream count_by_value() const;                     ///< Spark `countByValue`
+  dstream reduce(reducer r) const;                    ///< Spark `reduce`
+  dstream group_by_key() const;                       ///< Spark `groupByKey`
+  dstream combine_by_key(map_fn create, binary_fn merge_value, binary_fn merge_combiners) const;
+  dstream sort_by(map_fn key, bool ascending = true) const;  ///< Spark `transform(_.sortBy(…))`
+
+  // Windows: window and slide must be multiples of the batch interval (and of
+  // this stream's slide); slide 0 = this stream's slide.
+  // @errors pipeline_error otherwise, naming the operator.
+  dstream window(std::chrono::milliseconds window, std::chrono::milliseconds slide = {}) const;
+  dstream count_by_window(std::chrono::milliseconds window, std::chrono::milliseconds slide = {}) const;
+  dstream reduce_by_window(reducer r, std::chrono::milliseconds window,
+                           std::chrono::milliseconds slide = {},
+                           std::optional<reducer> inverse = std::nullopt) const;
+  /// With an inverse and optional filter (Spark's incremental form).
+  dstream reduce_by_key_and_window(reducer r, std::chrono::milliseconds window,
+                                   std::chrono::milliseconds slide, std::optional<reducer> inverse,
+                                   filter_fn filter = {}) const;
+  dstream group_by_key_and_window(std::chrono::milliseconds window,
+                                  std::chrono::milliseconds slide = {}) const;
+  dstream count_by_value_and_window(std::chrono::milliseconds window,
+                                    std::chrono::milliseconds slide = {}) const;
+
+  // State
+  dstream update_state_by_key(update_state_fn f) const;  ///< Spark `updateStateByKey`
+  /// Spark `mapWithState`; `o.tagged` is set by the API.
+  dstream map_with_state(map_with_state_fn f, map_with_state_options o = {}) const;
+  /// Spark `stateSnapshots()`: on a stream returned by map_with_state, the
+  /// (key, state) pairs of the whole state, every batch.
+  /// @errors pipeline_error on any other stream.
+  dstream state_snapshots() const;
+
+  // Two streams, same batch time only. @errors pipeline_error if the slides differ.
+  dstream join(const dstream& other, join_kind kind = join_kind::inner) const;
+  dstream left_outer_join(const dstream& other) const { return join(other, join_kind::left_outer); }
+  dstream right_outer_join(const dstream& other) const { return join(other, join_kind::right_outer); }
+  dstream full_outer_join(const dstream& other) const { return join(other, join_kind::full_outer); }
+  dstream cogroup(const dstream& other) const;
+  /// Join with a static table of (k, w) pairs (Spark `transform(_.join(table))`).
+  dstream join_table(records table, join_kind kind = join_kind::inner) const;
+
+  /// Slide of this stream, ms (Spark `slideDuration`).
+  std::chrono::milliseconds slide() const;
+
+  /// Sink: one JSON line per batch, also for empty ones:
+  /// {"time": <ms>, "records": [...]} (the deterministic-test sink).
+  void collect(std::string path) const;
+
   /// Sink: Spark `print(n)` layout to stdout.
   void print(std::size_t n = 10) const;
   /// Sink: one JSON object per record, {"time": ms, "record": value}.
@@ -75,7 +138,10 @@ public:
 
 private:
   friend class streaming_context;
-  dstream add(std::string name, std::function<operator_ptr()> make, plan::routing r, bool sink) const;
+  dstream add(std::string name, std::function<operator_ptr()> make, plan::routing r, bool sink,
+              std::vector<int> extra_inputs = {}, std::int64_t slide_ms = 0) const;
+  std::chrono::milliseconds resolve_slide(const char* op, std::chrono::milliseconds window,
+                                          std::chrono::milliseconds slide) const;
   dstream(std::shared_ptr<plan::logical_graph> g, int node) : graph_(std::move(g)), node_(node) {}
   std::shared_ptr<plan::logical_graph> graph_;
   int node_ = -1;
@@ -99,6 +165,13 @@ public:
   dstream stdin_lines();
   /// The built-in web-access-log generator (see io::access_log_options).
   dstream access_log(io::access_log_options opts = {});
+  /// Spark's deterministic replay (`queueStream` on a manual clock): a
+  /// JSON-lines file, one line = one batch's elements (a JSON array), one batch
+  /// per batch interval on a logical clock, as fast as possible; after the
+  /// last line, empty batches until `total` batches have run (total 0 = as
+  /// many as lines). @errors pipeline_error at start for a missing file or a
+  /// malformed line (file:line:column).
+  dstream batches(std::string path, std::int64_t total = 0);
   /// A custom receiver; `make` is called once when the run starts.
   dstream source(std::string name, std::function<io::source_ptr()> make);
 

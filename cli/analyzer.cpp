@@ -14,12 +14,27 @@ namespace weir::dsl {
 namespace {
 
 enum class role { source, op, sink };
-enum class param_type { function, reducer, duration, count, number, string };
+enum class param_type {
+  function,         ///< a function of the element: `_` expression or lambda (taking it apart)
+  reducer,          ///< sum, sub, min, max, count or a lambda (a, b) => ...
+  merge,            ///< a 2-parameter lambda, or sum, sub, min, max
+  binary,           ///< a 2-parameter lambda
+  state_function,   ///< map_with_state's (key, value, state) => ...
+  duration,         ///< a positive duration literal
+  count,            ///< an int
+  number,           ///< an int or double
+  boolean,          ///< true or false
+  string,           ///< a string
+  stream,           ///< a `let` stream name
+  stream_or_table,  ///< a `let` stream name or table("file.jsonl")
+  streams,          ///< one or more `let` stream names (all remaining positional arguments)
+};
 
 struct param_def {
   std::string_view name;
   param_type type;
   bool required;
+  std::string_view lambda_params = {};  ///< binary, merge, state_function: "(values, state)"
 };
 
 struct stage_def {
@@ -32,28 +47,80 @@ struct stage_def {
 
 const std::vector<stage_def>& stage_table() {
   using P = param_type;
+  using K = stage_kind;
+  static const param_def window{"window", P::duration, true};
+  static const param_def slide{"slide", P::duration, false};
+  static const param_def func{"func", P::reducer, true};
+  static const param_def inverse{"inverse", P::reducer, false};
   static const std::vector<stage_def> t = {
-      {"file", stage_kind::file, role::source, {{"path", P::string, true}}, "file(path)"},
-      {"stdin", stage_kind::stdin_lines, role::source, {}, "stdin()"},
-      {"generate", stage_kind::generate, role::source,
+      // sources
+      {"file", K::file, role::source, {{"path", P::string, true}}, "file(path)"},
+      {"stdin", K::stdin_lines, role::source, {}, "stdin()"},
+      {"generate", K::generate, role::source,
        {{"kind", P::string, true}, {"rate", P::number, false}, {"count", P::count, false},
         {"duration", P::duration, false}, {"seed", P::count, false}, {"paths", P::count, false},
         {"zipf", P::number, false}},
        "generate(\"access_log\", rate = N, count = N, duration = D, seed = N, paths = N, zipf = X)"},
-      {"map", stage_kind::map, role::op, {{"f", P::function, true}}, "map(expr)"},
-      {"flat_map", stage_kind::flat_map, role::op, {{"f", P::function, true}}, "flat_map(expr)"},
-      {"filter", stage_kind::filter, role::op, {{"f", P::function, true}}, "filter(expr)"},
-      {"count", stage_kind::count, role::op, {}, "count()"},
-      {"reduce_by_key", stage_kind::reduce_by_key, role::op, {{"func", P::reducer, true}},
-       "reduce_by_key(func)"},
-      {"reduce_by_key_and_window", stage_kind::reduce_by_key_and_window, role::op,
-       {{"func", P::reducer, true}, {"window", P::duration, true}, {"slide", P::duration, false}},
-       "reduce_by_key_and_window(func, window, slide)"},
-      {"top", stage_kind::top, role::op, {{"n", P::count, true}, {"by", P::function, false}},
-       "top(n, by = expr)"},
-      {"print", stage_kind::print, role::sink, {{"n", P::count, false}}, "print(n = 10)"},
-      {"write_jsonl", stage_kind::write_jsonl, role::sink, {{"path", P::string, true}},
-       "write_jsonl(path)"},
+      {"batches", K::batches, role::source, {{"path", P::string, true}, {"total", P::count, false}},
+       "batches(path, total = 0)"},
+      // per batch
+      {"map", K::map, role::op, {{"f", P::function, true}}, "map(expr)"},
+      {"flat_map", K::flat_map, role::op, {{"f", P::function, true}}, "flat_map(expr)"},
+      {"filter", K::filter, role::op, {{"f", P::function, true}}, "filter(expr)"},
+      {"map_values", K::map_values, role::op, {{"f", P::function, true}}, "map_values(expr)"},
+      {"flat_map_values", K::flat_map_values, role::op, {{"f", P::function, true}},
+       "flat_map_values(expr)"},
+      {"glom", K::glom, role::op, {}, "glom()"},
+      {"distinct", K::distinct, role::op, {}, "distinct()"},
+      {"sample", K::sample, role::op, {{"fraction", P::number, true}, {"seed", P::count, false}},
+       "sample(fraction, seed = 0)"},
+      {"union", K::union_streams, role::op, {{"streams", P::streams, true}}, "union(stream, ...)"},
+      {"count", K::count, role::op, {}, "count()"},
+      {"count_by_value", K::count_by_value, role::op, {}, "count_by_value()"},
+      {"reduce", K::reduce, role::op, {func}, "reduce(func)"},
+      {"reduce_by_key", K::reduce_by_key, role::op, {func}, "reduce_by_key(func)"},
+      {"group_by_key", K::group_by_key, role::op, {}, "group_by_key()"},
+      {"combine_by_key", K::combine_by_key, role::op,
+       {{"create", P::function, true},
+        {"merge_value", P::merge, true, "(combiner, value)"},
+        {"merge_combiners", P::merge, true, "(combiner1, combiner2)"}},
+       "combine_by_key(create, merge_value, merge_combiners)"},
+      {"sort_by", K::sort_by, role::op, {{"key", P::function, true}, {"ascending", P::boolean, false}},
+       "sort_by(expr, ascending = true)"},
+      {"top", K::top, role::op, {{"n", P::count, true}, {"by", P::function, false}}, "top(n, by = expr)"},
+      // windows
+      {"window", K::window, role::op, {window, slide}, "window(window, slide)"},
+      {"count_by_window", K::count_by_window, role::op, {window, slide}, "count_by_window(window, slide)"},
+      {"reduce_by_window", K::reduce_by_window, role::op, {func, window, slide, inverse},
+       "reduce_by_window(func, window, slide, inverse = func)"},
+      {"reduce_by_key_and_window", K::reduce_by_key_and_window, role::op,
+       {func, window, slide, inverse, {"filter", P::function, false}},
+       "reduce_by_key_and_window(func, window, slide, inverse = func, filter = expr)"},
+      {"group_by_key_and_window", K::group_by_key_and_window, role::op, {window, slide},
+       "group_by_key_and_window(window, slide)"},
+      {"count_by_value_and_window", K::count_by_value_and_window, role::op, {window, slide},
+       "count_by_value_and_window(window, slide)"},
+      // state
+      {"update_state_by_key", K::update_state_by_key, role::op,
+       {{"f", P::binary, true, "(values, state)"}}, "update_state_by_key((values, state) => expr)"},
+      {"map_with_state", K::map_with_state, role::op,
+       {{"f", P::state_function, true, "(key, value, state)"}, {"timeout", P::duration, false},
+        {"initial", P::string, false}},
+       "map_with_state((key, value, state) => expr, timeout = D, initial = path)"},
+      {"state_snapshots", K::state_snapshots, role::op, {}, "state_snapshots()"},
+      // two streams
+      {"join", K::join, role::op, {{"other", P::stream_or_table, true}}, "join(stream or table(path))"},
+      {"left_outer_join", K::left_outer_join, role::op, {{"other", P::stream_or_table, true}},
+       "left_outer_join(stream or table(path))"},
+      {"right_outer_join", K::right_outer_join, role::op, {{"other", P::stream_or_table, true}},
+       "right_outer_join(stream or table(path))"},
+      {"full_outer_join", K::full_outer_join, role::op, {{"other", P::stream_or_table, true}},
+       "full_outer_join(stream or table(path))"},
+      {"cogroup", K::cogroup, role::op, {{"other", P::stream, true}}, "cogroup(stream)"},
+      // sinks
+      {"print", K::print, role::sink, {{"n", P::count, false}}, "print(n = 10)"},
+      {"write_jsonl", K::write_jsonl, role::sink, {{"path", P::string, true}}, "write_jsonl(path)"},
+      {"collect", K::collect, role::sink, {{"path", P::string, true}}, "collect(path)"},
   };
   return t;
 }
@@ -145,7 +212,18 @@ private:
     def.name = st.name;
     let_lines_[st.name] = st.loc.line;
     let_names_.push_back(st.name);
+    let_with_state_[st.name] = returns_state_stream(def.stages.back());
     spec_.streams.push_back(std::move(def));
+  }
+
+  /// True if `sp` yields the stream returned by map_with_state (state_snapshots() may follow).
+  bool returns_state_stream(const stage_spec& sp) const {
+    if (sp.kind == stage_kind::map_with_state) return true;
+    if (sp.kind == stage_kind::stream_ref) {
+      auto it = let_with_state_.find(sp.stream);
+      return it != let_with_state_.end() && it->second;
+    }
+    return false;
   }
 
   pipeline_def pipeline(const ast::statement& st, bool is_let) {
@@ -184,13 +262,17 @@ private:
         throw dsl_error(s.loc, fmt::format("a 'let' binds a stream and cannot end in the sink '{}'; "
                                            "use the stream in a separate pipeline: {} | {}(...)",
                                            s.name, st.name, s.name));
+      if (d->kind == stage_kind::state_snapshots && !returns_state_stream(def.stages.back()))
+        throw dsl_error(s.loc, "state_snapshots() must come right after map_with_state, or start "
+                               "from a stream bound to one: ... | map_with_state(f) | state_snapshots()");
       def.stages.push_back(bind(s, *d));
     }
     if (!is_let) {
       const ast::stage& lastst = st.stages.back();
       const stage_def* d = find_stage(lastst.name);
       if (!d || d->r != role::sink)
-        throw dsl_error(st.loc, "pipeline has no sink (end it with | print() or | write_jsonl(path))");
+        throw dsl_error(st.loc, "pipeline has no sink (end it with | print(), | write_jsonl(path) "
+                                "or | collect(path))");
     }
     return def;
   }
@@ -217,7 +299,7 @@ private:
     }
     if (d)
       throw dsl_error(s.loc, fmt::format("{} '{}' needs an input: start the pipeline with a source "
-                                         "(file, stdin, generate) or a stream name",
+                                         "(file, stdin, generate, batches) or a stream name",
                                          d->r == role::sink ? "sink" : "operator", s.name));
     if (s.has_parens)
       throw dsl_error(s.loc, fmt::format("unknown source '{}'{}", s.name,
@@ -234,6 +316,10 @@ private:
     sp.kind = d.kind;
     sp.name = s.name;
     sp.loc = s.loc;
+    if (d.kind == stage_kind::union_streams) {
+      union_args(s, d, sp);
+      return sp;
+    }
     std::vector<const ast::expr*> given(d.params.size(), nullptr);
     if (s.args.size() > d.params.size()) {
       throw dsl_error(s.args[d.params.size()]->loc,
@@ -264,50 +350,177 @@ private:
     for (std::size_t k = 0; k < d.params.size(); ++k) {
       const ast::expr* e = given[k];
       if (!e) continue;
-      std::string_view pname = d.params[k].name;
-      std::string what = fmt::format("{}()", s.name);
-      switch (d.kind) {
-        case stage_kind::file:
-        case stage_kind::write_jsonl:
-          sp.path = string_arg(*e, "path");
-          if (sp.path.empty()) throw dsl_error(e->loc, "the path must not be empty");
-          break;
-        case stage_kind::generate: generator_arg(sp.generator, pname, *e); break;
-        case stage_kind::map:
-        case stage_kind::flat_map:
-        case stage_kind::filter:
-          sp.fn = compile_element_function(*e, what);
-          sp.has_fn = true;
-          break;
-        case stage_kind::top:
-          if (pname == "n") {
-            sp.n = static_cast<std::size_t>(int_arg(*e, "n", 1, 1 << 30));
+      const param_def& p = d.params[k];
+      // how the argument is named in messages: the operator for its first argument
+      std::string who = k == 0 ? std::string(s.name) : fmt::format("{} {}", s.name, p.name);
+      if (d.kind == stage_kind::generate) {
+        generator_arg(sp.generator, p.name, *e);
+        continue;
+      }
+      switch (p.type) {
+        case param_type::function: {
+          std::string what = p.name == "filter" ? fmt::format("{}(filter = ...)", s.name)
+                                                : fmt::format("{}()", s.name);
+          element_function fn = compile_element_function(*e, what);
+          if (p.name == "filter") {
+            sp.filter = std::move(fn);
+            sp.has_filter = true;
           } else {
-            sp.fn = compile_element_function(*e, what);
+            sp.fn = std::move(fn);
             sp.has_fn = true;
           }
           break;
-        case stage_kind::print:
-          sp.n = static_cast<std::size_t>(int_arg(*e, "n", 0, 1 << 30));
+        }
+        case param_type::reducer: {
+          reducer r = reducer_arg(*e, who);
+          if (p.name == "inverse") sp.inverse = std::move(r);
+          else sp.reduce = std::move(r);
           break;
-        case stage_kind::reduce_by_key:
-        case stage_kind::reduce_by_key_and_window:
-          if (pname == "func") {
-            sp.reduce = reducer_arg(*e);
-          } else if (pname == "window") {
-            sp.window = duration_arg(*e, "window");
+        }
+        case param_type::merge: {
+          auto fn = merge_arg(*e, who, p);
+          if (p.name == "merge_value") sp.merge_value = std::move(fn);
+          else sp.merge_combiners = std::move(fn);
+          break;
+        }
+        case param_type::binary:
+          check_lambda(*e, who, 2, p.lambda_params);
+          sp.update = compile_binary_function(*e, s.name);
+          break;
+        case param_type::state_function:
+          check_lambda(*e, who, 3, p.lambda_params);
+          sp.state_fn = compile_state_function(*e, s.name);
+          break;
+        case param_type::duration: {
+          auto v = duration_arg(*e, p.name);
+          if (v.count() <= 0) throw dsl_error(e->loc, fmt::format("{} must be positive", p.name));
+          if (p.name == "window") {
+            sp.window = v;
             sp.window_loc = e->loc;
-            if (sp.window.count() <= 0) throw dsl_error(e->loc, "window must be positive");
-          } else {
-            sp.slide = duration_arg(*e, "slide");
+          } else if (p.name == "slide") {
+            sp.slide = v;
             sp.slide_loc = e->loc;
-            if (sp.slide.count() <= 0) throw dsl_error(e->loc, "slide must be positive");
+          } else {
+            sp.timeout = v;
           }
           break;
-        default: break;
+        }
+        case param_type::count:
+          if (p.name == "n") {
+            std::int64_t lo = d.kind == stage_kind::top ? 1 : 0;
+            sp.n = static_cast<std::size_t>(int_arg(*e, "n", lo, 1 << 30));
+          } else if (p.name == "total") {
+            sp.total = int_arg(*e, "total", 0, std::numeric_limits<std::int64_t>::max());
+          } else {
+            sp.seed = static_cast<std::uint64_t>(
+                int_arg(*e, p.name, 0, std::numeric_limits<std::int64_t>::max()));
+          }
+          break;
+        case param_type::number: {
+          double f = number_arg(*e, p.name);
+          if (f > 1.0) throw dsl_error(e->loc, fmt::format("{} must be between 0 and 1, got {}", p.name, f));
+          sp.fraction = f;
+          break;
+        }
+        case param_type::boolean: {
+          value v = evaluate_constant(*e);
+          if (!v.is_bool())
+            throw dsl_error(e->loc, fmt::format("{} must be true or false, got {}", p.name,
+                                                kind_name(v.type())));
+          sp.ascending = v.as_bool();
+          break;
+        }
+        case param_type::string: {
+          std::string str = string_arg(*e, p.name);
+          if (str.empty()) throw dsl_error(e->loc, fmt::format("the {} must not be empty", p.name == "initial" ? "initial state path" : "path"));
+          if (p.name == "initial") {
+            sp.initial_path = std::move(str);
+            sp.initial_loc = e->loc;
+          } else {
+            sp.path = std::move(str);
+            sp.path_loc = e->loc;
+          }
+          break;
+        }
+        case param_type::stream:
+        case param_type::stream_or_table:
+          other_arg(*e, s, p.type == param_type::stream_or_table, sp);
+          break;
+        case param_type::streams: break;  // union_args
       }
     }
     return sp;
+  }
+
+  /// union(s1, s2, ...): every argument a `let` stream.
+  void union_args(const ast::stage& s, const stage_def& d, stage_spec& sp) {
+    if (!s.named.empty())
+      throw dsl_error(s.named.front().loc,
+                      fmt::format("unknown named argument '{}' for union() (usage: {})", s.named.front().name,
+                                  d.usage));
+    if (s.args.empty())
+      throw dsl_error(s.loc, fmt::format("wrong number of arguments: union() needs at least one stream "
+                                         "(usage: {})",
+                                         d.usage));
+    for (auto& a : s.args) {
+      if (a->kind == ast::expr_kind::call && a->name == "table")
+        throw dsl_error(a->loc, "union cannot take a table(...): it combines streams; bind the other "
+                                "streams with 'let' and name them");
+      sp.others.push_back(stream_name_arg(*a, s, false));
+    }
+  }
+
+  /// The other side of a join or cogroup: a `let` stream, or (joins) table("file.jsonl").
+  void other_arg(const ast::expr& e, const ast::stage& s, bool table_ok, stage_spec& sp) {
+    if (e.kind == ast::expr_kind::call && e.name == "table") {
+      if (!table_ok)
+        throw dsl_error(e.loc, fmt::format("{} cannot take a table(...): it combines two streams; "
+                                           "join a static table with join, left_outer_join, "
+                                           "right_outer_join or full_outer_join",
+                                           s.name));
+      if (!e.named.empty())
+        throw dsl_error(e.named.front().loc,
+                        fmt::format("unknown named argument '{}': table() takes no named arguments",
+                                    e.named.front().name));
+      if (e.args.size() != 1)
+        throw dsl_error(e.loc, fmt::format("table() takes 1 argument, got {} (usage: table(path))",
+                                           e.args.size()));
+      sp.path = string_arg(*e.args[0], "the table path");
+      if (sp.path.empty()) throw dsl_error(e.args[0]->loc, "the path must not be empty");
+      sp.path_loc = e.loc;
+      sp.is_table = true;
+      return;
+    }
+    sp.others.push_back(stream_name_arg(e, s, table_ok));
+  }
+
+  stream_arg stream_name_arg(const ast::expr& e, const ast::stage& s, bool table_ok) {
+    if (e.kind != ast::expr_kind::name)
+      throw dsl_error(e.loc, fmt::format("{}() expects the name of a stream bound with 'let'{}, found {}",
+                                         s.name, table_ok ? " or table(\"file.jsonl\")" : "",
+                                         describe_expr(e)));
+    if (!let_lines_.count(e.name))
+      throw dsl_error(e.loc, fmt::format("unknown stream name '{}'{}", e.name,
+                                         did_you_mean(e.name, let_names_)));
+    return {e.name, e.loc};
+  }
+
+  static std::string describe_expr(const ast::expr& e) {
+    if (e.kind == ast::expr_kind::literal)
+      return e.lit.is_string() ? fmt::format("string {}", e.text) : fmt::format("'{}'", e.text);
+    if (e.kind == ast::expr_kind::name) return fmt::format("'{}'", e.name);
+    if (e.kind == ast::expr_kind::lambda) return "a lambda";
+    return "an expression";
+  }
+
+  /// A lambda of exactly `n` parameters, else
+  /// "update_state_by_key expects a function of 2 parameters (values, state), got 1".
+  static void check_lambda(const ast::expr& e, const std::string& who, std::size_t n,
+                           std::string_view params) {
+    if (e.kind == ast::expr_kind::lambda && e.params.size() == n) return;
+    std::string got = e.kind == ast::expr_kind::lambda ? std::to_string(e.params.size()) : describe_expr(e);
+    throw dsl_error(e.loc, fmt::format("{} expects a function of {} parameters {}, got {}", who, n,
+                                       params, got));
   }
 
   void generator_arg(io::access_log_options& g, std::string_view pname, const ast::expr& e) {
@@ -332,7 +545,7 @@ private:
     }
   }
 
-  reducer reducer_arg(const ast::expr& e) {
+  reducer reducer_arg(const ast::expr& e, const std::string& who) {
     if (e.kind == ast::expr_kind::name) {
       if (e.name == "sum") return reducer::sum();
       if (e.name == "sub") return reducer::sub();
@@ -343,10 +556,7 @@ private:
       throw dsl_error(e.loc, fmt::format("unknown reducer '{}'{}", e.name, did_you_mean(e.name, cands)));
     }
     if (e.kind == ast::expr_kind::lambda) {
-      if (e.params.size() != 2)
-        throw dsl_error(e.loc, fmt::format("a reducer lambda takes 2 parameters, (a, b) => ..., "
-                                           "not {}",
-                                           e.params.size()));
+      check_lambda(e, who, 2, "(a, b)");
       return reducer::custom(compile_reducer_lambda(e), "lambda");
     }
     if (e.kind == ast::expr_kind::call) {
@@ -355,6 +565,23 @@ private:
           throw dsl_error(e.loc, fmt::format("write the reducer without parentheses: '{}'", e.name));
     }
     throw dsl_error(e.loc, "expected a reducer: sum, sub, min, max, count or a lambda (a, b) => ...");
+  }
+
+  /// combine_by_key's merge functions: a 2-parameter lambda, or sum, sub, min, max.
+  std::function<value(const value&, const value&)> merge_arg(const ast::expr& e, const std::string& who,
+                                                             const param_def& p) {
+    if (e.kind == ast::expr_kind::name && e.name == "count")
+      throw dsl_error(e.loc, fmt::format("{} cannot be 'count'; write the function, e.g. {}",
+                                         who, p.name == "merge_value" ? "(c, v) => c + 1" : "(a, b) => a + b"));
+    if (e.kind == ast::expr_kind::name) {
+      for (auto& r : reducer_names)
+        if (r == e.name) {
+          reducer red = reducer_arg(e, who);
+          return [red](const value& a, const value& b) { return red.apply(a, b); };
+        }
+    }
+    check_lambda(e, who, 2, p.lambda_params);
+    return compile_binary_function(e, std::string(who.substr(0, who.find(' '))));
   }
 
   std::chrono::milliseconds duration_arg(const ast::expr& e, std::string_view what) {
@@ -395,6 +622,7 @@ private:
   std::map<std::string, int> set_lines_;
   std::map<std::string, int> let_lines_;
   std::vector<std::string> let_names_;
+  std::map<std::string, bool> let_with_state_;  ///< let name -> bound to map_with_state's stream
   bool stdin_used_ = false;
 };
 

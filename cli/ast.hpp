@@ -31,6 +31,7 @@ enum class expr_kind {
   field,     ///< `args[0].name`
   index,     ///< `args[0][args[1]]`
   call,      ///< `name(args..., named...)`
+  method,    ///< `args[0].name(args[1..], named...)` (the map_with_state state's methods)
   unary,     ///< `op args[0]` (op: minus, kw_not)
   binary,    ///< `args[0] op args[1]` (arithmetic, comparison, kw_and, kw_or)
   tuple,     ///< `(args...)`, two or more items
@@ -44,10 +45,10 @@ struct expr {
   source_location loc;               ///< where the expression (or its operator) is
   value lit;                         ///< literal
   bool is_duration = false;          ///< literal written as a duration
-  std::string name;                  ///< name, field, call
+  std::string name;                  ///< name, field, call, method
   tok op = tok::end;                 ///< unary, binary
   std::vector<expr_ptr> args;        ///< operands, items, positional arguments, lambda body
-  std::vector<named_arg> named;      ///< call
+  std::vector<named_arg> named;      ///< call, method
   std::vector<std::string> keys;     ///< object
   std::vector<std::string> params;   ///< lambda
   std::string text;                  ///< source text of a literal, for messages

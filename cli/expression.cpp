@@ -1,5 +1,6 @@
 #include "weir/cli/expression.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -153,6 +154,66 @@ public:
 private:
   const detail::builtin_function* fn_;
   std::vector<node_ptr> args_;
+};
+
+// ---- the state object of map_with_state ------------------------------------
+
+enum class state_method { exists, get, update, remove, is_timing_out };
+
+/// `state.m(...)`: reads the frame's state slot, which is set only while a
+/// map_with_state function runs (the compiler allows these nodes nowhere else).
+class state_method_node final : public node {
+public:
+  state_method_node(source_location loc, state_method m, node_ptr arg)
+      : node(std::move(loc)), m_(m), arg_(std::move(arg)) {}
+
+  value eval(const value& it, const frame& f) const override {
+    state_handle& s = *f.state;
+    switch (m_) {
+      case state_method::exists: return value(s.exists());
+      case state_method::get: return s.get();
+      case state_method::is_timing_out: return value(s.is_timing_out());
+      case state_method::update: {
+        value v = arg_->eval(it, f);
+        try {
+          s.update(v);
+        } catch (const detail::located_record_error&) {
+          throw;
+        } catch (const record_error& e) {
+          fail(e.what());
+        }
+        return v;  // the new state: `(key, state.update(x))` updates and emits in one expression
+      }
+      case state_method::remove: s.remove(); return value();
+    }
+    return value();
+  }
+  const value* ref(const value&, const frame& f) const override {
+    return m_ == state_method::get ? &f.state->get() : nullptr;
+  }
+
+private:
+  state_method m_;
+  node_ptr arg_;
+};
+
+/// `if(cond, a, b)`: evaluates only the branch it returns (so that
+/// `if(state.is_timing_out(), ..., state.update(x))` never updates a timing-out state).
+class if_node final : public node {
+public:
+  if_node(source_location loc, node_ptr c, node_ptr a, node_ptr b)
+      : node(std::move(loc)), c_(std::move(c)), a_(std::move(a)), b_(std::move(b)) {}
+  value eval(const value& it, const frame& f) const override { return branch(it, f).eval(it, f); }
+  const value* ref(const value& it, const frame& f) const override { return branch(it, f).ref(it, f); }
+  bool constant() const override { return c_->constant() && a_->constant() && b_->constant(); }
+
+private:
+  const node& branch(const value& it, const frame& f) const {
+    value c = c_->eval(it, f);
+    if (!c.is_bool()) fail(fmt::format("if() expects a bool condition, got {}", kind_name(c.type())));
+    return c.as_bool() ? *a_ : *b_;
+  }
+  node_ptr c_, a_, b_;
 };
 
 // ---- operators -----------------------------------------------------------
@@ -355,12 +416,23 @@ private:
 
 struct scope {
   std::vector<std::string> params;
-  const char* element_error = nullptr;  ///< non-null: `_` is not allowed, and why
+  std::string element_error;  ///< non-empty: `_` is not allowed, and why
+  int state_slot = -1;        ///< >= 0: that parameter is map_with_state's state object
 };
 
 constexpr std::string_view stage_names[] = {
     "map", "flat_map", "filter", "reduce_by_key", "reduce_by_key_and_window", "top",
-    "print", "write_jsonl", "file", "stdin", "generate"};
+    "map_values", "flat_map_values", "glom", "distinct", "sample", "union", "count_by_value",
+    "reduce", "group_by_key", "combine_by_key", "sort_by", "window", "count_by_window",
+    "reduce_by_window", "group_by_key_and_window", "count_by_value_and_window",
+    "update_state_by_key", "map_with_state", "state_snapshots", "left_outer_join",
+    "right_outer_join", "full_outer_join", "cogroup", "print", "write_jsonl", "collect", "file",
+    "stdin", "generate", "batches"};
+
+const std::vector<std::string>& state_method_names() {
+  static const std::vector<std::string> names = {"exists", "get", "update", "remove", "is_timing_out"};
+  return names;
+}
 
 std::string arity_text(const detail::builtin_function& fn) {
   if (fn.min_args == fn.max_args)
@@ -383,8 +455,22 @@ node_ptr fold(node_ptr n) {
 }
 
 node_ptr compile_call(const ast::expr& e, const scope& sc) {
+  if (e.name == "if") {
+    if (!e.named.empty())
+      throw dsl_error(e.named.front().loc,
+                      fmt::format("unknown named argument '{}': if() takes no named arguments",
+                                  e.named.front().name));
+    if (e.args.size() != 3)
+      throw dsl_error(e.loc, fmt::format("if() takes 3 arguments, got {} (usage: if(cond, then, else))",
+                                         e.args.size()));
+    return std::make_unique<if_node>(e.loc, compile(*e.args[0], sc), compile(*e.args[1], sc),
+                                     compile(*e.args[2], sc));
+  }
   const detail::builtin_function* fn = detail::find_function(e.name);
   if (!fn) {
+    if (e.name == "table")
+      throw dsl_error(e.loc, "table(...) is only allowed as the argument of join, left_outer_join, "
+                             "right_outer_join or full_outer_join");
     for (auto s : stage_names)
       if (s == e.name)
         throw dsl_error(e.loc, fmt::format("'{}' is an operator, not a function; use it as a "
@@ -407,19 +493,58 @@ node_ptr compile_call(const ast::expr& e, const scope& sc) {
 
 node_ptr compile_name(const ast::expr& e, const scope& sc) {
   for (std::size_t i = 0; i < sc.params.size(); ++i)
-    if (sc.params[i] == e.name) return std::make_unique<param_node>(e.loc, i);
-  if (detail::find_function(e.name))
+    if (sc.params[i] == e.name) {
+      if (static_cast<int>(i) == sc.state_slot)
+        throw dsl_error(e.loc, fmt::format("'{}' is the state object, not a value; use {}.get(), "
+                                           "{}.exists(), {}.update(x), {}.remove() or {}.is_timing_out()",
+                                           e.name, e.name, e.name, e.name, e.name, e.name));
+      return std::make_unique<param_node>(e.loc, i);
+    }
+  if (detail::find_function(e.name) || e.name == "if")
     throw dsl_error(e.loc, fmt::format("'{}' is a function; call it as {}(...)", e.name, e.name));
   std::string hint = did_you_mean(e.name, sc.params);
-  if (hint.empty() && sc.element_error == nullptr) hint = fmt::format(" (did you mean '.{}'?)", e.name);
+  if (hint.empty() && sc.element_error.empty()) hint = fmt::format(" (did you mean '.{}'?)", e.name);
   throw dsl_error(e.loc, fmt::format("unknown name '{}'{}", e.name, hint));
+}
+
+node_ptr compile_method(const ast::expr& e, const scope& sc) {
+  const ast::expr& recv = *e.args[0];
+  bool on_state = recv.kind == ast::expr_kind::name && sc.state_slot >= 0 &&
+                  recv.name == sc.params[static_cast<std::size_t>(sc.state_slot)];
+  if (!on_state) {
+    if (detail::find_function(e.name))
+      throw dsl_error(e.loc, fmt::format("unknown method '{}'; call the function instead: {}(...)",
+                                         e.name, e.name));
+    throw dsl_error(e.loc, fmt::format("unknown method '{}': only the state of map_with_state has "
+                                       "methods (state.get(), state.update(x), ...)",
+                                       e.name));
+  }
+  const auto& names = state_method_names();
+  auto it = std::find(names.begin(), names.end(), e.name);
+  if (it == names.end()) {
+    std::string hint = did_you_mean(e.name, names);
+    if (hint.empty()) hint = " (the state has exists(), get(), update(x), remove() and is_timing_out())";
+    throw dsl_error(e.loc, fmt::format("unknown method '{}' of the state{}", e.name, hint));
+  }
+  auto m = static_cast<state_method>(it - names.begin());
+  if (!e.named.empty())
+    throw dsl_error(e.named.front().loc,
+                    fmt::format("unknown named argument '{}': {}.{}() takes no named arguments",
+                                e.named.front().name, recv.name, e.name));
+  std::size_t want = m == state_method::update ? 1 : 0;
+  std::size_t got = e.args.size() - 1;
+  if (got != want)
+    throw dsl_error(e.loc, fmt::format("{}.{}() takes {} argument{}, got {}", recv.name, e.name, want,
+                                       want == 1 ? "" : "s", got));
+  node_ptr arg = want == 1 ? compile(*e.args[1], sc) : nullptr;
+  return std::make_unique<state_method_node>(e.loc, m, std::move(arg));
 }
 
 node_ptr compile(const ast::expr& e, const scope& sc) {
   switch (e.kind) {
     case ast::expr_kind::literal: return std::make_unique<const_node>(e.loc, e.lit);
     case ast::expr_kind::element:
-      if (sc.element_error) throw dsl_error(e.loc, sc.element_error);
+      if (!sc.element_error.empty()) throw dsl_error(e.loc, sc.element_error);
       return std::make_unique<element_node>(e.loc);
     case ast::expr_kind::name: return compile_name(e, sc);
     case ast::expr_kind::field:
@@ -427,6 +552,7 @@ node_ptr compile(const ast::expr& e, const scope& sc) {
     case ast::expr_kind::index:
       return fold(std::make_unique<index_node>(e.loc, compile(*e.args[0], sc), compile(*e.args[1], sc)));
     case ast::expr_kind::call: return fold(compile_call(e, sc));
+    case ast::expr_kind::method: return compile_method(e, sc);
     case ast::expr_kind::unary:
       return fold(std::make_unique<unary_node>(e.loc, e.op, compile(*e.args[0], sc)));
     case ast::expr_kind::binary:
@@ -497,17 +623,49 @@ element_function compile_element_function(const ast::expr& e, const std::string&
   return fn;
 }
 
-std::function<value(const value&, const value&)> compile_reducer_lambda(const ast::expr& e) {
-  if (e.kind != ast::expr_kind::lambda || e.params.size() != 2)
-    throw dsl_error(e.loc, "expected a reducer: sum, sub, min, max, count or a lambda (a, b) => ...");
+namespace {
+
+std::function<value(const value&, const value&)> binary_lambda(const ast::expr& e, std::string element_error) {
   scope sc;
   sc.params = e.params;
-  sc.element_error = "'_' cannot be used in a reducer lambda; use its parameters";
+  sc.element_error = std::move(element_error);
   std::shared_ptr<const node> root = compile(*e.args[0], sc);
   return [root](const value& a, const value& b) {
     frame f;
     f.args[0] = &a;
     f.args[1] = &b;
+    return root->eval(null_value, f);
+  };
+}
+
+}  // namespace
+
+std::function<value(const value&, const value&)> compile_reducer_lambda(const ast::expr& e) {
+  if (e.kind != ast::expr_kind::lambda || e.params.size() != 2)
+    throw dsl_error(e.loc, "expected a reducer: sum, sub, min, max, count or a lambda (a, b) => ...");
+  return binary_lambda(e, "'_' cannot be used in a reducer lambda; use its parameters");
+}
+
+std::function<value(const value&, const value&)> compile_binary_function(const ast::expr& e,
+                                                                         const std::string& what) {
+  if (e.kind != ast::expr_kind::lambda || e.params.size() != 2)
+    throw dsl_error(e.loc, fmt::format("{} expects a function of 2 parameters (a, b) => ...", what));
+  return binary_lambda(e, fmt::format("'_' cannot be used in the function of {}; use its parameters", what));
+}
+
+map_with_state_fn compile_state_function(const ast::expr& e, const std::string& what) {
+  if (e.kind != ast::expr_kind::lambda || e.params.size() != 3)
+    throw dsl_error(e.loc, fmt::format("{} expects a function of 3 parameters (key, value, state) => ...", what));
+  scope sc;
+  sc.params = e.params;
+  sc.element_error = fmt::format("'_' cannot be used in the function of {}; use its parameters", what);
+  sc.state_slot = 2;
+  std::shared_ptr<const node> root = compile(*e.args[0], sc);
+  return [root](const value& key, const value& v, state_handle& state) {
+    frame f;
+    f.args[0] = &key;
+    f.args[1] = &v;
+    f.state = &state;
     return root->eval(null_value, f);
   };
 }

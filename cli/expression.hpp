@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "weir/cli/ast.hpp"
+#include "weir/operators/state_operators.hpp"
 #include "weir/operators/value.hpp"
 
 namespace weir::dsl {
@@ -52,6 +53,24 @@ element_function compile_element_function(const ast::expr& e, const std::string&
 /// The returned function throws weir::record_error like element_function.
 /// @errors dsl_error when `e` is not a lambda of two parameters, or as above.
 std::function<value(const value&, const value&)> compile_reducer_lambda(const ast::expr& e);
+
+/// Compiles a lambda of two parameters `(a, b) => expr` whose parameters are
+/// the two arguments (not an element taken apart): update_state_by_key's
+/// `(values, state) => ...`, combine_by_key's merge functions. `_` is not
+/// allowed in its body; `what` names the operator in messages.
+/// @errors dsl_error when `e` is not a lambda of two parameters, or as
+///         compile_element_function.
+std::function<value(const value&, const value&)> compile_binary_function(const ast::expr& e,
+                                                                         const std::string& what);
+
+/// Compiles map_with_state's `(key, value, state) => expr`. The third
+/// parameter is the key's state object, usable only through its methods:
+/// `state.exists()`, `state.get()` (null if none), `state.update(x)` (returns x),
+/// `state.remove()` (null), `state.is_timing_out()`. `_` is not allowed.
+/// @errors dsl_error when `e` is not a lambda of three parameters, for the
+///         state used as a value (`state + 1`), unknown methods or wrong
+///         method argument counts, or as compile_element_function.
+map_with_state_fn compile_state_function(const ast::expr& e, const std::string& what);
 
 /// Evaluates an expression that must not depend on the element (an argument
 /// such as `rate = 20000` or a `set` value).

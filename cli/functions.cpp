@@ -380,6 +380,7 @@ namespace weir::dsl {
 std::vector<std::string> function_names() {
   std::vector<std::string> out;
   for (auto& f : detail::builtin_functions()) out.emplace_back(f.name);
+  out.emplace_back("if");  // a special form (lazy), compiled by the expression compiler
   return out;
 }
 

@@ -294,10 +294,7 @@ private:
   ast::expr_ptr postfix(ast::expr_ptr e) {
     for (;;) {
       if (at(tok::dot)) {
-        auto f = node(ast::expr_kind::field, advance().loc);
-        f->name = field_name();
-        f->args.push_back(std::move(e));
-        e = std::move(f);
+        e = member(advance().loc, std::move(e));
       } else if (at(tok::lbracket)) {
         auto ix = node(ast::expr_kind::index, advance().loc);
         ix->args.push_back(std::move(e));
@@ -309,6 +306,23 @@ private:
         return e;
       }
     }
+  }
+
+  // after '.': `name` (a field) or `name(args)` (a method call)
+  ast::expr_ptr member(source_location dot, ast::expr_ptr base) {
+    source_location name_loc = cur().loc;
+    std::string name = field_name();
+    if (at(tok::lparen)) {
+      auto m = node(ast::expr_kind::method, std::move(name_loc));
+      m->name = std::move(name);
+      m->args.push_back(std::move(base));
+      arguments(m->args, m->named);
+      return m;
+    }
+    auto f = node(ast::expr_kind::field, std::move(dot));
+    f->name = std::move(name);
+    f->args.push_back(std::move(base));
+    return f;
   }
 
   ast::expr_ptr literal(value v) {
@@ -334,10 +348,7 @@ private:
       case tok::dot: {
         // `.field` is `_.field`
         auto loc = advance().loc;
-        auto f = node(ast::expr_kind::field, loc);
-        f->name = field_name();
-        f->args.push_back(node(ast::expr_kind::element, loc));
-        return f;
+        return member(loc, node(ast::expr_kind::element, loc));
       }
       case tok::identifier: {
         if (peek().kind == tok::lparen) {

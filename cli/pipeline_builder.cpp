@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "weir/io/json.hpp"
+
 namespace weir::dsl {
 
 context_options make_context_options(const settings& script, const settings& overrides) {
@@ -59,54 +61,143 @@ private:
     throw pipeline_error("internal error: unknown stream '" + name + "'");
   }
 
-  void check_multiple(std::chrono::milliseconds d, const source_location& loc, std::string_view what) {
+  /// Window and slide (if given) must be multiples of the batch interval and
+  /// of the input stream's slide (Spark's rules), reported at the argument.
+  void check_window(const stage_spec& st, const dstream& in) {
+    check_multiple(st.window, st.window_loc, "window", in);
+    if (st.slide.count() > 0) check_multiple(st.slide, st.slide_loc, "slide", in);
+  }
+
+  void check_multiple(std::chrono::milliseconds d, const source_location& loc, std::string_view what,
+                      const dstream& in) {
     auto b = ctx_.options().batch_interval;
     if (b.count() > 0 && d.count() % b.count() != 0)
       throw dsl_error(loc, fmt::format("{} {} is not a multiple of the batch interval {}", what,
                                        format_duration(d), format_duration(b)));
+    auto s = in.slide();
+    if (s.count() > 0 && d.count() % s.count() != 0)
+      throw dsl_error(loc, fmt::format("{} {} is not a multiple of the input stream's slide {}", what,
+                                       format_duration(d), format_duration(s)));
+  }
+
+  /// A JSON-lines file of [key, value] pairs, loaded now; errors at `loc`.
+  static records load_pairs(const std::string& path, const source_location& loc, std::string_view what) {
+    records recs;
+    try {
+      recs = io::read_jsonl(path);
+    } catch (const std::exception& e) {
+      throw dsl_error(loc, fmt::format("{}: {}", what, e.what()));
+    }
+    for (std::size_t i = 0; i < recs.size(); ++i) {
+      const value& r = recs[i];
+      if (!r.is_array() || r.as_array().size() != 2) {
+        std::string shown = r.to_json();
+        if (shown.size() > 60) shown = shown.substr(0, 57) + "...";
+        throw dsl_error(loc, fmt::format("{}: {}: record {} is not a [key, value] pair: {}", what, path,
+                                         i + 1, shown));
+      }
+    }
+    return recs;
+  }
+
+  static join_kind kind_of(stage_kind k) {
+    switch (k) {
+      case stage_kind::left_outer_join: return join_kind::left_outer;
+      case stage_kind::right_outer_join: return join_kind::right_outer;
+      case stage_kind::full_outer_join: return join_kind::full_outer;
+      default: return join_kind::inner;
+    }
+  }
+
+  static filter_fn bool_function(const element_function& fn, std::string what) {
+    return [fn, what](const value& v) {
+      value r = fn(v);
+      if (!r.is_bool()) fail_at(fn, fmt::format("{} expects a bool, got {}", what, kind_name(r.type())));
+      return r.as_bool();
+    };
+  }
+
+  static flat_map_fn array_function(const element_function& fn, std::string what) {
+    return [fn, what](const value& v, records& out) {
+      value r = fn(v);
+      if (r.is_null()) return;
+      if (!r.is_array()) fail_at(fn, fmt::format("{} expects an array, got {}", what, kind_name(r.type())));
+      for (auto& x : r.as_array()) out.push_back(x);
+    };
   }
 
   std::optional<dstream> stage(const stage_spec& st, std::optional<dstream>& in) {
     switch (st.kind) {
+      // sources
       case stage_kind::file: return ctx_.text_file(st.path);
       case stage_kind::stdin_lines: return ctx_.stdin_lines();
       case stage_kind::generate: return ctx_.access_log(st.generator);
+      case stage_kind::batches: return ctx_.batches(st.path, st.total);
       case stage_kind::stream_ref: return stream(st.stream);
+      // per batch
       case stage_kind::map: return in->map(st.fn, "map");
-      case stage_kind::flat_map: {
-        element_function fn = st.fn;
-        return in->flat_map(
-            [fn](const value& v, records& out) {
-              value r = fn(v);
-              if (r.is_null()) return;
-              if (!r.is_array())
-                fail_at(fn, fmt::format("flat_map() expects an array, got {}", kind_name(r.type())));
-              for (auto& x : r.as_array()) out.push_back(x);
-            },
-            "flat_map");
-      }
-      case stage_kind::filter: {
-        element_function fn = st.fn;
-        return in->filter(
-            [fn](const value& v) {
-              value r = fn(v);
-              if (!r.is_bool())
-                fail_at(fn, fmt::format("filter() expects a bool, got {}", kind_name(r.type())));
-              return r.as_bool();
-            },
-            "filter");
-      }
+      case stage_kind::flat_map: return in->flat_map(array_function(st.fn, "flat_map()"), "flat_map");
+      case stage_kind::filter: return in->filter(bool_function(st.fn, "filter()"), "filter");
       case stage_kind::count: return in->count();
       case stage_kind::reduce_by_key: return in->reduce_by_key(st.reduce);
-      case stage_kind::reduce_by_key_and_window:
-        check_multiple(st.window, st.window_loc, "window");
-        if (st.slide.count() > 0) check_multiple(st.slide, st.slide_loc, "slide");
-        return in->reduce_by_key_and_window(st.reduce, st.window, st.slide);
       case stage_kind::top:
         if (st.has_fn) return in->top(st.n, st.fn);
         return in->top(st.n, [](const value& v) { return v; });
+      case stage_kind::map_values: return in->map_values(st.fn);
+      case stage_kind::flat_map_values: return in->flat_map_values(array_function(st.fn, "flat_map_values()"));
+      case stage_kind::glom: return in->glom();
+      case stage_kind::distinct: return in->distinct();
+      case stage_kind::sample: return in->sample(st.fraction, st.seed);
+      case stage_kind::union_streams: {
+        std::vector<dstream> others;
+        for (auto& o : st.others) others.push_back(stream(o.name));
+        return in->union_with(others);
+      }
+      case stage_kind::count_by_value: return in->count_by_value();
+      case stage_kind::reduce: return in->reduce(st.reduce);
+      case stage_kind::group_by_key: return in->group_by_key();
+      case stage_kind::combine_by_key: return in->combine_by_key(st.fn, st.merge_value, st.merge_combiners);
+      case stage_kind::sort_by: return in->sort_by(st.fn, st.ascending);
+      // windows
+      case stage_kind::window: check_window(st, *in); return in->window(st.window, st.slide);
+      case stage_kind::count_by_window: check_window(st, *in); return in->count_by_window(st.window, st.slide);
+      case stage_kind::reduce_by_window:
+        check_window(st, *in);
+        return in->reduce_by_window(st.reduce, st.window, st.slide, st.inverse);
+      case stage_kind::reduce_by_key_and_window:
+        check_window(st, *in);
+        return in->reduce_by_key_and_window(
+            st.reduce, st.window, st.slide, st.inverse,
+            st.has_filter ? bool_function(st.filter, "reduce_by_key_and_window(filter = ...)") : filter_fn{});
+      case stage_kind::group_by_key_and_window:
+        check_window(st, *in);
+        return in->group_by_key_and_window(st.window, st.slide);
+      case stage_kind::count_by_value_and_window:
+        check_window(st, *in);
+        return in->count_by_value_and_window(st.window, st.slide);
+      // state
+      case stage_kind::update_state_by_key: return in->update_state_by_key(st.update);
+      case stage_kind::map_with_state: {
+        map_with_state_options o;
+        o.timeout = st.timeout;
+        if (!st.initial_path.empty())
+          o.initial = load_pairs(st.initial_path, st.initial_loc, "map_with_state initial state");
+        return in->map_with_state(st.state_fn, std::move(o));
+      }
+      case stage_kind::state_snapshots: return in->state_snapshots();
+      // two streams
+      case stage_kind::join:
+      case stage_kind::left_outer_join:
+      case stage_kind::right_outer_join:
+      case stage_kind::full_outer_join:
+        if (st.is_table)
+          return in->join_table(load_pairs(st.path, st.path_loc, "table"), kind_of(st.kind));
+        return in->join(stream(st.others.at(0).name), kind_of(st.kind));
+      case stage_kind::cogroup: return in->cogroup(stream(st.others.at(0).name));
+      // sinks
       case stage_kind::print: in->print(st.n); return in;
       case stage_kind::write_jsonl: in->write_jsonl(st.path); return in;
+      case stage_kind::collect: in->collect(st.path); return in;
     }
     return in;
   }

@@ -5,6 +5,8 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -15,6 +17,7 @@
 #include "weir/cli/expression.hpp"
 #include "weir/io/sources.hpp"
 #include "weir/operators/reducer.hpp"
+#include "weir/operators/state_operators.hpp"
 
 namespace weir::dsl {
 
@@ -30,11 +33,25 @@ struct settings {
 
 enum class stage_kind {
   // sources (first stage only)
-  file, stdin_lines, generate, stream_ref,
-  // operators
-  map, flat_map, filter, count, reduce_by_key, reduce_by_key_and_window, top,
+  file, stdin_lines, generate, batches, stream_ref,
+  // per-batch operators
+  map, flat_map, filter, count, reduce_by_key, top, map_values, flat_map_values, glom, distinct,
+  sample, union_streams, count_by_value, reduce, group_by_key, combine_by_key, sort_by,
+  // windows
+  window, count_by_window, reduce_by_window, reduce_by_key_and_window, group_by_key_and_window,
+  count_by_value_and_window,
+  // state
+  update_state_by_key, map_with_state, state_snapshots,
+  // two streams
+  join, left_outer_join, right_outer_join, full_outer_join, cogroup,
   // sinks (last stage only)
-  print, write_jsonl,
+  print, write_jsonl, collect,
+};
+
+/// A `let` stream named in an argument (union, join, cogroup).
+struct stream_arg {
+  std::string name;
+  source_location loc;
 };
 
 /// One checked stage. Only the fields of its kind are meaningful.
@@ -42,15 +59,32 @@ struct stage_spec {
   stage_kind kind = stage_kind::map;
   std::string name;                  ///< as written, e.g. "reduce_by_key"
   source_location loc;
-  std::string path;                  ///< file, write_jsonl
+  std::string path;                  ///< file, batches, write_jsonl, collect; join: table(path)
+  source_location path_loc;          ///< join with a table: the table(...) argument
+  bool is_table = false;             ///< join kinds: the other side is table(path)
+  std::int64_t total = 0;            ///< batches: number of batches (0 = as many as lines)
   std::string stream;                ///< stream_ref: the `let` name
+  std::vector<stream_arg> others;    ///< union: the streams; join kinds, cogroup: the other one
   io::access_log_options generator;  ///< generate
-  element_function fn;               ///< map, flat_map, filter, top (`by`)
+  element_function fn;               ///< map, flat_map, filter, top (`by`), map_values,
+                                     ///< flat_map_values, sort_by, combine_by_key (create)
   bool has_fn = false;               ///< top: `by` was given
-  reducer reduce;                    ///< reduce_by_key, reduce_by_key_and_window
-  std::chrono::milliseconds window{0}, slide{0};  ///< slide 0 = the batch interval
+  element_function filter;           ///< reduce_by_key_and_window: `filter = pred` on (k, v)
+  bool has_filter = false;
+  std::function<value(const value&, const value&)> merge_value, merge_combiners;  ///< combine_by_key
+  update_state_fn update;            ///< update_state_by_key
+  map_with_state_fn state_fn;        ///< map_with_state
+  std::chrono::milliseconds timeout{0};  ///< map_with_state; 0 = none
+  std::string initial_path;          ///< map_with_state: initial state file ("" = none)
+  source_location initial_loc;
+  reducer reduce;                    ///< reduce_by_key, reduce, the reduce_by_*window kinds
+  std::optional<reducer> inverse;    ///< reduce_by_window, reduce_by_key_and_window
+  std::chrono::milliseconds window{0}, slide{0};  ///< slide 0 = the input stream's slide
   source_location window_loc, slide_loc;
   std::size_t n = 10;                ///< print, top
+  double fraction = 1.0;             ///< sample
+  std::uint64_t seed = 0;            ///< sample
+  bool ascending = true;             ///< sort_by
 };
 
 /// A `let` binding (name set) or a pipeline statement ending in a sink.
@@ -70,7 +104,11 @@ struct pipeline_spec {
 /// Resolves and checks a parsed script.
 /// @errors dsl_error `FILE:LINE:COLUMN: message` for unknown operators,
 ///         functions, streams, settings and named arguments (with "did you
-///         mean" suggestions), wrong argument counts or types, a source used
+///         mean" suggestions), wrong argument counts or types, a lambda with
+///         the wrong number of parameters for its position ("update_state_by_key
+///         expects a function of 2 parameters (values, state), got 1"), an
+///         unknown stream in union/join/cogroup, table(...) in union or
+///         cogroup, state_snapshots() not after map_with_state, a source used
 ///         mid-pipeline, a sink not last, a pipeline without a sink, ...
 /// @thread Pure function; safe from any thread. The returned spec is
 ///         immutable in use; its compiled functions may run on many threads.

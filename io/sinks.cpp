@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "weir/io/detail/errno_text.hpp"
+#include "weir/io/detail/file_writer.hpp"
 #include "weir/io/sinks.hpp"
 
 namespace weir::io {
@@ -19,7 +20,7 @@ namespace {
 
 class batch_clock {
 public:
-  void open(const operator_context& ctx) { interval_ = ctx.batch_interval.count(); }
+  void open(const operator_context& ctx) { interval_ = ctx.input_slide().count(); }
   std::int64_t current() const noexcept { return last_end_ + interval_; }
   void ended(std::int64_t t) noexcept { last_end_ = t; }
 
@@ -87,90 +88,69 @@ private:
 
 class jsonl_sink final : public stream_operator {
 public:
-  explicit jsonl_sink(std::string path) : path_(std::move(path)), tmp_(path_ + ".tmp") {}
-  ~jsonl_sink() override {
-    if (fd_ >= 0) ::close(fd_);  // unfinished output stays in <path>.tmp
-  }
+  explicit jsonl_sink(std::string path) : out_(path, "jsonl(\"" + path + "\")") {}
 
   void open(const operator_context& ctx) override {
     clock_.open(ctx);
-    if (fd_ >= 0) ::close(fd_);
-    do fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    while (fd_ < 0 && errno == EINTR);
-    if (fd_ < 0) fail("cannot create \"" + tmp_ + "\"", errno);
-    buf_.clear();
-    buf_.reserve(buffer_bytes + (64u << 10));
-    done_ = false;
+    out_.open();
   }
 
   void process(records& in, records&) override {
-    if (fd_ < 0) throw pipeline_error(label() + ": not open");
     std::string prefix = "{\"time\":" + std::to_string(clock_.current()) + ",\"record\":";
+    auto& buf = out_.buffer();
     for (auto& r : in) {
-      buf_ += prefix;
-      r.append_json(buf_);
-      buf_ += "}\n";
-      if (buf_.size() >= buffer_bytes) flush();
+      buf += prefix;
+      r.append_json(buf);
+      buf += "}\n";
+      out_.maybe_flush();
     }
   }
 
   // Hands the batch's lines to the kernel, so that memory stays bounded and
   // <path>.tmp can be followed while the job runs.
   void on_batch_end(std::int64_t t, records&) override {
-    if (fd_ >= 0) flush();
+    out_.flush();
     clock_.ended(t);
   }
 
-  void on_end_of_stream(records&) override {
-    if (done_ || fd_ < 0) return;
-    flush();
-    if (::fsync(fd_) != 0) fail("cannot write \"" + tmp_ + "\"", errno);
-    int fd = fd_;
-    fd_ = -1;
-    if (::close(fd) != 0) fail("cannot write \"" + tmp_ + "\"", errno);
-    if (::rename(tmp_.c_str(), path_.c_str()) != 0)
-      fail("cannot rename \"" + tmp_ + "\" to \"" + path_ + "\"", errno);
-    sync_dir();
-    done_ = true;
-  }
+  void on_end_of_stream(records&) override { out_.commit(); }
 
 private:
-  static constexpr std::size_t buffer_bytes = 1u << 20;
-
-  std::string label() const { return "jsonl(\"" + path_ + "\")"; }
-  [[noreturn]] void fail(const std::string& what, int err) const {
-    throw pipeline_error(label() + ": " + what + ": " + detail::errno_text(err));
-  }
-
-  void flush() {
-    std::size_t off = 0;
-    while (off < buf_.size()) {
-      ssize_t n = ::write(fd_, buf_.data() + off, buf_.size() - off);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        fail("cannot write \"" + tmp_ + "\"", errno);
-      }
-      off += static_cast<std::size_t>(n);
-    }
-    buf_.clear();
-  }
-
-  // Makes the rename durable (best effort: some file systems refuse fsync on a directory).
-  void sync_dir() const {
-    auto slash = path_.rfind('/');
-    std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path_.substr(0, slash);
-    int d = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (d >= 0) {
-      ::fsync(d);
-      ::close(d);
-    }
-  }
-
-  std::string path_, tmp_;
+  detail::file_writer out_;
   batch_clock clock_;
-  int fd_ = -1;
-  std::string buf_;
-  bool done_ = false;
+};
+
+// ---------------------------------------------------------------- collect
+
+class collect_sink final : public stream_operator {
+public:
+  explicit collect_sink(std::string path) : out_(path, "collect(\"" + path + "\")") {}
+
+  void open(const operator_context&) override {
+    out_.open();
+  }
+
+  void process(records& in, records&) override {
+    for (auto& r : in) {
+      batch_ += batch_.empty() ? "" : ",";
+      r.append_json(batch_);
+    }
+  }
+
+  void on_batch_end(std::int64_t t, records&) override {
+    auto& buf = out_.buffer();
+    buf += "{\"time\":" + std::to_string(t) + ",\"records\":[";
+    buf += batch_;
+    buf += "]}\n";
+    batch_.clear();
+    out_.flush();
+  }
+
+  void on_end_of_stream(records&) override { out_.commit(); }
+
+private:
+  detail::file_writer out_;
+  std::string batch_;  ///< the current batch's records as JSON, comma-separated
 };
 
 // ---------------------------------------------------------------- batch
@@ -219,6 +199,8 @@ operator_ptr make_print_sink(std::size_t n, std::ostream* out) {
 }
 
 operator_ptr make_jsonl_sink(std::string path) { return std::make_unique<jsonl_sink>(std::move(path)); }
+
+operator_ptr make_collect_sink(std::string path) { return std::make_unique<collect_sink>(std::move(path)); }
 
 operator_ptr make_batch_sink(std::function<void(std::int64_t, records&)> fn) {
   return std::make_unique<batch_sink>(std::move(fn));

@@ -25,6 +25,12 @@ operator_ptr make_print_sink(std::size_t n = 10, std::ostream* out = nullptr);
 /// @errors pipeline_error when the file cannot be created or written.
 operator_ptr make_jsonl_sink(std::string path);
 
+/// One JSON line per batch, also for empty batches:
+/// {"time": <batch time ms>, "records": [<value>, ...]}. Holds one batch's
+/// JSON text in memory. Written as <path>.tmp, renamed at end of stream.
+/// @errors pipeline_error when the file cannot be created or written.
+operator_ptr make_collect_sink(std::string path);
+
 /// Calls `fn(batch_time_ms, records)` once per batch (also for empty batches).
 /// Spark `foreachRDD`.
 operator_ptr make_batch_sink(std::function<void(std::int64_t, records&)> fn);

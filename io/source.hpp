@@ -16,6 +16,7 @@ struct read_result {
     more,  ///< records were appended (maybe fewer than asked); call again
     idle,  ///< nothing available now; call again after `retry_after`
     end,   ///< the source is exhausted (bounded source): end of stream
+    batch_end,  ///< logical clock: the records so far complete the current batch; end it now
   };
   status st = status::more;
   std::chrono::nanoseconds retry_after{0};  ///< only for idle
@@ -40,6 +41,12 @@ public:
 
   /// Releases the input; called once, also after a failure.
   virtual void close() {}
+
+  /// True for a source on a logical clock (deterministic replay, Spark's
+  /// ManualClock in tests): batches end only when read() returns batch_end,
+  /// never by the wall clock, and the run ends with the source's last batch —
+  /// windows are not drained beyond it.
+  virtual bool logical_clock() const { return false; }
 
   /// Human-readable name for errors and plans, e.g. `file("input.txt")`.
   virtual std::string describe() const = 0;

@@ -19,6 +19,14 @@ source_ptr make_file_source(std::string path, std::size_t max_line_bytes = 64u <
 /// Lines of standard input (non-blocking: returns idle while no data is ready).
 source_ptr make_stdin_source(std::size_t max_line_bytes = 64u << 20);
 
+/// Spark-style deterministic replay: a JSON-lines file, one line = one batch's
+/// elements (a JSON array); batch k ends at time (k+1)·B on a logical clock
+/// (as fast as possible); after the last line, empty batches until `total`
+/// batches have run (total <= 0: as many as lines).
+/// @errors open() throws pipeline_error naming the file and the line for a
+///         missing file, malformed JSON or a line that is not an array.
+source_ptr make_batches_source(std::string path, std::int64_t total);
+
 /// A realistic web-access-log event generator (the main job's default input).
 /// Records are objects: {"time": ms since epoch (int), "ip": string,
 /// "method": string, "path": string, "status": int, "bytes": int,

@@ -81,9 +81,7 @@ public:
     }
   }
   void on_batch_end(std::int64_t, records& out) override {
-    out.reserve(out.size() + table_.size());
-    table_.for_each([&](const value& k, value& v) { out.push_back(value::pair(k, std::move(v))); });
-    table_.clear();
+    table_.drain_pairs(out);
   }
 
 private:

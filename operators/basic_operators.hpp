@@ -18,6 +18,8 @@ using map_fn = std::function<value(const value&)>;
 using flat_map_fn = std::function<void(const value&, records& out)>;
 /// f(record) -> keep?
 using filter_fn = std::function<bool(const value&)>;
+/// f(a, b) -> c
+using binary_fn = std::function<value(const value&, const value&)>;
 
 /// Stateless, chained into the actor before them.
 operator_ptr make_map(map_fn f);
@@ -36,6 +38,42 @@ operator_ptr make_reduce_by_key(reducer r);
 /// At each batch end, the n records with the largest by(record), descending;
 /// ties broken by the smaller record first. Memory: O(n) per batch.
 operator_ptr make_top(std::size_t n, map_fn by);
+
+// --- Spark DStream per-batch operations (issue 3) -----------------------------
+// Routing, as the API declares it: [chained] runs where its input runs;
+// [keyed] pairs routed by hash of the key; [by record] routed by hash of the
+// whole record; [global] one instance sees the whole stream; [2 inputs] two
+// keyed inputs (process_input 0 and 1). Outputs within a batch are in no
+// particular order unless stated.
+
+/// [chained] Spark `mapValues`: (k, v) -> (k, f(v)).
+operator_ptr make_map_values(map_fn f);
+/// [chained] Spark `flatMapValues`: (k, v) -> (k, x) for each x that f(v, out) appends.
+operator_ptr make_flat_map_values(flat_map_fn f);
+/// [chained] Spark `glom`: at each batch end, one array of the records this
+/// instance (partition) saw in the batch, in arrival order; [] if none.
+operator_ptr make_glom();
+/// [by record] Spark `transform(_.distinct())`: each distinct record once per batch.
+operator_ptr make_distinct();
+/// [chained] Spark `sample(withReplacement = false, fraction, seed)`: keeps
+/// each record with probability `fraction` (0..1), decided by a PRNG seeded
+/// with `seed`, the batch time and the record's position in the batch: a
+/// run is reproducible for a seed.
+operator_ptr make_sample(double fraction, std::uint64_t seed);
+/// [2+ inputs, chained] Spark `union`: every record of every input.
+operator_ptr make_union();
+/// [by record] Spark `countByValue`: (record, count) per distinct record of the batch.
+operator_ptr make_count_by_value();
+/// [global] Spark `reduce`: [f over the batch's records], or [] for an empty batch.
+operator_ptr make_reduce(reducer r);
+/// [keyed] Spark `groupByKey`: (k, [v, ...]) per key of the batch, values in arrival order.
+operator_ptr make_group_by_key();
+/// [keyed] Spark `combineByKey(createCombiner, mergeValue, mergeCombiners)`:
+/// per key of the batch, (k, combiner).
+operator_ptr make_combine_by_key(map_fn create, binary_fn merge_value, binary_fn merge_combiners);
+/// [global] Spark `transform(_.sortBy(f, ascending))`: the batch sorted by
+/// key(record) (value order); ties keep arrival order.
+operator_ptr make_sort_by(map_fn key, bool ascending);
 
 /// Checks that a record is a pair; returns its (key, value).
 /// @errors record_error naming `op` and the record's kind.

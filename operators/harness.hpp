@@ -26,6 +26,13 @@ public:
     return out;
   }
 
+  /// Processes records of input `input` of a multi-input operator (join, cogroup, union).
+  records push_input(int input, records in) {
+    records out;
+    op_->process_input(input, in, out);
+    return out;
+  }
+
   /// Ends the current batch; returns what the operator emitted for it.
   records end_batch() {
     records out;

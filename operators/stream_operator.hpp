@@ -39,6 +39,10 @@ public:
 /// What an operator instance knows about where it runs.
 struct operator_context {
   std::chrono::milliseconds batch_interval{1000};  ///< Spark's batch interval B
+  /// Slide of the operator's input stream (Spark `slideDuration`): batch ends
+  /// arrive only at its multiples. 0 = the batch interval.
+  std::chrono::milliseconds slide{0};
+  std::chrono::milliseconds input_slide() const { return slide.count() > 0 ? slide : batch_interval; }
   int instance = 0;                                ///< index of this parallel instance
   int parallelism = 1;                             ///< number of parallel instances
 };
@@ -59,6 +63,13 @@ public:
   /// @errors throws record_error for a record it cannot process.
   virtual void process(records& in, records& out) = 0;
 
+  /// Records of input `input` (0-based) of a multi-input operator (join,
+  /// cogroup, union). Single-input operators need not override it.
+  virtual void process_input(int input, records& in, records& out) {
+    (void)input;
+    process(in, out);
+  }
+
   /// Batch `time_ms` is complete on every input: emit what the batch (or
   /// window ending at it) produces.
   virtual void on_batch_end(std::int64_t /*time_ms*/, records& /*out*/) {}
@@ -70,12 +81,6 @@ public:
 
   /// All input processed and drained: flush (sinks write out buffered data).
   virtual void on_end_of_stream(records& /*out*/) {}
-
-  /// The slide of this operator's output stream, ms: a windowed operator
-  /// produces batches only at multiples of its slide, and so does everything
-  /// downstream of it (Spark: `DStream.slideDuration`). 0 = its input's slide.
-  /// Valid after open().
-  virtual std::int64_t output_slide_ms() const { return 0; }
 
   /// True for operators without state between records (map, filter, …): the
   /// planner chains them into the actor before them.

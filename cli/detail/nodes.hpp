@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "weir/cli/dsl_error.hpp"
+#include "weir/operators/state_operators.hpp"
 #include "weir/operators/stream_operator.hpp"
 #include "weir/operators/value.hpp"
 
@@ -17,9 +18,12 @@ namespace weir::dsl::detail {
 /// Maximum number of lambda parameters and of function arguments.
 inline constexpr std::size_t max_params = 8;
 
-/// The values bound to the parameters of the lambda being evaluated.
+/// The values bound to the parameters of the lambda being evaluated, and,
+/// inside a map_with_state function only, the key's state (the `state`
+/// parameter is not a value: its methods read it through this slot).
 struct frame {
   const value* args[max_params] = {};
+  state_handle* state = nullptr;
 };
 
 /// A record_error raised by a node; also keeps the message without the

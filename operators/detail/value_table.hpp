@@ -68,6 +68,16 @@ public:
       if (s.used) f(s.key, s.val);
   }
 
+  /// Appends every entry to `out` as a pair (key, value), moving the values
+  /// out, then clears the table. The per-batch output of keyed aggregations.
+  template <class Out>
+  void drain_pairs(Out& out) {
+    out.reserve(out.size() + size_);
+    for (auto& s : slots_)
+      if (s.used) out.push_back(value::pair(s.key, std::move(s.val)));
+    clear();
+  }
+
   /// Removes every entry, keeping the capacity (up to a bound).
   void clear() {
     if (slots_.size() > 4096 && size_ * 8 < slots_.size()) {

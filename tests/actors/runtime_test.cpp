@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <fstream>
 #include <map>
 #include <string>
 #include <thread>
@@ -245,4 +246,60 @@ TEST_CASE("the built-in generator runs on the processing-time clock", "[actors][
   }
   CHECK(static_cast<std::uint64_t>(total) == stats.source_records);
   CHECK(total > 1000);
+}
+
+TEST_CASE("a join of two replayed streams aligns batch by batch at every parallelism", "[actors][join]") {
+  // Two batches() sources on a logical clock; the join stage has two inputs,
+  // each fed by a hash edge. Expected: per batch, all (k, (v, w)) combinations.
+  test::temp_dir tmp;
+  auto left = tmp.path / "left.jsonl", right = tmp.path / "right.jsonl";
+  std::vector<records> lb(6), rb(6);
+  {
+    std::ofstream l(left), r(right);
+    std::uint64_t x = 99;
+    auto next = [&] { return x = x * 6364136223846793005ULL + 1442695040888963407ULL, x >> 33; };
+    for (std::size_t b = 0; b < 6; ++b) {
+      int nl = b == 3 ? 0 : 40, nr = b == 4 ? 0 : 30;  // empty batches on either side
+      for (int i = 0; i < nl; ++i) lb[b].push_back(value::pair(static_cast<std::int64_t>(next() % 25), i));
+      for (int i = 0; i < nr; ++i) rb[b].push_back(value::pair(static_cast<std::int64_t>(next() % 25), -i));
+      l << value::array(lb[b]).to_json() << "\n";
+      r << value::array(rb[b]).to_json() << "\n";
+    }
+  }
+  for (int par : {1, 2, 3}) {
+    INFO("parallelism " << par);
+    context_options o;
+    o.parallelism = par;
+    o.batch_size = 8;
+    o.edge_capacity = 2;
+    streaming_context ssc(o);
+    std::map<std::int64_t, records> out;
+    auto a = ssc.batches(left.string(), 7);
+    auto b = ssc.batches(right.string(), 7);
+    a.join(b).for_each_batch([&](std::int64_t t, records& r) { out[t] = sorted(r); });
+    ssc.run();
+    REQUIRE(out.size() == 7);  // one output batch per input batch, also the empty 7th
+    for (std::size_t k = 0; k < 7; ++k) {
+      records expect;
+      if (k < 6)
+        for (auto& l : lb[k])
+          for (auto& r : rb[k])
+            if (l.as_array()[0] == r.as_array()[0])
+              expect.push_back(value::pair(l.as_array()[0], value::pair(l.as_array()[1], r.as_array()[1])));
+      CHECK(out[static_cast<std::int64_t>(k + 1) * 1000] == sorted(expect));
+    }
+  }
+}
+
+TEST_CASE("streams with different slides cannot be joined", "[actors][join]") {
+  test::temp_dir tmp;
+  auto in = tmp.path / "in.jsonl";
+  std::ofstream(in) << "[[\"a\", 1]]\n";
+  streaming_context ssc;
+  auto a = ssc.batches(in.string(), 4);
+  auto w = a.window(2s, 2s);
+  CHECK(w.slide() == 2s);
+  CHECK_THROWS_WITH(w.join(a), Catch::Contains("different slides (2000ms and 1000ms)"));
+  CHECK_THROWS_WITH(a.window(3s, 1s).window(4s, 2s).union_with({a}), Catch::Contains("different slides"));
+  CHECK_THROWS_WITH(w.window(3s, 2s), Catch::Contains("must be multiples of the input stream's slide 2000ms"));
 }

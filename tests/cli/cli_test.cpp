@@ -175,3 +175,156 @@ TEST_CASE("cli: SIGINT and SIGTERM stop gracefully with exit 0", "[cli]") {
     CHECK_FALSE(slurp(out).empty());
   }
 }
+
+namespace {
+
+std::string in_dir(std::string script, const fs::path& dir) {
+  for (std::size_t p; (p = script.find("{dir}")) != std::string::npos;) script.replace(p, 5, dir.string());
+  return script;
+}
+
+/// A collect output, one line per batch: "time: record record ..." with the
+/// records of a batch sorted (their order within a batch is not guaranteed).
+std::vector<std::string> collected(const fs::path& p) {
+  std::vector<std::string> out;
+  std::istringstream in(slurp(p));
+  for (std::string line; std::getline(in, line);) {
+    auto t = line.find("\"time\":"), r = line.find(",\"records\":[");
+    REQUIRE(t != std::string::npos);
+    REQUIRE(r != std::string::npos);
+    std::string time = line.substr(t + 7, r - t - 7);
+    std::string body = line.substr(r + 12, line.size() - r - 12 - 2);  // without "]}"
+    // split the top-level records at commas outside brackets and strings
+    std::vector<std::string> recs;
+    int depth = 0;
+    bool str = false;
+    std::string cur;
+    for (std::size_t i = 0; i < body.size(); ++i) {
+      char c = body[i];
+      if (str) {
+        if (c == '\\') {
+          cur += c;
+          cur += body[++i];
+          continue;
+        }
+        if (c == '"') str = false;
+      } else if (c == '"') {
+        str = true;
+      } else if (c == '[' || c == '{') {
+        ++depth;
+      } else if (c == ']' || c == '}') {
+        --depth;
+      } else if (c == ',' && depth == 0) {
+        recs.push_back(cur);
+        cur.clear();
+        continue;
+      }
+      cur += c;
+    }
+    if (!cur.empty()) recs.push_back(cur);
+    std::sort(recs.begin(), recs.end());
+    std::string s = time + ":";
+    for (auto& x : recs) s += " " + x;
+    out.push_back(s);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("cli: the reduce_by_key_and_window example of docs/DSL.md", "[cli]") {
+  weir::test::temp_dir tmp;
+  write_file(tmp.path / "in.jsonl", "[[\"a\", 1], [\"b\", 1]]\n[[\"a\", 1]]\n[]\n[[\"b\", 2]]\n[]\n");
+  for (const char* par : {"1", "2"}) {
+    INFO("parallelism " << par);
+    auto r = run_weir({"run", "-e",
+                       in_dir("batches(\"{dir}/in.jsonl\", total = 8) | reduce_by_key_and_window(sum, 3s, 1s, "
+                              "inverse = sub) | collect(\"{dir}/out.jsonl\")",
+                              tmp.path),
+                       "--batch-interval", "1s", "--parallelism", par},
+                      tmp.path);
+    CHECK(r.err.empty());
+    REQUIRE(r.exit_code == 0);
+    CHECK(collected(tmp.path / "out.jsonl") ==
+          std::vector<std::string>{R"(1000: ["a",1] ["b",1])", R"(2000: ["a",2] ["b",1])", R"(3000: ["a",2] ["b",1])",
+                                   R"(4000: ["a",1] ["b",2])", R"(5000: ["a",0] ["b",2])", R"(6000: ["a",0] ["b",2])",
+                                   R"(7000: ["a",0] ["b",0])", R"(8000: ["a",0] ["b",0])"});
+  }
+}
+
+TEST_CASE("cli: joins with a stream and with a table", "[cli]") {
+  weir::test::temp_dir tmp;
+  write_file(tmp.path / "clicks.jsonl", "[[\"u1\", \"/a\"], [\"u2\", \"/b\"]]\n[[\"u3\", \"/c\"]]\n");
+  write_file(tmp.path / "buys.jsonl", "[[\"u1\", 5], [\"u4\", 7]]\n[]\n");
+  write_file(tmp.path / "users.jsonl", "[\"u1\", \"Ann\"]\n[\"u3\", \"Cid\"]\n");
+  auto r = run_weir({"run", "-e", in_dir(R"(let clicks = batches("{dir}/clicks.jsonl")
+let buys = batches("{dir}/buys.jsonl")
+clicks | join(buys) | collect("{dir}/join.jsonl")
+clicks | full_outer_join(buys) | collect("{dir}/full.jsonl")
+clicks | cogroup(buys) | collect("{dir}/cogroup.jsonl")
+clicks | union(buys) | collect("{dir}/union.jsonl")
+clicks | left_outer_join(table("{dir}/users.jsonl")) | collect("{dir}/named.jsonl"))",
+                                         tmp.path),
+                     "--parallelism", "2"},
+                    tmp.path);
+  CHECK(r.err.empty());
+  REQUIRE(r.exit_code == 0);
+  CHECK(collected(tmp.path / "join.jsonl") == std::vector<std::string>{R"(1000: ["u1",["/a",5]])", "2000:"});
+  CHECK(collected(tmp.path / "full.jsonl") ==
+        std::vector<std::string>{R"(1000: ["u1",["/a",5]] ["u2",["/b",null]] ["u4",[null,7]])",
+                                 R"(2000: ["u3",["/c",null]])"});
+  CHECK(collected(tmp.path / "cogroup.jsonl") ==
+        std::vector<std::string>{R"(1000: ["u1",[["/a"],[5]]] ["u2",[["/b"],[]]] ["u4",[[],[7]]])",
+                                 R"(2000: ["u3",[["/c"],[]]])"});
+  CHECK(collected(tmp.path / "union.jsonl") ==
+        std::vector<std::string>{R"(1000: ["u1","/a"] ["u1",5] ["u2","/b"] ["u4",7])", R"(2000: ["u3","/c"])"});
+  CHECK(collected(tmp.path / "named.jsonl") ==
+        std::vector<std::string>{R"(1000: ["u1",["/a","Ann"]] ["u2",["/b",null]])", R"(2000: ["u3",["/c","Cid"]])"});
+}
+
+TEST_CASE("cli: map_with_state with a timeout and its state snapshots", "[cli]") {
+  weir::test::temp_dir tmp;
+  write_file(tmp.path / "in.jsonl", "[[\"a\", 1], [\"b\", 1], [\"a\", 2]]\n[[\"a\", 5]]\n[]\n[]\n");
+  write_file(tmp.path / "state.jsonl", "[\"c\", 100]\n");
+  auto r = run_weir({"run", "-e", in_dir(R"(let m = batches("{dir}/in.jsonl", total = 5)
+  | map_with_state((key, value, state) =>
+      if(state.is_timing_out(), (key, "expired"), (key, state.update(coalesce(state.get(), 0) + value))),
+      timeout = 2s, initial = "{dir}/state.jsonl")
+m | collect("{dir}/mapped.jsonl")
+m | state_snapshots() | collect("{dir}/snap.jsonl"))",
+                                         tmp.path)},
+                    tmp.path);
+  CHECK(r.err.empty());
+  REQUIRE(r.exit_code == 0);
+  // once per record (a twice in batch 1). Spark: a key last updated at u times
+  // out at the first batch t with u < t - 2s: b (u = 1000) and c (initial state,
+  // u = the first batch) at 4000, a (u = 2000) at 5000.
+  CHECK(collected(tmp.path / "mapped.jsonl") ==
+        std::vector<std::string>{R"(1000: ["a",1] ["a",3] ["b",1])", R"(2000: ["a",8])", "3000:",
+                                 R"(4000: ["b","expired"] ["c","expired"])", R"(5000: ["a","expired"])"});
+  CHECK(collected(tmp.path / "snap.jsonl") ==
+        std::vector<std::string>{R"(1000: ["a",3] ["b",1] ["c",100])", R"(2000: ["a",8] ["b",1] ["c",100])",
+                                 R"(3000: ["a",8] ["b",1] ["c",100])", R"(4000: ["a",8])", "5000:"});
+}
+
+TEST_CASE("cli: DSL errors of the issue 3 operations exit 2", "[cli]") {
+  weir::test::temp_dir tmp;
+  auto arity = run_weir({"check", "-e", "batches(\"in.jsonl\") | update_state_by_key(v => v) | collect(\"o.jsonl\")"},
+                        tmp.path);
+  CHECK(arity.exit_code == 2);
+  CHECK(arity.err == "-e:1:43: update_state_by_key expects a function of 2 parameters (values, state), got 1\n");
+
+  auto slides = run_weir({"check", "-e", "let a = batches(\"a.jsonl\") | window(2s, 2s)\n"
+                                         "batches(\"b.jsonl\") | join(a) | collect(\"o.jsonl\")"},
+                         tmp.path);
+  CHECK(slides.exit_code == 2);
+  CHECK(slides.err == "-e:2:22: join: the streams have different slides (1000ms and 2000ms); Spark combines only "
+                      "streams with equal slides\n");
+
+  auto table = run_weir({"check", "-e", "batches(\"in.jsonl\") | join(table(\"" + (tmp.path / "nope.jsonl").string() +
+                                            "\")) | collect(\"o.jsonl\")"},
+                        tmp.path);
+  CHECK(table.exit_code == 2);
+  CHECK_THAT(table.err, Catch::StartsWith("-e:1:28: table: ") && Catch::Contains("nope.jsonl"));
+  CHECK(count_lines(table.err) == 1);
+}

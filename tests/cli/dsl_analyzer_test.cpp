@@ -125,14 +125,14 @@ TEST_CASE("analyzer: name errors suggest near names", "[dsl]") {
 
 TEST_CASE("analyzer: structure errors", "[dsl]") {
   CHECK(error_of("file(\"a\") | map(_)") ==
-        "-e:1:1: pipeline has no sink (end it with | print() or | write_jsonl(path))");
+        "-e:1:1: pipeline has no sink (end it with | print(), | write_jsonl(path) or | collect(path))");
   CHECK(error_of("file(\"a\") | print() | map(_)") ==
         "-e:1:13: sink 'print' must be the last stage of a pipeline");
   CHECK(error_of("file(\"a\") | map(_) | file(\"b\") | print()") ==
         "-e:1:22: source 'file' cannot be used mid-pipeline; a pipeline starts with its source");
   CHECK(error_of("map(_) | print()") ==
         "-e:1:1: operator 'map' needs an input: start the pipeline with a source (file, stdin, "
-        "generate) or a stream name");
+        "generate, batches) or a stream name");
   CHECK(error_of("let a = stdin()\nfile(\"x\") | a | print()") == "-e:2:13: stream 'a' can only start a pipeline");
   CHECK(error_of("let a = stdin()\na() | print()") == "-e:2:1: 'a' is a stream; write it without parentheses");
   CHECK(error_of("let a = stdin() | print()") ==
@@ -173,7 +173,7 @@ TEST_CASE("analyzer: argument count and type errors", "[dsl]") {
   CHECK(error_of("file(\"a\") | reduce_by_key(sum()) | print()") ==
         "-e:1:27: write the reducer without parentheses: 'sum'");
   CHECK(error_of("file(\"a\") | reduce_by_key(x => x) | print()") ==
-        "-e:1:27: a reducer lambda takes 2 parameters, (a, b) => ..., not 1");
+        "-e:1:27: reduce_by_key expects a function of 2 parameters (a, b), got 1");
   CHECK(error_of("file(\"a\") | reduce_by_key(1) | print()") ==
         "-e:1:27: expected a reducer: sum, sub, min, max, count or a lambda (a, b) => ...");
   CHECK(error_of("file(\"a\") | map(() => 1) | print()") == "-e:1:17: the lambda of map() needs a parameter: x => ...");
@@ -194,4 +194,264 @@ TEST_CASE("analyzer: a function used as an operator", "[dsl]") {
         "-e:1:11: 'lower' is a function, not an operator; call it inside an operator: | map(lower(_))");
   // a near operator name wins over the function hint
   CHECK(error_of("stdin() | max(_) | print()") == "-e:1:11: unknown operator 'max' (did you mean 'map'?)");
+}
+
+namespace {
+
+/// The stages of the script's last pipeline.
+std::vector<stage_spec> stages_of(std::string_view text) {
+  auto spec = compile_script(text, "-e");
+  return spec.pipelines.back().stages;
+}
+
+/// The one operator stage of `batches("in.jsonl") | OP | collect("out.jsonl")`.
+stage_spec op(const std::string& text) {
+  auto s = stages_of("let other = batches(\"b.jsonl\")\nbatches(\"in.jsonl\") | " + text + " | collect(\"out.jsonl\")");
+  REQUIRE(s.size() == 3);
+  return s[1];
+}
+
+std::string op_error(const std::string& text) {
+  return error_of("batches(\"in.jsonl\") | " + text + " | collect(\"out.jsonl\")");
+}
+
+}  // namespace
+
+TEST_CASE("analyzer: batches source and collect sink", "[dsl]") {
+  auto s = stages_of("batches(\"in.jsonl\", total = 8) | collect(\"out.jsonl\")");
+  REQUIRE(s.size() == 2);
+  CHECK(s[0].kind == stage_kind::batches);
+  CHECK(s[0].path == "in.jsonl");
+  CHECK(s[0].total == 8);
+  CHECK(s[1].kind == stage_kind::collect);
+  CHECK(s[1].path == "out.jsonl");
+  CHECK(stages_of("batches(\"in.jsonl\") | collect(\"o\")")[0].total == 0);
+  CHECK(stages_of("batches(\"in.jsonl\", 3) | collect(\"o\")")[0].total == 3);
+  CHECK(error_of("batches(\"in.jsonl\", total = -1) | collect(\"o\")") ==
+        "-e:1:29: total must be between 0 and 9223372036854775807, got -1");
+  CHECK(error_of("batches(\"\") | collect(\"o\")") == "-e:1:9: the path must not be empty");
+  CHECK(error_of("batches(\"a\") | collect()") ==
+        "-e:1:16: wrong number of arguments: collect() is missing argument 'path' (usage: collect(path))");
+  CHECK(error_of("batches(\"a\") | collect(\"o\") | count()") ==
+        "-e:1:16: sink 'collect' must be the last stage of a pipeline");
+}
+
+TEST_CASE("analyzer: per-batch operations", "[dsl]") {
+  auto mv = op("map_values(_ * 2)");
+  CHECK(mv.kind == stage_kind::map_values);
+  CHECK(mv.fn(value(4)) == value(8));
+  auto fmv = op("flat_map_values(v => [v, v])");
+  CHECK(fmv.kind == stage_kind::flat_map_values);
+  CHECK(fmv.fn(value(1)).to_json() == "[1,1]");
+  CHECK(op("glom()").kind == stage_kind::glom);
+  CHECK(op("glom").kind == stage_kind::glom);
+  CHECK(op("distinct()").kind == stage_kind::distinct);
+  CHECK(op("count_by_value()").kind == stage_kind::count_by_value);
+  CHECK(op("group_by_key()").kind == stage_kind::group_by_key);
+
+  auto sa = op("sample(0.25, 7)");
+  CHECK(sa.kind == stage_kind::sample);
+  CHECK(sa.fraction == 0.25);
+  CHECK(sa.seed == 7);
+  auto sb = op("sample(1, seed = 9)");
+  CHECK(sb.fraction == 1.0);
+  CHECK(sb.seed == 9);
+  CHECK(op("sample(0.5)").seed == 0);
+
+  auto u = op("union(other, other)");
+  CHECK(u.kind == stage_kind::union_streams);
+  REQUIRE(u.others.size() == 2);
+  CHECK(u.others[0].name == "other");
+  CHECK(u.others[1].loc.str() == "-e:2:36");
+
+  auto r = op("reduce((a, b) => a * b)");
+  CHECK(r.kind == stage_kind::reduce);
+  CHECK(r.reduce.apply(value(3), value(4)) == value(12));
+  CHECK(op("reduce(max)").reduce.op == reducer::builtin::max);
+
+  auto c = op("combine_by_key(v => [v], (c, v) => c + [v], (x, y) => x + y)");
+  CHECK(c.kind == stage_kind::combine_by_key);
+  CHECK(c.fn(value(1)).to_json() == "[1]");
+  CHECK(c.merge_value(value::array({value(1)}), value(2)).to_json() == "[1,2]");
+  CHECK(c.merge_combiners(value::array({value(1)}), value::array({value(2)})).to_json() == "[1,2]");
+  auto c2 = op("combine_by_key(_, sum, max)");
+  CHECK(c2.merge_value(value(1), value(2)) == value(3));
+  CHECK(c2.merge_combiners(value(1), value(2)) == value(2));
+
+  auto so = op("sort_by(_[1])");
+  CHECK(so.kind == stage_kind::sort_by);
+  CHECK(so.ascending);
+  CHECK(so.fn(value::pair(value("a"), value(3))) == value(3));
+  CHECK_FALSE(op("sort_by(_, false)").ascending);
+  CHECK_FALSE(op("sort_by(_, ascending = false)").ascending);
+
+  auto t = op("top(2, by = _[1])");
+  CHECK(t.kind == stage_kind::top);
+  CHECK(t.n == 2);
+}
+
+TEST_CASE("analyzer: window operations", "[dsl]") {
+  auto w = op("window(3s, 1s)");
+  CHECK(w.kind == stage_kind::window);
+  CHECK(w.window == 3000ms);
+  CHECK(w.slide == 1000ms);
+  CHECK(w.window_loc.str() == "-e:2:30");
+  CHECK(w.slide_loc.str() == "-e:2:34");
+  CHECK(op("window(3s)").slide == 0ms);  // the API resolves it to the input's slide
+  CHECK(op("window(3s, slide = 2s)").slide == 2000ms);
+
+  auto cw = op("count_by_window(4s, 2s)");
+  CHECK(cw.kind == stage_kind::count_by_window);
+  CHECK(cw.window == 4000ms);
+
+  auto rw = op("reduce_by_window(sum, 3s, inverse = sub)");
+  CHECK(rw.kind == stage_kind::reduce_by_window);
+  CHECK(rw.reduce.op == reducer::builtin::sum);
+  REQUIRE(rw.inverse.has_value());
+  CHECK(rw.inverse->op == reducer::builtin::sub);
+  CHECK(rw.slide == 0ms);
+  CHECK_FALSE(op("reduce_by_window((a, b) => a + b, 3s, 1s)").inverse.has_value());
+
+  auto rk = op("reduce_by_key_and_window(sum, 3s, 1s, inverse = (a, b) => a - b, filter = _[1] != 0)");
+  CHECK(rk.kind == stage_kind::reduce_by_key_and_window);
+  REQUIRE(rk.inverse.has_value());
+  CHECK(rk.inverse->apply(value(5), value(2)) == value(3));
+  REQUIRE(rk.has_filter);
+  CHECK(rk.filter(value::pair(value("a"), value(0))) == value(false));
+  CHECK(rk.filter(value::pair(value("a"), value(2))) == value(true));
+  auto rk2 = op("reduce_by_key_and_window(sum, 3s, filter = (k, v) => v > 1)");
+  CHECK_FALSE(rk2.inverse.has_value());
+  CHECK(rk2.filter(value::pair(value("a"), value(2))) == value(true));
+  CHECK_FALSE(op("reduce_by_key_and_window(sum, 3s)").has_filter);
+
+  CHECK(op("group_by_key_and_window(2s)").kind == stage_kind::group_by_key_and_window);
+  auto cv = op("count_by_value_and_window(2s, slide = 2s)");
+  CHECK(cv.kind == stage_kind::count_by_value_and_window);
+  CHECK(cv.slide == 2000ms);
+}
+
+TEST_CASE("analyzer: state operations", "[dsl]") {
+  auto u = op("update_state_by_key((values, state) => len(values) + coalesce(state, 0))");
+  CHECK(u.kind == stage_kind::update_state_by_key);
+  CHECK(u.update(value::array({value(1), value(1)}), value(3)) == value(5));
+  CHECK(u.update(value::array({}), value()) == value(0));
+
+  auto m = op("map_with_state((key, value, state) => (key, value), timeout = 5s, initial = \"state.jsonl\")");
+  CHECK(m.kind == stage_kind::map_with_state);
+  CHECK(m.timeout == 5000ms);
+  CHECK(m.initial_path == "state.jsonl");
+  CHECK(m.initial_loc.str() == "-e:2:99");
+  auto m2 = op("map_with_state((k, v, s) => v)");
+  CHECK(m2.timeout == 0ms);
+  CHECK(m2.initial_path.empty());
+
+  auto s = stages_of("batches(\"in\") | map_with_state((k, v, s) => v) | state_snapshots() | collect(\"o\")");
+  CHECK(s[2].kind == stage_kind::state_snapshots);
+  // on a let bound to map_with_state, also through an alias
+  auto l = stages_of("let m = batches(\"in\") | map_with_state((k, v, s) => v)\nlet n = m\n"
+                     "n | state_snapshots() | collect(\"o\")");
+  CHECK(l[1].kind == stage_kind::state_snapshots);
+}
+
+TEST_CASE("analyzer: joins and cogroup", "[dsl]") {
+  for (auto [name, kind] : {std::pair{"join", stage_kind::join},
+                            {"left_outer_join", stage_kind::left_outer_join},
+                            {"right_outer_join", stage_kind::right_outer_join},
+                            {"full_outer_join", stage_kind::full_outer_join},
+                            {"cogroup", stage_kind::cogroup}}) {
+    auto j = op(std::string(name) + "(other)");
+    CHECK(j.kind == kind);
+    REQUIRE(j.others.size() == 1);
+    CHECK(j.others[0].name == "other");
+    CHECK_FALSE(j.is_table);
+  }
+  auto t = op("left_outer_join(table(\"users.jsonl\"))");
+  CHECK(t.kind == stage_kind::left_outer_join);
+  CHECK(t.is_table);
+  CHECK(t.path == "users.jsonl");
+  CHECK(t.path_loc.str() == "-e:2:39");
+  CHECK(t.others.empty());
+}
+
+TEST_CASE("analyzer: lambdas with the wrong number of parameters", "[dsl]") {
+  CHECK(error_of("stdin() | map((_, 1)) | update_state_by_key(v => v) | print()") ==
+        "-e:1:45: update_state_by_key expects a function of 2 parameters (values, state), got 1");
+  CHECK(op_error("update_state_by_key((a, b, c) => a)") ==
+        "-e:1:43: update_state_by_key expects a function of 2 parameters (values, state), got 3");
+  CHECK(op_error("update_state_by_key(len(_))") ==
+        "-e:1:43: update_state_by_key expects a function of 2 parameters (values, state), got an expression");
+  CHECK(op_error("map_with_state((k, v) => v)") ==
+        "-e:1:38: map_with_state expects a function of 3 parameters (key, value, state), got 2");
+  CHECK(op_error("combine_by_key(_, (c) => c, sum)") ==
+        "-e:1:41: combine_by_key merge_value expects a function of 2 parameters (combiner, value), got 1");
+  CHECK(op_error("combine_by_key(_, sum, (a, b, c) => a)") ==
+        "-e:1:46: combine_by_key merge_combiners expects a function of 2 parameters (combiner1, combiner2), got 3");
+  CHECK(op_error("combine_by_key(_, count, sum)") ==
+        "-e:1:41: combine_by_key merge_value cannot be 'count'; write the function, e.g. (c, v) => c + 1");
+  CHECK(op_error("reduce(x => x)") == "-e:1:30: reduce expects a function of 2 parameters (a, b), got 1");
+  CHECK(op_error("reduce_by_window(sum, 2s, inverse = (a) => a)") ==
+        "-e:1:59: reduce_by_window inverse expects a function of 2 parameters (a, b), got 1");
+  CHECK(op_error("reduce_by_key_and_window((a, b, c) => a, 2s)") ==
+        "-e:1:48: reduce_by_key_and_window expects a function of 2 parameters (a, b), got 3");
+  CHECK(op_error("map_values(() => 1)") == "-e:1:34: the lambda of map_values() needs a parameter: x => ...");
+}
+
+TEST_CASE("analyzer: errors of the issue 3 operations", "[dsl]") {
+  // stream names
+  CHECK(error_of("let clicks = batches(\"a\")\nbatches(\"b\") | join(clikcs) | collect(\"o\")") ==
+        "-e:2:21: unknown stream name 'clikcs' (did you mean 'clicks'?)");
+  CHECK(error_of("let clicks = batches(\"a\")\nbatches(\"b\") | union(clicks, views) | collect(\"o\")") ==
+        "-e:2:30: unknown stream name 'views'");
+  CHECK(op_error("join(\"clicks\")") ==
+        "-e:1:28: join() expects the name of a stream bound with 'let' or table(\"file.jsonl\"), found string \"clicks\"");
+  CHECK(op_error("cogroup(1)") == "-e:1:31: cogroup() expects the name of a stream bound with 'let', found '1'");
+  CHECK(op_error("union()") ==
+        "-e:1:23: wrong number of arguments: union() needs at least one stream (usage: union(stream, ...))");
+  CHECK(error_of("let a = batches(\"a\")\nbatches(\"b\") | union(a, n = a) | collect(\"o\")") ==
+        "-e:2:25: unknown named argument 'n' for union() (usage: union(stream, ...))");
+  // a stream must be defined before it is used (no self-reference)
+  CHECK(error_of("let a = batches(\"a\") | join(a)\na | collect(\"o\")") == "-e:1:29: unknown stream name 'a'");
+  // tables
+  CHECK(op_error("cogroup(table(\"users.jsonl\"))") ==
+        "-e:1:31: cogroup cannot take a table(...): it combines two streams; join a static table with join, "
+        "left_outer_join, right_outer_join or full_outer_join");
+  CHECK(error_of("let a = batches(\"a\")\nbatches(\"b\") | union(a, table(\"t.jsonl\")) | collect(\"o\")") ==
+        "-e:2:25: union cannot take a table(...): it combines streams; bind the other streams with 'let' and name them");
+  CHECK(op_error("join(table())") == "-e:1:28: table() takes 1 argument, got 0 (usage: table(path))");
+  CHECK(op_error("join(table(1))") == "-e:1:34: the table path must be a string, got int");
+  CHECK(op_error("map(table(\"t\"))") ==
+        "-e:1:27: table(...) is only allowed as the argument of join, left_outer_join, right_outer_join or "
+        "full_outer_join");
+  // state_snapshots
+  CHECK(op_error("state_snapshots()") ==
+        "-e:1:23: state_snapshots() must come right after map_with_state, or start from a stream bound to one: "
+        "... | map_with_state(f) | state_snapshots()");
+  CHECK(op_error("map_with_state((k, v, s) => v) | map(_) | state_snapshots()") ==
+        "-e:1:65: state_snapshots() must come right after map_with_state, or start from a stream bound to one: "
+        "... | map_with_state(f) | state_snapshots()");
+  CHECK(error_of("let a = batches(\"a\") | map(_)\na | state_snapshots() | collect(\"o\")") ==
+        "-e:2:5: state_snapshots() must come right after map_with_state, or start from a stream bound to one: "
+        "... | map_with_state(f) | state_snapshots()");
+  // arguments
+  CHECK(op_error("sample(1.5)") == "-e:1:30: fraction must be between 0 and 1, got 1.5");
+  CHECK(op_error("sample(-0.5)") == "-e:1:30: fraction must not be negative");
+  CHECK(op_error("sample(0.5, seed = -1)") == "-e:1:42: seed must be between 0 and 9223372036854775807, got -1");
+  CHECK(op_error("sort_by(_, 1)") == "-e:1:34: ascending must be true or false, got int");
+  CHECK(op_error("window(0s)") == "-e:1:30: window must be positive");
+  CHECK(op_error("window(3s, slide = 0ms)") == "-e:1:42: slide must be positive");
+  CHECK(op_error("count_by_window(3000)") ==
+        "-e:1:39: window must be a duration like 500ms, 10s, 5m or 1h, found '3000'");
+  CHECK(op_error("map_with_state((k, v, s) => v, timeout = 0s)") ==
+        "-e:1:64: timeout must be positive");
+  CHECK(op_error("map_with_state((k, v, s) => v, initial = \"\")") ==
+        "-e:1:64: the initial state path must not be empty");
+  CHECK(op_error("reduce_by_key_and_window(sum, 2s, filter = (a, b) => 1, inverse = sbu)") ==
+        "-e:1:89: unknown reducer 'sbu' (did you mean 'sub'?)");
+  CHECK(op_error("reduce_by_key_and_window(sum, 2s, inverse = sub, filtre = _)") ==
+        "-e:1:72: unknown named argument 'filtre' for reduce_by_key_and_window() (did you mean 'filter'?)");
+  CHECK(op_error("glom(1)") == "-e:1:28: wrong number of arguments: glom() takes 0 arguments, got 1 (usage: glom())");
+  CHECK(op_error("reduce_by_kye_and_window(sum, 2s)") ==
+        "-e:1:23: unknown operator 'reduce_by_kye_and_window' (did you mean 'reduce_by_key_and_window'?)");
+  CHECK(error_of("let join = batches(\"a\")") ==
+        "-e:1:5: 'join' is the name of an operator; choose another stream name");
 }

@@ -1,5 +1,6 @@
 // Every ```weir block of docs/DSL.md compiles and builds (docs stay runnable).
 #include <fstream>
+#include <regex>
 #include <sstream>
 
 #include <catch2/catch.hpp>
@@ -9,6 +10,24 @@
 
 using namespace weir;
 using namespace weir::dsl;
+
+namespace {
+
+/// Runs in `dir` while alive (files named by the examples are relative).
+class scoped_cwd {
+public:
+  explicit scoped_cwd(const std::filesystem::path& dir) : old_(std::filesystem::current_path()) {
+    std::filesystem::current_path(dir);
+  }
+  ~scoped_cwd() { std::filesystem::current_path(old_); }
+  scoped_cwd(const scoped_cwd&) = delete;
+  scoped_cwd& operator=(const scoped_cwd&) = delete;
+
+private:
+  std::filesystem::path old_;
+};
+
+}  // namespace
 
 TEST_CASE("docs/DSL.md: every weir example compiles and builds", "[dsl]") {
   std::ifstream in(std::string(WEIR_SOURCE_DIR) + "/docs/DSL.md");
@@ -30,8 +49,15 @@ TEST_CASE("docs/DSL.md: every weir example compiles and builds", "[dsl]") {
       block += line + "\n";
     }
   }
-  REQUIRE(blocks.size() >= 4);
+  REQUIRE(blocks.size() >= 8);
+  // Files read at build time (join tables, map_with_state's initial state)
+  // must exist: give each one a [key, value] pair, in a scratch directory.
+  weir::test::temp_dir tmp;
+  scoped_cwd cwd(tmp.path);
+  static const std::regex build_time_file(R"((?:table\(|initial\s*=\s*)\"([^\"]+)\")");
   for (auto& [at, text] : blocks) {
+    for (std::sregex_iterator it(text.begin(), text.end(), build_time_file), end; it != end; ++it)
+      std::ofstream(tmp.path / (*it)[1].str()) << "[\"a\", 1]\n";
     INFO("docs/DSL.md block at line " << at << ":\n" << text);
     auto spec = compile_script(text, "DSL.md");
     streaming_context ctx(make_context_options(spec.settings));

@@ -278,3 +278,130 @@ TEST_CASE("expressions: compiled functions are safe to share between threads", "
   for (auto& t : threads) t.join();
   CHECK(bad.load() == 0);
 }
+
+namespace {
+
+/// A state_handle as map_with_state's operator passes it, recording the calls.
+class fake_state final : public state_handle {
+public:
+  bool exists() const override { return has_; }
+  const value& get() const override { return v_; }
+  void update(value v) override {
+    if (timing_out_) throw record_error("cannot update the state of a key that is timing out");
+    v_ = std::move(v);
+    has_ = true;
+  }
+  void remove() override {
+    v_ = value();
+    has_ = false;
+  }
+  bool is_timing_out() const override { return timing_out_; }
+
+  bool has_ = false;
+  bool timing_out_ = false;
+  value v_;
+};
+
+map_with_state_fn state_fn(std::string_view text) {
+  return compile_state_function(*parse_expression(text, "t"), "map_with_state");
+}
+
+std::string state_fn_error(std::string_view text) {
+  try {
+    state_fn(text);
+  } catch (const dsl_error& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+}  // namespace
+
+TEST_CASE("expressions: the state object of map_with_state", "[dsl]") {
+  fake_state s;
+  auto f = state_fn("(key, value, state) => (key, state.exists(), state.get(), state.is_timing_out())");
+  CHECK(f(value("k"), value(1), s).to_json() == R"(["k",false,null,false])");
+
+  // update returns the new state, so one expression updates and emits
+  auto add = state_fn("(k, v, s) => (k, s.update(coalesce(s.get(), 0) + v))");
+  CHECK(add(value("a"), value(2), s) == value::pair(value("a"), value(2)));
+  CHECK(s.v_ == value(2));
+  CHECK(add(value("a"), value(3), s) == value::pair(value("a"), value(5)));
+  CHECK(s.exists());
+
+  // fields and indexes of the state read it in place
+  s.update(value::array({value(7), value(8)}));
+  CHECK(state_fn("(k, v, s) => s.get()[1]")(value("a"), value(), s) == value(8));
+
+  CHECK(state_fn("(k, v, s) => s.remove()")(value("a"), value(), s).is_null());
+  CHECK_FALSE(s.exists());
+
+  // if() evaluates only its chosen branch: no update while timing out
+  auto t = state_fn("(k, v, s) => if(s.is_timing_out(), (k, \"timed out\"), (k, s.update(v)))");
+  s.timing_out_ = true;
+  CHECK(t(value("a"), value(), s) == value::pair(value("a"), value("timed out")));
+  // an update while timing out is a record_error at the method's place
+  try {
+    state_fn("(k, v, s) => s.update(1)")(value("a"), value(), s);
+    FAIL("expected record_error");
+  } catch (const record_error& e) {
+    CHECK(std::string(e.what()) == "t:1:16: cannot update the state of a key that is timing out");
+  }
+}
+
+TEST_CASE("expressions: state object errors", "[dsl]") {
+  CHECK(state_fn_error("(k, v, s) => s + 1") ==
+        "t:1:14: 's' is the state object, not a value; use s.get(), s.exists(), s.update(x), "
+        "s.remove() or s.is_timing_out()");
+  CHECK(state_fn_error("(k, v, s) => coalesce(s, 0)") ==
+        "t:1:23: 's' is the state object, not a value; use s.get(), s.exists(), s.update(x), "
+        "s.remove() or s.is_timing_out()");
+  CHECK(state_fn_error("(k, v, s) => s.gte()") == "t:1:16: unknown method 'gte' of the state (did you mean 'get'?)");
+  CHECK(state_fn_error("(k, v, s) => s.frobnicate()") ==
+        "t:1:16: unknown method 'frobnicate' of the state (the state has exists(), get(), update(x), "
+        "remove() and is_timing_out())");
+  CHECK(state_fn_error("(k, v, s) => s.update()") == "t:1:16: s.update() takes 1 argument, got 0");
+  CHECK(state_fn_error("(k, v, s) => s.get(1)") == "t:1:16: s.get() takes 0 arguments, got 1");
+  CHECK(state_fn_error("(k, v, s) => s.update(x = 1)") ==
+        "t:1:23: unknown named argument 'x': s.update() takes no named arguments");
+  CHECK(state_fn_error("(k, v, s) => _") ==
+        "t:1:14: '_' cannot be used in the function of map_with_state; use its parameters");
+  CHECK(state_fn_error("(k, v) => k") ==
+        "t:1:1: map_with_state expects a function of 3 parameters (key, value, state) => ...");
+  // the key and value parameters are ordinary values; methods exist only on the state
+  CHECK(state_fn_error("(k, v, s) => k.get()") ==
+        "t:1:16: unknown method 'get': only the state of map_with_state has methods (state.get(), "
+        "state.update(x), ...)");
+}
+
+TEST_CASE("expressions: methods outside map_with_state are unknown", "[dsl]") {
+  CHECK(compile_error("_.get()") ==
+        "t:1:3: unknown method 'get': only the state of map_with_state has methods (state.get(), "
+        "state.update(x), ...)");
+  CHECK(compile_error(".name.lower()") == "t:1:7: unknown method 'lower'; call the function instead: lower(...)");
+  CHECK(compile_error("\"a\".len()") == "t:1:5: unknown method 'len'; call the function instead: len(...)");
+}
+
+TEST_CASE("expressions: if", "[dsl]") {
+  CHECK(ev("if(_ > 1, \"big\", \"small\")", value(2)) == value("big"));
+  CHECK(ev("if(_ > 1, \"big\", \"small\")", value(1)) == value("small"));
+  CHECK(ev("if(true, 1, 1 / _)", value(0)) == value(1));  // the other branch is not evaluated
+  CHECK(ev("if(_ == null, 0, _[0])", value()) == value(0));
+  CHECK(compile_error("if(1, 2)") == "t:1:1: if() takes 3 arguments, got 2 (usage: if(cond, then, else))");
+  CHECK(compile_error("if(1, 2, 3)") == "t:1:1: if() expects a bool condition, got int");  // folded
+  CHECK(runtime_error_of("if(_, 1, 2)", value(3)) == "pipeline.weir:1:1: if() expects a bool condition, got int");
+  CHECK(compile_error("if") == "t:1:1: 'if' is a function; call it as if(...)");
+}
+
+TEST_CASE("expressions: functions of two parameters", "[dsl]") {
+  auto f = compile_binary_function(*parse_expression("(values, state) => len(values) + coalesce(state, 0)", "t"),
+                                   "update_state_by_key");
+  CHECK(f(value::array({value(1), value(2)}), value()) == value(2));
+  CHECK(f(value::array({}), value(5)) == value(5));
+  try {
+    compile_binary_function(*parse_expression("(a, b) => _", "t"), "combine_by_key");
+    FAIL("expected dsl_error");
+  } catch (const dsl_error& e) {
+    CHECK(std::string(e.what()) == "t:1:11: '_' cannot be used in the function of combine_by_key; use its parameters");
+  }
+}

@@ -238,3 +238,63 @@ file("in.txt") | flat_map(split(lower(_), " ")) | filter(x => x != "\u00e9\n") |
   }
   CHECK(errors > 0);
 }
+
+TEST_CASE("parser: method calls", "[dsl]") {
+  auto m = parse_expression("state.update(state.get() + 1)", "t");
+  REQUIRE(m->kind == ast::expr_kind::method);
+  CHECK(m->name == "update");
+  CHECK(m->loc.str() == "t:1:7");  // the method name
+  REQUIRE(m->args.size() == 2);  // receiver, then the arguments
+  CHECK(m->args[0]->kind == ast::expr_kind::name);
+  CHECK(m->args[0]->name == "state");
+  CHECK(m->args[1]->kind == ast::expr_kind::binary);
+  CHECK(m->args[1]->args[0]->kind == ast::expr_kind::method);
+  CHECK(m->args[1]->args[0]->name == "get");
+
+  auto e = parse_expression("state.exists()", "t");
+  REQUIRE(e->kind == ast::expr_kind::method);
+  CHECK(e->args.size() == 1);
+
+  // `.name(...)` is a method of `_`; postfix continues after a method call
+  auto d = parse_expression(".f(1)[0].g", "t");
+  REQUIRE(d->kind == ast::expr_kind::field);
+  CHECK(d->name == "g");
+  REQUIRE(d->args[0]->kind == ast::expr_kind::index);
+  const auto& call = *d->args[0]->args[0];
+  REQUIRE(call.kind == ast::expr_kind::method);
+  CHECK(call.name == "f");
+  CHECK(call.args[0]->kind == ast::expr_kind::element);
+
+  // a field without parentheses stays a field
+  CHECK(parse_expression("a.b", "t")->kind == ast::expr_kind::field);
+  auto n = parse_expression("s.update(x = 1)", "t");
+  REQUIRE(n->named.size() == 1);
+  CHECK(n->named[0].name == "x");
+
+  CHECK(parse_error("stdin() | map(s.get(1, ) | print()") ==
+        "-e:1:26: expected ')' after arguments, found '|'");
+}
+
+TEST_CASE("parser: the stages of issue 3", "[dsl]") {
+  auto s = parse_script(R"(let clicks = batches("in.jsonl", total = 8)
+clicks | join(table("users.jsonl")) | union(clicks, clicks) | collect("out.jsonl")
+clicks | map_with_state((key, value, state) => (key, state.update(value)), timeout = 5s) | state_snapshots() | collect("s.jsonl"))",
+                        "t");
+  REQUIRE(s.statements.size() == 3);
+  const auto& p = s.statements[1].stages;
+  REQUIRE(p.size() == 4);
+  CHECK(p[1].name == "join");
+  REQUIRE(p[1].args.size() == 1);
+  CHECK(p[1].args[0]->kind == ast::expr_kind::call);
+  CHECK(p[1].args[0]->name == "table");
+  CHECK(p[2].name == "union");
+  CHECK(p[2].args.size() == 2);
+  const auto& q = s.statements[2].stages;
+  REQUIRE(q.size() == 4);
+  CHECK(q[1].args[0]->kind == ast::expr_kind::lambda);
+  CHECK(q[1].args[0]->params == std::vector<std::string>{"key", "value", "state"});
+  REQUIRE(q[1].named.size() == 1);
+  CHECK(q[1].named[0].name == "timeout");
+  CHECK(q[2].name == "state_snapshots");
+  CHECK(q[2].has_parens);
+}

@@ -1,0 +1,68 @@
+#include "weir/io/detail/file_writer.hpp"
+
+#include <cerrno>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "weir/io/detail/errno_text.hpp"
+#include "weir/operators/stream_operator.hpp"
+
+namespace weir::io::detail {
+
+file_writer::file_writer(std::string path, std::string label)
+    : path_(std::move(path)), tmp_(path_ + ".tmp"), label_(std::move(label)) {}
+
+file_writer::~file_writer() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+void file_writer::fail(const std::string& what, int err) const {
+  throw pipeline_error(label_ + ": " + what + ": " + errno_text(err));
+}
+
+void file_writer::open() {
+  if (fd_ >= 0) ::close(fd_);
+  do fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  while (fd_ < 0 && errno == EINTR);
+  if (fd_ < 0) fail("cannot create \"" + tmp_ + "\"", errno);
+  buf_.clear();
+  buf_.reserve(buffer_bytes + (64u << 10));
+  committed_ = false;
+}
+
+void file_writer::flush() {
+  if (fd_ < 0) throw pipeline_error(label_ + ": not open");
+  std::size_t off = 0;
+  while (off < buf_.size()) {
+    ssize_t n = ::write(fd_, buf_.data() + off, buf_.size() - off);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      fail("cannot write \"" + tmp_ + "\"", errno);
+    }
+    off += static_cast<std::size_t>(n);
+  }
+  buf_.clear();
+}
+
+void file_writer::commit() {
+  if (committed_) return;
+  flush();
+  if (::fsync(fd_) != 0) fail("cannot write \"" + tmp_ + "\"", errno);
+  int fd = fd_;
+  fd_ = -1;
+  if (::close(fd) != 0) fail("cannot write \"" + tmp_ + "\"", errno);
+  if (::rename(tmp_.c_str(), path_.c_str()) != 0)
+    fail("cannot rename \"" + tmp_ + "\" to \"" + path_ + "\"", errno);
+  committed_ = true;
+  // make the rename durable (some file systems refuse fsync on a directory)
+  auto slash = path_.rfind('/');
+  std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path_.substr(0, slash);
+  int d = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (d >= 0) {
+    ::fsync(d);
+    ::close(d);
+  }
+}
+
+}  // namespace weir::io::detail

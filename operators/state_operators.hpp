@@ -1,0 +1,58 @@
+// weir — keyed state across batches: Spark's updateStateByKey and mapWithState.
+#pragma once
+
+#include <chrono>
+#include <functional>
+
+#include "weir/operators/stream_operator.hpp"
+
+namespace weir {
+
+/// f(new_values, state) -> new state, or null to remove the key. `new_values`
+/// is an array (possibly empty) of the key's values in this batch; `state` is
+/// null for a key without state.
+using update_state_fn = std::function<value(const value& new_values, const value& state)>;
+
+/// [keyed] Spark `updateStateByKey(f)`: each batch, f is called for every key
+/// in the state and every key in the batch; the whole state is emitted every
+/// batch as (key, state) pairs; f returning null removes the key.
+/// @source Spark `StateDStream`.
+operator_ptr make_update_state_by_key(update_state_fn f);
+
+/// The state of one key inside a map_with_state function (Spark `State[S]`).
+/// @thread Valid only during the call it is passed to.
+class state_handle {
+public:
+  virtual ~state_handle() = default;
+  virtual bool exists() const = 0;
+  /// The state; null if it does not exist.
+  virtual const value& get() const = 0;
+  /// @errors record_error when the key is timing out (Spark forbids update then).
+  virtual void update(value v) = 0;
+  virtual void remove() = 0;
+  /// True only in the final call for a key that timed out.
+  virtual bool is_timing_out() const = 0;
+};
+
+/// f(key, value, state) -> the record to emit. On timeout, called once more
+/// with value null and state.is_timing_out() true; the key is then removed.
+using map_with_state_fn = std::function<value(const value& key, const value& v, state_handle& state)>;
+
+struct map_with_state_options {
+  /// Keys that receive no record for this long (batch time) time out; 0 = never.
+  std::chrono::milliseconds timeout{0};
+  /// Initial state: (key, state) pairs (Spark `StateSpec.initialState`).
+  records initial;
+  /// Emit tagged records: (0, mapped) for f's results and, at every batch end,
+  /// (1, (key, state)) for every key in the state — the API splits them into
+  /// the mapped stream and `state_snapshots()`.
+  bool tagged = false;
+};
+
+/// [keyed] Spark `mapWithState(StateSpec.function(f).timeout(d).initialState(rdd))`:
+/// f is called once per input record (not per key), only for keys in the
+/// batch (and once for each key timing out); emits f's return values.
+/// @source Spark `MapWithStateDStream`, `MapWithStateRDD`.
+operator_ptr make_map_with_state(map_with_state_fn f, map_with_state_options o = {});
+
+}  // namespace weir
