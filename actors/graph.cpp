@@ -1,6 +1,7 @@
 #include "weir/actors/graph.hpp"
 
 #include <string>
+#include <vector>
 
 namespace weir::plan {
 
@@ -88,20 +89,120 @@ physical_graph make_physical(const logical_graph& g, int parallelism) {
   return p;
 }
 
-std::string describe(const logical_graph& g, const physical_graph& p) {
+namespace {
+
+const char* kind_name(edge_kind k) {
+  switch (k) {
+    case edge_kind::forward: return "forward";
+    case edge_kind::hash: return "hash(key)";
+    case edge_kind::hash_record: return "hash(record)";
+    case edge_kind::gather: return "gather";
+  }
+  return "?";
+}
+
+/// "1 stage", "2 stages"; "1 batch", "8 batches".
+std::string count_of(long n, const std::string& noun) {
+  const bool es = !noun.empty() && (noun.back() == 'h' || noun.back() == 's');
+  return std::to_string(n) + " " + noun + (n == 1 ? "" : es ? "es" : "s");
+}
+
+/// A duration the way the DSL writes it: 1h, 5m, 2s, 500ms.
+std::string duration_text(std::int64_t ms) {
+  if (ms > 0 && ms % 3'600'000 == 0) return std::to_string(ms / 3'600'000) + "h";
+  if (ms > 0 && ms % 60'000 == 0) return std::to_string(ms / 60'000) + "m";
+  if (ms > 0 && ms % 1'000 == 0) return std::to_string(ms / 1'000) + "s";
+  return std::to_string(ms) + "ms";
+}
+
+/// The first header line of a plan: stages, actors, edges, channels.
+std::string totals(const physical_graph& p) {
+  long actors = 0, channels = 0;
+  for (auto& s : p.stages) actors += s.parallelism;
+  for (auto& e : p.edges) channels += channels_of(p, e);
+  return "physical plan: " + count_of(static_cast<long>(p.stages.size()), "stage") + " (" +
+         count_of(actors, "actor") + "), " + count_of(static_cast<long>(p.edges.size()), "edge") + " (" +
+         count_of(channels, "channel") + ")";
+}
+
+/// The second header line: the batch interval and the channel settings.
+std::string settings(const logical_graph& g, const render_options& o) {
+  return "batch interval " + duration_text(g.batch_interval.count()) + ", batch size " +
+         count_of(static_cast<long>(o.batch_size), "record") + ", edge capacity " +
+         count_of(static_cast<long>(o.edge_capacity), "batch") + " per channel";
+}
+
+std::string channels_text(const physical_graph& p, const edge& e, const render_options& o) {
+  return count_of(channels_of(p, e), "channel") + " x " + count_of(static_cast<long>(o.edge_capacity), "batch");
+}
+
+/// A DOT double-quoted string's contents.
+std::string dot_escape(const std::string& s) {
   std::string out;
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
+}  // namespace
+
+int channels_of(const physical_graph& p, const edge& e) {
+  const int senders = p.stages[static_cast<std::size_t>(e.from)].parallelism;
+  const int receivers = p.stages[static_cast<std::size_t>(e.to)].parallelism;
+  switch (e.kind) {
+    case edge_kind::hash:
+    case edge_kind::hash_record: return senders * receivers;
+    case edge_kind::forward:
+    case edge_kind::gather: return senders;
+  }
+  return senders;
+}
+
+std::string describe(const logical_graph& g, const physical_graph& p, const render_options& o) {
+  std::string out = totals(p) + "\n" + settings(g, o) + "\n";
   for (auto& s : p.stages)
     out += "stage " + std::to_string(s.id) + " x" + std::to_string(s.parallelism) + ": " + s.name + "\n";
   for (auto& e : p.edges) {
-    const char* k = e.kind == edge_kind::forward       ? "forward"
-                    : e.kind == edge_kind::hash        ? "hash(key)"
-                    : e.kind == edge_kind::hash_record ? "hash(record)"
-                                                       : "gather";
-    out += "edge " + std::to_string(e.from) + " -> " + std::to_string(e.to) + " " + k;
+    out += "edge " + std::to_string(e.from) + " -> " + std::to_string(e.to) + " " + kind_name(e.kind);
     if (e.input > 0) out += " (input " + std::to_string(e.input) + ")";
-    out += "\n";
+    out += ": " + channels_text(p, e, o) + "\n";
   }
-  (void)g;
+  return out;
+}
+
+std::string to_dot(const logical_graph& g, const physical_graph& p, const render_options& o) {
+  std::string out = "digraph weir {\n";
+  out += "  graph [rankdir=LR, labelloc=t, fontname=\"Helvetica\", label=\"" +
+         dot_escape(totals(p) + "\n" + settings(g, o)) + "\"];\n";
+  out += "  node [shape=box, fontname=\"Helvetica\"];\n";
+  out += "  edge [fontname=\"Helvetica\"];\n";
+  for (auto& s : p.stages) {
+    std::string label = "stage " + std::to_string(s.id) + " x" + std::to_string(s.parallelism);
+    std::vector<int> nodes;
+    if (s.source_node >= 0) nodes.push_back(s.source_node);
+    nodes.insert(nodes.end(), s.chain.begin(), s.chain.end());
+    for (std::size_t i = 0; i < nodes.size(); ++i)
+      label += (i == 0 ? "\n" : "\n-> ") + g.nodes[static_cast<std::size_t>(nodes[i])].name;
+    out += "  s" + std::to_string(s.id) + " [label=\"" + dot_escape(label) + "\"";
+    if (s.parallelism > 1) out += ", shape=box3d";
+    out += "];\n";
+  }
+  for (auto& e : p.edges) {
+    std::string label = kind_name(e.kind);
+    if (e.input > 0) label += " (input " + std::to_string(e.input) + ")";
+    label += "\n" + channels_text(p, e, o);
+    out += "  s" + std::to_string(e.from) + " -> s" + std::to_string(e.to) + " [label=\"" + dot_escape(label) + "\"";
+    if (e.kind == edge_kind::hash || e.kind == edge_kind::hash_record) out += ", style=bold";
+    if (e.kind == edge_kind::gather) out += ", style=dashed";
+    out += "];\n";
+  }
+  out += "}\n";
   return out;
 }
 

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -86,7 +87,27 @@ struct physical_graph {
 ///         ("stream 'map' is not consumed by any sink").
 physical_graph make_physical(const logical_graph& g, int parallelism);
 
-/// Text rendering of a physical plan (one line per stage and edge).
-std::string describe(const logical_graph& g, const physical_graph& p);
+/// The run settings a rendered plan shows besides the graph (see
+/// weir::context_options): every channel of every edge holds up to
+/// `edge_capacity` wire batches of up to `batch_size` records.
+struct render_options {
+  std::size_t batch_size = 1024;  ///< max records per wire batch
+  std::size_t edge_capacity = 8;  ///< credits (wire batches in flight) per channel
+};
+
+/// Number of channels of edge `e`: one per (sender instance, receiver
+/// instance) pair its kind connects (forward and gather: one per sender
+/// instance; hash: senders x receivers).
+int channels_of(const physical_graph& p, const edge& e);
+
+/// Text rendering of a physical plan (`weir explain`): a header with the
+/// totals and the channel settings, then one line per stage
+/// ("stage 1 x2: reduce_by_key", its chained operators joined by " -> ") and
+/// one per edge ("edge 1 -> 2 gather: 2 channels, capacity 8 batches each").
+std::string describe(const logical_graph& g, const physical_graph& p, const render_options& o = {});
+
+/// The same plan as a Graphviz DOT digraph (`weir explain --dot`): one box per
+/// stage (a 3-D box when it runs several instances), one labelled arrow per edge.
+std::string to_dot(const logical_graph& g, const physical_graph& p, const render_options& o = {});
 
 }  // namespace weir::plan

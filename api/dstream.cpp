@@ -302,6 +302,14 @@ dstream streaming_context::access_log(io::access_log_options o) {
   return source("generate", [o] { return io::make_access_log_generator(o); });
 }
 
+std::string streaming_context::explain(bool dot) const {
+  // job's constructor validates the options and plans, exactly as start()
+  // does; it spawns nothing (actors and sources come with job::start()).
+  actors::job planned(*graph_, opts_);
+  const plan::render_options ro{opts_.batch_size, opts_.edge_capacity};
+  return dot ? plan::to_dot(*graph_, planned.physical(), ro) : plan::describe(*graph_, planned.physical(), ro);
+}
+
 void streaming_context::start() {
   if (rt_) throw pipeline_error("the streaming context was already started");
   auto rt = std::make_unique<runtime>();

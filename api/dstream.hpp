@@ -175,6 +175,15 @@ public:
   /// A custom receiver; `make` is called once when the run starts.
   dstream source(std::string name, std::function<io::source_ptr()> make);
 
+  /// The physical plan that start() would run, without running anything (no
+  /// source is opened, no actor spawned): stages with their chained operators
+  /// and parallel instances, edges with their kind (forward, hash(key),
+  /// hash(record), gather), channels and capacity. Text (plan::describe), or
+  /// with `dot` a Graphviz DOT digraph (plan::to_dot). `weir explain` prints it.
+  /// @errors pipeline_error for an invalid graph (no sink, a stream no sink
+  ///         consumes) or invalid options, as start() would.
+  std::string explain(bool dot = false) const;
+
   /// Builds the actors and starts the sources.
   /// @errors pipeline_error for an invalid graph (no sink, bad window) or a
   ///         source that cannot open.

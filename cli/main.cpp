@@ -1,8 +1,9 @@
-// The `weir` command: run or check a pipeline DSL script.
+// The `weir` command: run, check or explain a pipeline DSL script.
 //
 //   weir run FILE.weir [--batch-interval 1s] [--parallelism N] [--batch-size N]
 //   weir run -e 'file("in.txt") | flat_map(split(_)) | map((_, 1)) | reduce_by_key(sum) | print()'
 //   weir check FILE.weir | -e '...'
+//   weir explain FILE.weir | -e '...' [--parallelism N] [--dot]
 //
 // Exit codes: 0 success (also after SIGINT/SIGTERM, which drain gracefully);
 // 1 runtime failure (missing input file, a record an expression cannot
@@ -60,7 +61,10 @@ struct command_args {
   std::optional<int> parallelism;
   std::optional<std::size_t> batch_size;
   bool stats = false;
+  bool dot = false;  ///< explain: Graphviz DOT instead of text
 };
+
+enum class mode { run, check, explain };
 
 void add_common_options(CLI::App* cmd, command_args& a, bool run) {
   auto* file = cmd->add_option("file", a.file, "pipeline script (.weir)");
@@ -166,7 +170,7 @@ private:
   std::thread thread_;
 };
 
-int execute(const command_args& a, bool run_it) {
+int execute(const command_args& a, mode m) {
   std::string name;
   std::string text = read_script(a, name);
   weir::dsl::settings over = overrides_of(a);
@@ -176,8 +180,12 @@ int execute(const command_args& a, bool run_it) {
   signal_waiter::block_signals();  // before any thread exists
   weir::streaming_context ctx(opts);
   weir::dsl::build_pipelines(spec, ctx);
-  if (!run_it) {
+  if (m == mode::check) {
     std::fputs("ok\n", stdout);
+    return exit_ok;
+  }
+  if (m == mode::explain) {
+    std::fputs(ctx.explain(a.dot).c_str(), stdout);
     return exit_ok;
   }
   ctx.start();
@@ -207,11 +215,15 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "weir " WEIR_VERSION);
   app.require_subcommand(1);
 
-  command_args run_args, check_args;
+  command_args run_args, check_args, explain_args;
   auto* run = app.add_subcommand("run", "run a pipeline script until its sources end (or SIGINT)");
   add_common_options(run, run_args, true);
   auto* check = app.add_subcommand("check", "parse and build a pipeline script without running it");
   add_common_options(check, check_args, false);
+  auto* explain = app.add_subcommand(
+      "explain", "print the physical plan (stages, chains, parallel instances, edges) without running it");
+  add_common_options(explain, explain_args, false);
+  explain->add_flag("--dot", explain_args.dot, "print the plan as a Graphviz DOT graph (dot -Tpng renders it)");
 
   try {
     app.parse(argc, argv);
@@ -221,8 +233,9 @@ int main(int argc, char** argv) {
   }
 
   try {
-    if (run->parsed()) return execute(run_args, true);
-    return execute(check_args, false);
+    if (run->parsed()) return execute(run_args, mode::run);
+    if (explain->parsed()) return execute(explain_args, mode::explain);
+    return execute(check_args, mode::check);
   } catch (const usage_error& e) {
     fmt::print(stderr, "weir: error: {}\n", e.what());
     return exit_usage;
