@@ -50,6 +50,11 @@ struct logical_graph {
     nodes.push_back(std::move(n));
     return nodes.back().id;
   }
+  /// Slide of a node's output stream, ms: its slide_ms, or the batch interval.
+  std::int64_t slide_of(int node_id) const {
+    std::int64_t s = nodes[static_cast<std::size_t>(node_id)].slide_ms;
+    return s > 0 ? s : batch_interval.count();
+  }
 };
 
 /// How records cross from one stage to the next.

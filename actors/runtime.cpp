@@ -239,22 +239,33 @@ public:
   /// stages see none either.
   void fire_batch_end(std::int64_t t) {
     s_.last_mark = t;
-    records* cur = &s_.scratch[0];
-    for (std::size_t i = 0; i < s_.chain.size(); ++i) {
-      if (t % s_.in_slide[i] != 0) break;
-      auto& op = s_.chain[i];
+    std::size_t n = 0;
+    while (n < s_.chain.size() && t % s_.in_slide[n] == 0) ++n;
+    signal_chain(n, [&](chain_op& op, records& out) {
       if (op.sink) ++s_.report.batches;
+      op.op->on_batch_end(t, out);
+    });
+    if (t % s_.out_slide == 0) emit_signal(item_kind::mark, t);
+  }
+
+  /// Delivers a control signal to chain[0..n): each operator first processes
+  /// what the operators before it emitted for the signal, then gets the
+  /// signal itself (`signal(op, out)`); the last output is emitted downstream.
+  template <class Signal>
+  void signal_chain(std::size_t n, Signal&& signal) {
+    records* cur = &s_.scratch[0];
+    for (std::size_t i = 0; i < n; ++i) {
+      auto& op = s_.chain[i];
       records& next = s_.scratch[i + 1];
       if (!cur->empty()) {
         if (op.sink) s_.report.sink_records += cur->size();
         op.op->process(*cur, next);
         cur->clear();
       }
-      op.op->on_batch_end(t, next);
+      signal(op, next);
       cur = &next;
     }
     emit(*cur);
-    if (t % s_.out_slide == 0) emit_signal(item_kind::mark, t);
   }
 
   /// All input seen: keep ending logical batches until every operator has
@@ -272,19 +283,7 @@ public:
         fire_batch_end(t);
       }
     }
-    records* cur = &s_.scratch[0];
-    for (std::size_t i = 0; i < s_.chain.size(); ++i) {
-      auto& op = s_.chain[i];
-      records& next = s_.scratch[i + 1];
-      if (!cur->empty()) {
-        if (op.sink) s_.report.sink_records += cur->size();
-        op.op->process(*cur, next);
-        cur->clear();
-      }
-      op.op->on_end_of_stream(next);
-      cur = &next;
-    }
-    emit(*cur);
+    signal_chain(s_.chain.size(), [](chain_op& op, records& out) { op.op->on_end_of_stream(out); });
     emit_signal(item_kind::eos, drain ? 1 : 0);
     s_.inputs_done = true;
     maybe_complete();
@@ -563,19 +562,15 @@ void job::start() {
   // Slides (Spark slideDuration) come from the plan: an operator sees batch
   // ends only at multiples of its input stream's slide.
   const std::int64_t b_ms = m.opts.batch_interval.count();
-  auto slide_of = [&](int node_id) {
-    std::int64_t sl = g.nodes[static_cast<std::size_t>(node_id)].slide_ms;
-    return sl > 0 ? sl : b_ms;
-  };
   std::vector<std::vector<std::int64_t>> in_slides(phys.stages.size());
   std::vector<std::int64_t> out_slides(phys.stages.size(), b_ms);
   for (auto& st : phys.stages) {
-    std::int64_t cur = st.source_node >= 0 ? slide_of(st.source_node) : b_ms;
+    std::int64_t cur = st.source_node >= 0 ? g.slide_of(st.source_node) : b_ms;
     for (int id : st.chain) {
       std::int64_t in = b_ms;
-      for (int i : g.nodes[static_cast<std::size_t>(id)].inputs) in = std::max(in, slide_of(i));
+      for (int i : g.nodes[static_cast<std::size_t>(id)].inputs) in = std::max(in, g.slide_of(i));
       in_slides[static_cast<std::size_t>(st.id)].push_back(in);
-      cur = slide_of(id);
+      cur = g.slide_of(id);
     }
     out_slides[static_cast<std::size_t>(st.id)] = cur;
   }

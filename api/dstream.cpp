@@ -11,11 +11,6 @@ namespace weir {
 
 namespace {
 
-std::int64_t slide_of(const plan::logical_graph& g, int node) {
-  std::int64_t s = g.nodes[static_cast<std::size_t>(node)].slide_ms;
-  return s > 0 ? s : g.batch_interval.count();
-}
-
 std::string ms(std::int64_t v) { return std::to_string(v) + "ms"; }
 
 }  // namespace
@@ -26,11 +21,11 @@ dstream dstream::add(std::string name, std::function<operator_ptr()> make, plan:
   n.inputs = {node_};
   n.inputs.insert(n.inputs.end(), extra_inputs.begin(), extra_inputs.end());
   // Spark: streams combined by union/join/cogroup must have the same slide.
-  const std::int64_t in_slide = slide_of(*graph_, node_);
+  const std::int64_t in_slide = graph_->slide_of(node_);
   for (int other : extra_inputs)
-    if (slide_of(*graph_, other) != in_slide)
+    if (graph_->slide_of(other) != in_slide)
       throw pipeline_error(name + ": the streams have different slides (" + ms(in_slide) + " and " +
-                           ms(slide_of(*graph_, other)) + "); Spark combines only streams with equal slides");
+                           ms(graph_->slide_of(other)) + "); Spark combines only streams with equal slides");
   n.name = std::move(name);
   n.make_operator = std::move(make);
   n.route = r;
@@ -40,7 +35,7 @@ dstream dstream::add(std::string name, std::function<operator_ptr()> make, plan:
   return dstream(graph_, id);
 }
 
-std::chrono::milliseconds dstream::slide() const { return std::chrono::milliseconds(slide_of(*graph_, node_)); }
+std::chrono::milliseconds dstream::slide() const { return std::chrono::milliseconds(graph_->slide_of(node_)); }
 
 std::chrono::milliseconds dstream::resolve_slide(const char* op, std::chrono::milliseconds window,
                                                  std::chrono::milliseconds slide) const {
