@@ -25,6 +25,8 @@ struct task_report {
   std::uint64_t sink_records = 0;
   std::uint64_t batches = 0;
   double backpressure_s = 0;
+  std::uint64_t malformed_records = 0;
+  std::uint64_t late_records = 0;
 };
 
 }  // namespace weir::actors
@@ -292,6 +294,10 @@ public:
   void maybe_complete() {
     if (!s_.inputs_done || s_.reported || blocked()) return;
     s_.reported = true;
+    for (auto& op : s_.chain) {
+      s_.report.malformed_records += op.op->counters.malformed_records;
+      s_.report.late_records += op.op->counters.late_records;
+    }
     if (s_.source) s_.source->close();
     self_->send(s_.coordinator, done_atom::value, s_.report);
     self_->quit();
@@ -613,6 +619,7 @@ void job::start() {
         }
         t->chain.push_back(std::move(op));
       }
+      if (t->source && !t->chain.empty()) t->chain.front().op->input_origin = t->source->origin();
       t->scratch.resize(t->chain.size() + 1);
       states[static_cast<std::size_t>(st.id)].push_back(std::move(t));
     }
@@ -710,6 +717,8 @@ run_stats job::wait() {
           stats.sink_records += r.sink_records;
           stats.batches += r.batches;
           stats.source_backpressure_s += r.backpressure_s;
+          stats.malformed_records += r.malformed_records;
+          stats.late_records += r.late_records;
           reported.push_back(self->current_sender()->address());
         },
         [&](fail_atom, const std::string& msg) {

@@ -38,6 +38,8 @@ struct run_stats {
   std::uint64_t batches = 0;         ///< batch ends processed by the sink stages
   double elapsed_s = 0;              ///< wall time of the run, s
   double source_backpressure_s = 0;  ///< time sources spent without credit, s
+  std::uint64_t malformed_records = 0;  ///< skipped or dead-lettered (on_error policy)
+  std::uint64_t late_records = 0;       ///< event-time records after their window closed
 };
 
 /// Number of cores (std::thread::hardware_concurrency, at least 1).

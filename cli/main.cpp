@@ -198,9 +198,9 @@ int execute(const command_args& a, mode m) {
   if (a.stats)
     fmt::print(stderr,
                "weir: {} source records, {} sink records, {} batches in {:.3f} s "
-               "(sources backpressured {:.3f} s)\n",
+               "(sources backpressured {:.3f} s); malformed_records = {}, late_records = {}\n",
                stats.source_records, stats.sink_records, stats.batches, stats.elapsed_s,
-               stats.source_backpressure_s);
+               stats.source_backpressure_s, stats.malformed_records, stats.late_records);
   return exit_ok;
 }
 

@@ -48,6 +48,12 @@ public:
   /// windows are not drained beyond it.
   virtual bool logical_clock() const { return false; }
 
+  /// Provenance of the records appended by the last read() (record i of that
+  /// read → e.g. "input.txt:12"), or nullptr when the source cannot tell. The
+  /// runtime hands it to the first operator after the source (a decoder names
+  /// the line of a malformed record with it).
+  virtual const record_origin* origin() const { return nullptr; }
+
   /// Human-readable name for errors and plans, e.g. `file("input.txt")`.
   virtual std::string describe() const = 0;
 };

@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -34,6 +35,35 @@ public:
 class pipeline_error : public std::runtime_error {
 public:
   using std::runtime_error::runtime_error;
+};
+
+/// Watermark value before any event time was seen, and after the end of the
+/// input (every event-time window fires). Event times are ms since the epoch.
+inline constexpr std::int64_t no_watermark = std::numeric_limits<std::int64_t>::min();
+inline constexpr std::int64_t end_watermark = std::numeric_limits<std::int64_t>::max();
+
+/// A watermark inside a run of records: it takes effect after the first `pos`
+/// records (Flink's in-band watermark, here positioned inside a wire batch so
+/// that watermarks cost no message of their own).
+struct watermark_mark {
+  std::uint32_t pos = 0;
+  std::int64_t wm = no_watermark;
+};
+
+/// Counters an operator keeps for metrics and run statistics.
+struct operator_counters {
+  std::uint64_t malformed_records = 0;  ///< skipped or dead-lettered by the on_error policy
+  std::uint64_t late_records = 0;       ///< event-time records that arrived after their window closed
+};
+
+/// Where the records of the current process() call came from: set by the
+/// runtime for the first operator after a source, when the source knows
+/// (e.g. "apache_logs:4719" for record i of a file read).
+class record_origin {
+public:
+  virtual ~record_origin() = default;
+  /// Provenance of record `i` (0-based) of the current input.
+  virtual std::string describe(std::size_t i) const = 0;
 };
 
 /// What an operator instance knows about where it runs.
@@ -85,6 +115,38 @@ public:
   /// True for operators without state between records (map, filter, …): the
   /// planner chains them into the actor before them.
   virtual bool stateless() const { return false; }
+
+  // --- event time (DESIGN §5) -----------------------------------------------
+
+  /// The watermark of this operator's input advanced to `wm` (ms; every
+  /// later record with event time <= wm is late). Event-time windows fire
+  /// here. Returns the watermark to forward downstream (normally `wm`).
+  virtual std::int64_t on_watermark(std::int64_t wm, records& /*out*/) { return wm; }
+
+  // --- processing-time timers ----------------------------------------------
+
+  /// Earliest processing time (ms since the run's start) at which the operator
+  /// wants on_processing_time; end_watermark = none. Asked after every call.
+  virtual std::int64_t next_timer() const { return end_watermark; }
+  /// Processing time reached `now_ms` (ms since the run's start).
+  virtual void on_processing_time(std::int64_t /*now_ms*/, records& /*out*/) {}
+
+  /// Malformed and late record counts (summed into run statistics and metrics).
+  operator_counters counters;
+
+  /// Set by the driver before process(): provenance of the input records when
+  /// the operator directly follows a source, else nullptr.
+  const record_origin* input_origin = nullptr;
+
+  /// Set by the driver: where an operator that generates watermarks (a
+  /// timestamp assigner) records them. Call emit_watermark() inside process().
+  std::vector<watermark_mark>* watermark_out = nullptr;
+
+protected:
+  /// Emits watermark `wm` after the records already in `out`.
+  void emit_watermark(const records& out, std::int64_t wm) {
+    if (watermark_out) watermark_out->push_back({static_cast<std::uint32_t>(out.size()), wm});
+  }
 };
 
 using operator_ptr = std::unique_ptr<stream_operator>;

@@ -9,6 +9,9 @@ PACKAGES=(
   libsimdjson-dev libmimalloc-dev libxxhash-dev
   libfmt-dev libcli11-dev            # formatting, CLI parsing
   catch2                             # Catch2 v2, the test framework
+  librdkafka-dev                     # Kafka receiver and sink (and its mock cluster for tests)
+  libcpp-httplib-dev                 # Prometheus metrics endpoint
+  graphviz                           # dot: tests render `weir explain --dot`
 )
 
 missing=()
