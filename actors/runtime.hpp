@@ -22,8 +22,16 @@
 
 namespace weir {
 
+/// DESIGN §2: micro-batch (Spark: the records of a batch interval travel
+/// together; wire batches flush when full or at the batch end) or
+/// record-at-a-time (each record flows on arrival; a wire batch flushes when
+/// full or after the linger bound, like Kafka's linger.ms).
+enum class execution_mode { micro_batch, record };
+
 /// Configuration of a run. Durations in ms.
 struct context_options {
+  execution_mode mode = execution_mode::micro_batch;
+  std::chrono::milliseconds linger{1};  ///< record mode: max wait before a partly filled wire batch is sent; 0 = at once
   std::chrono::milliseconds batch_interval{1000};  ///< Spark's batch interval B (> 0)
   int parallelism = 0;            ///< instances of keyed operators; 0 = number of cores
   std::size_t batch_size = 1024;  ///< max records per wire batch between actors
@@ -40,6 +48,11 @@ struct run_stats {
   double source_backpressure_s = 0;  ///< time sources spent without credit, s
   std::uint64_t malformed_records = 0;  ///< skipped or dead-lettered (on_error policy)
   std::uint64_t late_records = 0;       ///< event-time records after their window closed
+  /// End-to-end latency of the records reaching sinks, µs: from ingestion at
+  /// the source (the read that produced the record, or the batch end / window
+  /// firing that emitted it) to the sink's processing of it.
+  std::uint64_t latency_samples = 0;
+  double latency_p50_us = 0, latency_p99_us = 0, latency_p999_us = 0, latency_max_us = 0;
 };
 
 /// Number of cores (std::thread::hardware_concurrency, at least 1).

@@ -16,7 +16,32 @@ class operator_harness {
 public:
   explicit operator_harness(operator_ptr op, operator_context ctx = {})
       : op_(std::move(op)), ctx_(ctx) {
+    op_->watermark_out = &marks_;
     op_->open(ctx_);
+  }
+
+  /// Delivers watermark `wm` (ms); returns what the operator emitted (fired windows).
+  records watermark(std::int64_t wm) {
+    records out;
+    forwarded_ = op_->on_watermark(wm, out);
+    return out;
+  }
+  /// The watermark the operator forwarded on the last watermark() call.
+  std::int64_t forwarded() const noexcept { return forwarded_; }
+
+  /// Fires processing-time timers at `now_ms` (wall clock, ms since the epoch).
+  records processing_time(std::int64_t now_ms) {
+    records out;
+    op_->on_processing_time(now_ms, out);
+    return out;
+  }
+
+  /// Watermarks the operator generated (an assigner), positioned in the
+  /// output of the push() calls since the last take; cleared by the call.
+  std::vector<watermark_mark> take_watermarks() {
+    std::vector<watermark_mark> m;
+    m.swap(marks_);
+    return m;
   }
 
   /// Processes records of the current batch; returns what the operator emitted at once.
@@ -72,6 +97,8 @@ public:
 private:
   operator_ptr op_;
   operator_context ctx_;
+  std::vector<watermark_mark> marks_;
+  std::int64_t forwarded_ = no_watermark;
   std::int64_t time_ = 0;
 };
 

@@ -41,6 +41,9 @@ public:
 /// input (every event-time window fires). Event times are ms since the epoch.
 inline constexpr std::int64_t no_watermark = std::numeric_limits<std::int64_t>::min();
 inline constexpr std::int64_t end_watermark = std::numeric_limits<std::int64_t>::max();
+/// In a watermark_mark: the input went idle (Flink's WatermarkStatus.IDLE):
+/// it no longer holds back the minimum over inputs until it delivers data.
+inline constexpr std::int64_t idle_watermark = no_watermark + 1;
 
 /// A watermark inside a run of records: it takes effect after the first `pos`
 /// records (Flink's in-band watermark, here positioned inside a wire batch so
@@ -125,10 +128,11 @@ public:
 
   // --- processing-time timers ----------------------------------------------
 
-  /// Earliest processing time (ms since the run's start) at which the operator
-  /// wants on_processing_time; end_watermark = none. Asked after every call.
+  /// Earliest processing time (wall clock, ms since the epoch) at which the
+  /// operator wants on_processing_time; end_watermark = none. Asked after
+  /// every activation of the operator's actor.
   virtual std::int64_t next_timer() const { return end_watermark; }
-  /// Processing time reached `now_ms` (ms since the run's start).
+  /// Processing time (wall clock, ms since the epoch) reached `now_ms`.
   virtual void on_processing_time(std::int64_t /*now_ms*/, records& /*out*/) {}
 
   /// Malformed and late record counts (summed into run statistics and metrics).

@@ -1,0 +1,435 @@
+#include "weir/operators/event_time.hpp"
+
+#include <algorithm>
+#include <map>
+#include <utility>
+#include <vector>
+
+#include "weir/operators/basic_operators.hpp"
+#include "weir/operators/detail/value_table.hpp"
+
+namespace weir {
+
+namespace {
+
+std::int64_t wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string duration_text(std::int64_t ms) {
+  if (ms % 3'600'000 == 0) return std::to_string(ms / 3'600'000) + "h";
+  if (ms % 60'000 == 0) return std::to_string(ms / 60'000) + "m";
+  if (ms % 1000 == 0) return std::to_string(ms / 1000) + "s";
+  return std::to_string(ms) + "ms";
+}
+
+std::int64_t floor_div(std::int64_t a, std::int64_t b) {
+  std::int64_t q = a / b;
+  if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
+  return q;
+}
+
+std::string shown(const value& v) {
+  std::string s = v.to_json();
+  if (s.size() > 40) s = s.substr(0, 37) + "...";
+  return s;
+}
+
+// --- the assigner ---------------------------------------------------------------
+
+class watermark_assigner final : public stream_operator {
+public:
+  explicit watermark_assigner(watermark_options o) : o_(std::move(o)) {}
+
+  bool stateless() const override { return true; }
+
+  void process(records& in, records& out) override {
+    out.reserve(out.size() + in.size());
+    const std::int64_t delay = o_.delay.count();
+    for (std::size_t i = 0; i < in.size(); ++i) {
+      value& r = in[i];
+      ++seen_;
+      std::int64_t ts;
+      try {
+        ts = event_time_of(o_.time(r), o_.time_text);
+      } catch (const record_error& e) {
+        std::string raw = r.is_string() ? std::string(r.as_string()) : r.to_json();
+        std::string where = input_origin ? input_origin->describe(i) : "record " + std::to_string(seen_);
+        handle_bad_record(o_.on_error, bad_record{raw, e.what(), where}, counters.malformed_records);
+        continue;
+      }
+      // exact where it matters: a record behind the pending watermark sees it
+      if (ts <= pending_ && pending_ > emitted_) {
+        emit_watermark(out, pending_);
+        emitted_ = pending_;
+      }
+      out.push_back(std::move(r));
+      if (ts > max_ts_) {
+        max_ts_ = ts;
+        pending_ = ts > no_watermark + delay ? ts - delay : no_watermark + 2;
+      }
+    }
+    if (pending_ > emitted_) {
+      emit_watermark(out, pending_);
+      emitted_ = pending_;
+    }
+    if (o_.idle_timeout.count() > 0 && !in.empty()) {
+      last_record_ = wall_ms();
+      idle_ = false;
+    }
+  }
+
+  std::int64_t on_watermark(std::int64_t wm, records&) override {
+    return wm == end_watermark ? end_watermark : no_watermark;  // upstream watermarks are replaced
+  }
+
+  std::int64_t next_timer() const override {
+    if (o_.idle_timeout.count() <= 0 || idle_) return end_watermark;
+    if (last_record_ == 0) return wall_ms() + o_.idle_timeout.count();
+    return last_record_ + o_.idle_timeout.count();
+  }
+
+  void on_processing_time(std::int64_t now, records& out) override {
+    if (o_.idle_timeout.count() <= 0 || idle_) return;
+    if (last_record_ == 0) last_record_ = now;
+    if (now - last_record_ >= o_.idle_timeout.count()) {
+      idle_ = true;
+      emit_watermark(out, idle_watermark);
+      // the next watermark re-activates the input
+      emitted_ = no_watermark;
+    }
+  }
+
+private:
+  watermark_options o_;
+  std::uint64_t seen_ = 0;
+  std::int64_t max_ts_ = no_watermark;
+  std::int64_t pending_ = no_watermark, emitted_ = no_watermark;
+  std::int64_t last_record_ = 0;
+  bool idle_ = false;
+};
+
+// --- accumulators -----------------------------------------------------------------
+
+struct accum {
+  value v;                  // count: the count; sum/min/max/reduce: the value; avg: the sum
+  std::int64_t n = 0;       // records
+};
+
+class aggregator {
+public:
+  explicit aggregator(aggregation a) : a_(std::move(a)) {}
+
+  void add(accum& acc, const value& v) const {
+    switch (a_.type) {
+      case aggregation::kind::count: break;
+      case aggregation::kind::sum:
+      case aggregation::kind::avg: acc.v = acc.n == 0 ? number(v) : weir::add(acc.v, number(v)); break;
+      case aggregation::kind::min: acc.v = acc.n == 0 || v < acc.v ? v : acc.v; break;
+      case aggregation::kind::max: acc.v = acc.n == 0 || acc.v < v ? v : acc.v; break;
+      case aggregation::kind::reduce: acc.v = acc.n == 0 ? v : a_.fn.apply(acc.v, v); break;
+    }
+    ++acc.n;
+  }
+
+  void merge(accum& into, const accum& from) const {
+    if (from.n == 0) return;
+    if (into.n == 0) {
+      into = from;
+      return;
+    }
+    switch (a_.type) {
+      case aggregation::kind::count: break;
+      case aggregation::kind::sum:
+      case aggregation::kind::avg: into.v = weir::add(into.v, from.v); break;
+      case aggregation::kind::min: into.v = from.v < into.v ? from.v : into.v; break;
+      case aggregation::kind::max: into.v = into.v < from.v ? from.v : into.v; break;
+      case aggregation::kind::reduce: into.v = a_.fn.apply(into.v, from.v); break;
+    }
+    into.n += from.n;
+  }
+
+  value result(const accum& acc) const {
+    switch (a_.type) {
+      case aggregation::kind::count: return value(acc.n);
+      case aggregation::kind::avg: return value(acc.v.as_number() / static_cast<double>(acc.n));
+      default: return acc.v;
+    }
+  }
+
+  bool needs_value() const { return a_.type != aggregation::kind::count; }
+
+private:
+  static const value& number(const value& v) {
+    if (!v.is_number()) throw record_error("expected a number to aggregate, got " + std::string(kind_name(v.type())) + " " + shown(v));
+    return v;
+  }
+  aggregation a_;
+};
+
+// --- the window operator ------------------------------------------------------------
+
+class event_window final : public stream_operator {
+public:
+  explicit event_window(event_window_options o) : o_(std::move(o)), agg_(o_.agg) {
+    const auto& w = o_.window;
+    if (w.type == window_spec::kind::session) {
+      if (w.gap_ms <= 0) throw pipeline_error("session gap must be positive, got " + std::to_string(w.gap_ms) + "ms");
+    } else {
+      if (w.size_ms <= 0) throw pipeline_error("window size must be positive, got " + std::to_string(w.size_ms) + "ms");
+      if (w.type == window_spec::kind::sliding && (w.slide_ms <= 0 || w.slide_ms > w.size_ms))
+        throw pipeline_error("sliding window slide must be positive and at most the size, got " +
+                             duration_text(w.slide_ms) + " for size " + duration_text(w.size_ms));
+    }
+    if (o_.allowed_lateness.count() < 0)
+      throw pipeline_error("allowed lateness must not be negative, got " + std::to_string(o_.allowed_lateness.count()) + "ms");
+  }
+
+  void process(records& in, records& out) override {
+    const bool proc_time = !o_.time;
+    const std::int64_t now = proc_time ? wall_ms() : 0;
+    for (auto& rec : in) {
+      ++seen_;
+      const value* key = &null_;
+      const value* body = &rec;
+      if (o_.keyed) {
+        auto kv = as_pair(rec, "aggregate");
+        key = kv.first;
+        body = kv.second;
+      }
+      std::int64_t ts = now;
+      if (!proc_time) {
+        try {
+          ts = event_time_of(o_.time(*body), o_.time_text);
+        } catch (const record_error& e) {
+          std::string raw = body->is_string() ? std::string(body->as_string()) : body->to_json();
+          handle_bad_record(o_.on_error, bad_record{raw, e.what(), "record " + std::to_string(seen_)},
+                            counters.malformed_records);
+          continue;
+        }
+      }
+      value v;
+      if (agg_.needs_value()) v = o_.value_of ? o_.value_of(*body) : *body;
+      if (o_.window.type == window_spec::kind::session)
+        add_session(*key, ts, v, *body, out);
+      else
+        add_fixed(*key, ts, v, *body, out);
+    }
+  }
+
+  std::int64_t on_watermark(std::int64_t wm, records& out) override {
+    if (!o_.time && wm != end_watermark) return wm;  // processing time: upstream watermarks do not apply
+    advance(wm, out);
+    return wm;
+  }
+
+  std::int64_t next_timer() const override {
+    if (o_.time) return end_watermark;
+    if (o_.window.type == window_spec::kind::session) return index_.empty() ? end_watermark : index_.begin()->first;
+    return windows_.empty() ? end_watermark : windows_.begin()->first + o_.window.size_ms;
+  }
+
+  void on_processing_time(std::int64_t now, records& out) override {
+    if (!o_.time) advance(now, out);
+  }
+
+private:
+  // ---- tumbling and sliding: windows by start, each a table key → accumulator
+  struct fixed_window {
+    detail::value_table<accum> table{4};
+    bool fired = false;
+  };
+
+  void add_fixed(const value& key, std::int64_t ts, const value& v, const value& body, records& out) {
+    const auto& w = o_.window;
+    const std::int64_t slide = w.type == window_spec::kind::sliding ? w.slide_ms : w.size_ms;
+    const std::int64_t last_start = floor_div(ts, slide) * slide;
+    const std::int64_t lateness = o_.allowed_lateness.count();
+    bool any = false;
+    const std::uint64_t h = key.hash();
+    for (std::int64_t start = last_start; start > ts - w.size_ms; start -= slide) {
+      const std::int64_t end = start + w.size_ms;
+      if (end + lateness <= wm_) continue;  // this window is closed for good
+      any = true;
+      fixed_window& fw = window_at(start);
+      auto [acc, fresh] = fw.table.try_emplace(key, h);
+      (void)fresh;
+      agg_.add(*acc, v);
+      if (o_.output == output_mode::update || fw.fired) out.push_back(result(start, end, key, *acc));
+    }
+    if (!any) late(body);
+  }
+
+  fixed_window& window_at(std::int64_t start) {
+    if (last_ != windows_.end() && last_->first == start) return last_->second;
+    last_ = windows_.try_emplace(start).first;
+    return last_->second;
+  }
+
+  // ---- sessions: per key, sessions sorted by start; an index of end times
+  struct session {
+    std::int64_t start = 0, end = 0;  // [first ts, last ts + gap)
+    accum acc;
+    bool fired = false;
+  };
+
+  void add_session(const value& key, std::int64_t ts, const value& v, const value& body, records& out) {
+    const std::int64_t gap = o_.window.gap_ms, lateness = o_.allowed_lateness.count();
+    if (ts + gap + lateness <= wm_) {
+      late(body);
+      return;
+    }
+    auto [list, fresh] = sessions_.try_emplace(key, key.hash());
+    (void)fresh;
+    session s{ts, ts + gap, {}, false};
+    agg_.add(s.acc, v);
+    // merge every session overlapping [ts, ts + gap)
+    auto& ss = *list;
+    auto it = std::lower_bound(ss.begin(), ss.end(), s.start,
+                               [](const session& a, std::int64_t t) { return a.end <= t; });
+    auto first = it;
+    while (it != ss.end() && it->start < s.end) {
+      s.start = std::min(s.start, it->start);
+      s.end = std::max(s.end, it->end);
+      s.fired = s.fired || it->fired;
+      agg_.merge(s.acc, it->acc);
+      ++it;
+    }
+    it = ss.erase(first, it);
+    it = ss.insert(it, std::move(s));
+    index_.emplace(it->end, key);
+    if (o_.output == output_mode::update || it->fired) out.push_back(result(it->start, it->end, key, it->acc));
+  }
+
+  // ---- firing
+  void advance(std::int64_t wm, records& out) {
+    if (wm <= wm_) return;
+    wm_ = wm;
+    const std::int64_t lateness = o_.allowed_lateness.count();
+    if (o_.window.type == window_spec::kind::session) {
+      while (!index_.empty() && index_.begin()->first <= wm) {
+        value key = std::move(index_.begin()->second);
+        index_.erase(index_.begin());
+        auto* list = sessions_.find(key, key.hash());
+        if (!list) continue;
+        for (auto it = list->begin(); it != list->end();) {
+          if (it->end > wm) break;
+          if (!it->fired) {
+            it->fired = true;
+            if (o_.output == output_mode::append) out.push_back(result(it->start, it->end, key, it->acc));
+          }
+          if (it->end + lateness <= wm) {
+            it = list->erase(it);
+          } else {
+            index_.emplace(it->end + lateness, key);
+            ++it;
+          }
+        }
+        // an emptied list stays (cheap); it is reused when the key comes back
+      }
+      return;
+    }
+    const std::int64_t size = o_.window.size_ms;
+    for (auto it = windows_.begin(); it != windows_.end() && it->first + size <= wm;) {
+      const std::int64_t start = it->first, end = start + size;
+      fixed_window& fw = it->second;
+      if (!fw.fired) {
+        fw.fired = true;
+        if (o_.output == output_mode::append)
+          fw.table.for_each([&](const value& k, accum& a) { out.push_back(result(start, end, k, a)); });
+      }
+      if (end + lateness <= wm) {
+        if (last_ == it) last_ = windows_.end();
+        it = windows_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+
+  value result(std::int64_t start, std::int64_t end, const value& key, const accum& acc) const {
+    std::vector<field> f;
+    f.reserve(4);
+    f.push_back({value("start"), value(start)});
+    f.push_back({value("end"), value(end)});
+    if (o_.keyed) f.push_back({value("key"), key});
+    f.push_back({value("value"), agg_.result(acc)});
+    return value::object(std::move(f));
+  }
+
+  void late(const value& body) {
+    ++counters.late_records;
+    if (o_.late) o_.late(body);
+  }
+
+  event_window_options o_;
+  aggregator agg_;
+  value null_;
+  std::uint64_t seen_ = 0;
+  std::int64_t wm_ = no_watermark;
+  std::map<std::int64_t, fixed_window> windows_;
+  std::map<std::int64_t, fixed_window>::iterator last_ = windows_.end();
+  detail::value_table<std::vector<session>> sessions_;
+  std::multimap<std::int64_t, value> index_;  // session end (or purge time) → key
+};
+
+}  // namespace
+
+std::int64_t event_time_of(const value& v, const std::string& what) {
+  if (v.is_int()) return v.as_int();
+  if (v.is_real()) {
+    double d = v.as_real();
+    if (d >= -9.2e18 && d <= 9.2e18) return static_cast<std::int64_t>(d);
+  }
+  std::string hint = v.is_string() ? "; parse strings with parse_time(s, format)" : "";
+  throw record_error(what + ": expected the event time in ms (an int), got " +
+                     std::string(kind_name(v.type())) + (v.is_null() ? "" : " " + shown(v)) + hint);
+}
+
+operator_ptr make_watermark_assigner(watermark_options opts) {
+  if (!opts.time) throw pipeline_error("a watermark needs an event-time expression (time = ...)");
+  if (opts.delay.count() < 0)
+    throw pipeline_error("watermark delay must not be negative, got " + std::to_string(opts.delay.count()) + "ms");
+  if (opts.idle_timeout.count() < 0)
+    throw pipeline_error("idle timeout must not be negative, got " + std::to_string(opts.idle_timeout.count()) + "ms");
+  return std::make_unique<watermark_assigner>(std::move(opts));
+}
+
+operator_ptr make_event_window(event_window_options opts) {
+  return std::make_unique<event_window>(std::move(opts));
+}
+
+window_spec window_spec::tumbling(std::chrono::milliseconds size) {
+  window_spec w;
+  w.type = kind::tumbling;
+  w.size_ms = size.count();
+  return w;
+}
+
+window_spec window_spec::sliding(std::chrono::milliseconds size, std::chrono::milliseconds slide) {
+  window_spec w;
+  w.type = kind::sliding;
+  w.size_ms = size.count();
+  w.slide_ms = slide.count();
+  return w;
+}
+
+window_spec window_spec::session(std::chrono::milliseconds gap) {
+  window_spec w;
+  w.type = kind::session;
+  w.gap_ms = gap.count();
+  return w;
+}
+
+std::string window_spec::describe() const {
+  switch (type) {
+    case kind::tumbling: return "tumbling(" + duration_text(size_ms) + ")";
+    case kind::sliding: return "sliding(" + duration_text(size_ms) + ", " + duration_text(slide_ms) + ")";
+    case kind::session: return "session(" + duration_text(gap_ms) + ")";
+  }
+  return "window";
+}
+
+}  // namespace weir

@@ -1,0 +1,208 @@
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <map>
+#include <tuple>
+
+#include "weir/operators/event_time.hpp"
+#include "weir/operators/harness.hpp"
+
+using namespace weir;
+using namespace std::chrono_literals;
+
+namespace {
+
+value ev(std::int64_t t, std::string_view user = "u") {
+  return value::object({{value("t"), value(t)}, {value("user"), value(user)}});
+}
+value keyed(std::string_view k, std::int64_t t) { return value::pair(value(k), ev(t, k)); }
+
+extract_fn field_t() {
+  return [](const value& v) {
+    const value* t = v.find("t");
+    return t ? *t : value();
+  };
+}
+
+/// (start, end, key, value) of a window result object.
+std::tuple<std::int64_t, std::int64_t, std::string, value> row(const value& r) {
+  const value* k = r.find("key");
+  return {r.find("start")->as_int(), r.find("end")->as_int(), k ? std::string(k->as_string()) : "",
+          *r.find("value")};
+}
+
+std::vector<std::tuple<std::int64_t, std::int64_t, std::string, value>> rows(const records& rs) {
+  std::vector<std::tuple<std::int64_t, std::int64_t, std::string, value>> out;
+  for (auto& r : rs) out.push_back(row(r));
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+event_window_options tumbling_count(std::chrono::milliseconds size) {
+  event_window_options o;
+  o.window = window_spec::tumbling(size);
+  o.agg = aggregation::count();
+  o.keyed = true;
+  o.time = field_t();
+  return o;
+}
+
+}  // namespace
+
+TEST_CASE("the assigner emits the watermark before every record behind it", "[operators][event_time]") {
+  watermark_options o;
+  o.time = field_t();
+  o.delay = 5ms;
+  operator_harness h(make_watermark_assigner(o));
+  records out = h.push({ev(10), ev(5), ev(20), ev(12), ev(30)});
+  CHECK(out.size() == 5);  // records pass through unchanged
+  auto marks = h.take_watermarks();
+  // ev(5) is behind the watermark 10-5 = 5; ev(12) behind 20-5 = 15; the run ends with 30-5
+  REQUIRE(marks.size() == 3);
+  CHECK((marks[0].pos == 1 && marks[0].wm == 5));
+  CHECK((marks[1].pos == 3 && marks[1].wm == 15));
+  CHECK((marks[2].pos == 5 && marks[2].wm == 25));
+  // a run that does not advance the watermark emits none (29 is not behind 25)
+  h.push({ev(29)});
+  CHECK(h.take_watermarks().empty());
+  // 20 is behind 25, but 25 was already emitted
+  h.push({ev(20)});
+  CHECK(h.take_watermarks().empty());
+}
+
+TEST_CASE("the assigner applies the on_error policy to a bad time field", "[operators][event_time]") {
+  watermark_options o;
+  o.time = field_t();
+  o.time_text = "time = _.t";
+  SECTION("fail names the record and the expression") {
+    operator_harness h(make_watermark_assigner(o));
+    try {
+      h.push({ev(1), value::object({{value("x"), value(1)}})});
+      FAIL("no error");
+    } catch (const record_error& e) {
+      CHECK(std::string(e.what()) == "record 2: time = _.t: expected the event time in ms (an int), got null");
+    }
+  }
+  SECTION("a string time hints at parse_time") {
+    operator_harness h(make_watermark_assigner(o));
+    CHECK_THROWS_WITH(h.push({value::object({{value("t"), value("2015-05-17")}})}),
+                      Catch::Contains("got string \"2015-05-17\"; parse strings with parse_time(s, format)"));
+  }
+  SECTION("skip counts") {
+    o.on_error.action = on_error::skip;
+    operator_harness h(make_watermark_assigner(o));
+    auto out = h.push({ev(1), value(3), ev(2)});
+    CHECK(out.size() == 2);
+    CHECK(h.op().counters.malformed_records == 1);
+  }
+  SECTION("a negative delay is rejected") {
+    o.delay = -5ms;
+    CHECK_THROWS_WITH(make_watermark_assigner(o), "watermark delay must not be negative, got -5ms");
+  }
+}
+
+TEST_CASE("tumbling windows fire when the watermark reaches their end", "[operators][event_time]") {
+  operator_harness h(make_event_window(tumbling_count(10ms)));
+  CHECK(h.push({keyed("a", 1), keyed("b", 3), keyed("a", 9), keyed("a", 10)}).empty());
+  CHECK(h.watermark(9).empty());          // [0,10) still open at watermark 9
+  auto fired = rows(h.watermark(10));     // closes at 10
+  CHECK(fired == decltype(fired){{0, 10, "a", value(2)}, {0, 10, "b", value(1)}});
+  CHECK(h.forwarded() == 10);
+  // a record of the closed window is late: counted and dropped
+  CHECK(h.push({keyed("a", 7)}).empty());
+  CHECK(h.op().counters.late_records == 1);
+  h.push({keyed("c", 15)});
+  auto rest = rows(h.watermark(end_watermark));
+  CHECK(rest == decltype(rest){{10, 20, "a", value(1)}, {10, 20, "c", value(1)}});
+}
+
+TEST_CASE("allowed lateness keeps a window and re-fires it", "[operators][event_time]") {
+  auto o = tumbling_count(10ms);
+  o.allowed_lateness = 5ms;
+  records late;
+  o.late = [&](const value& v) { late.push_back(v); };
+  operator_harness h(make_event_window(o));
+  h.push({keyed("a", 1)});
+  CHECK(rows(h.watermark(12)) == decltype(rows({})){{0, 10, "a", value(1)}});
+  // within the lateness: the result is emitted again, updated
+  CHECK(rows(h.push({keyed("a", 2)})) == decltype(rows({})){{0, 10, "a", value(2)}});
+  h.watermark(15);  // end + lateness: purged
+  CHECK(h.push({keyed("a", 3)}).empty());
+  CHECK(h.op().counters.late_records == 1);
+  CHECK(late == records{ev(3, "a")});
+}
+
+TEST_CASE("sliding windows count a record in every window holding it", "[operators][event_time]") {
+  event_window_options o;
+  o.window = window_spec::sliding(10ms, 5ms);
+  o.agg = aggregation::sum();
+  o.time = field_t();
+  o.value_of = field_t();
+  operator_harness h(make_event_window(o));
+  h.push({ev(7), ev(12)});
+  auto r = rows(h.watermark(end_watermark));
+  // 7 ∈ [0,10), [5,15); 12 ∈ [5,15), [10,20)
+  CHECK(r == decltype(r){{0, 10, "", value(7)}, {5, 15, "", value(19)}, {10, 20, "", value(12)}});
+}
+
+TEST_CASE("session windows merge records closer than the gap", "[operators][event_time]") {
+  event_window_options o;
+  o.window = window_spec::session(10ms);
+  o.agg = aggregation::count();
+  o.keyed = true;
+  o.time = field_t();
+  operator_harness h(make_event_window(o));
+  // a: 0 and 5 form [0,15); 30 starts a new session (30 - 5 >= the gap)
+  h.push({keyed("a", 0), keyed("a", 5), keyed("a", 30), keyed("b", 1)});
+  CHECK(rows(h.watermark(15)) == decltype(rows({})){{0, 15, "a", value(2)}, {1, 11, "b", value(1)}});
+  h.push({keyed("a", 34), keyed("a", 22)});  // 22: [22,32) overlaps [30,44) → merged [22,44)
+  auto r = rows(h.watermark(end_watermark));
+  CHECK(r == decltype(r){{22, 44, "a", value(3)}});
+  CHECK(h.op().counters.late_records == 0);
+}
+
+TEST_CASE("update mode emits the changed result after every record", "[operators][event_time]") {
+  auto o = tumbling_count(10ms);
+  o.output = output_mode::update;
+  operator_harness h(make_event_window(o));
+  auto r = rows(h.push({keyed("a", 1), keyed("a", 2)}));
+  CHECK(r == decltype(r){{0, 10, "a", value(1)}, {0, 10, "a", value(2)}});
+  CHECK(h.watermark(10).empty());  // nothing more at the close
+}
+
+TEST_CASE("avg, min, max and a lambda aggregate the values", "[operators][event_time]") {
+  auto run = [](aggregation a) {
+    event_window_options o;
+    o.window = window_spec::tumbling(100ms);
+    o.agg = std::move(a);
+    o.time = field_t();
+    o.value_of = field_t();
+    operator_harness h(make_event_window(o));
+    h.push({ev(1), ev(2), ev(6)});
+    auto r = h.watermark(end_watermark);
+    REQUIRE(r.size() == 1);
+    return *r[0].find("value");
+  };
+  CHECK(run(aggregation::avg()) == value(3.0));
+  CHECK(run(aggregation::min()) == value(1));
+  CHECK(run(aggregation::max()) == value(6));
+  CHECK(run(aggregation::reduce(reducer::custom([](const value& a, const value& b) {
+          return value(a.as_int() * b.as_int());
+        }))) == value(12));
+}
+
+TEST_CASE("processing-time windows fire by timers", "[operators][event_time]") {
+  event_window_options o;
+  o.window = window_spec::tumbling(1000ms);
+  o.agg = aggregation::count();
+  operator_harness h(make_event_window(o));
+  h.push({value(1), value(2)});
+  std::int64_t t = h.op().next_timer();
+  REQUIRE(t != end_watermark);
+  CHECK(t % 1000 == 0);
+  CHECK(h.processing_time(t - 1).empty());
+  auto r = h.processing_time(t);
+  REQUIRE(r.size() == 1);
+  CHECK(*r[0].find("value") == value(2));
+  CHECK(h.op().next_timer() == end_watermark);
+}
