@@ -62,6 +62,20 @@ dstream dstream::filter(filter_fn f, std::string name) const {
   return add(std::move(name), [f] { return make_filter(f); }, plan::routing::chained, false);
 }
 
+dstream dstream::with_watermark(watermark_options o) const {
+  make_watermark_assigner(o);  // validates now: errors surface while building
+  return add("with_watermark", [o] { return make_watermark_assigner(o); }, plan::routing::chained, false);
+}
+
+dstream dstream::aggregate(event_window_options o, extract_fn key) const {
+  o.keyed = static_cast<bool>(key);
+  make_event_window(o);  // validates now
+  std::string name = "aggregate(" + o.window.describe() + ")";
+  if (!key) return add(std::move(name), [o] { return make_event_window(o); }, plan::routing::global, false);
+  dstream keyed = map([key](const value& v) { return value::pair(key(v), v); }, "key_by");
+  return keyed.add(std::move(name), [o] { return make_event_window(o); }, plan::routing::keyed, false);
+}
+
 dstream dstream::count() const {
   return add("count", [] { return make_count(); }, plan::routing::global, false);
 }

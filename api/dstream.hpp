@@ -25,6 +25,7 @@
 #include "weir/io/source.hpp"
 #include "weir/io/sources.hpp"
 #include "weir/operators/basic_operators.hpp"
+#include "weir/operators/event_time.hpp"
 #include "weir/operators/join_operators.hpp"
 #include "weir/operators/reducer.hpp"
 #include "weir/operators/state_operators.hpp"
@@ -114,6 +115,22 @@ public:
   dstream cogroup(const dstream& other) const;
   /// Join with a static table of (k, w) pairs (Spark `transform(_.join(table))`).
   dstream join_table(records table, join_kind kind = join_kind::inner) const;
+
+  // Event time (DESIGN §5)
+  /// Gives the stream event time and a watermark (Flink
+  /// `assignTimestampsAndWatermarks` with bounded out-of-orderness, Spark
+  /// `withWatermark`): records pass unchanged, the watermark max event time −
+  /// `o.delay` flows in-band. Chained: one watermark per upstream instance
+  /// (= source partition). @errors pipeline_error for a negative delay.
+  dstream with_watermark(watermark_options o) const;
+  /// Event-time (or, without `o.time`, processing-time) window aggregation
+  /// (Flink `keyBy(key).window(w).aggregate(agg)`, Structured Streaming
+  /// `groupBy(window(...), key).agg(...)`). With `key`, records go to
+  /// `parallelism` instances by hash of key(record); without, one instance
+  /// sees the whole stream. Output: objects {start, end, key, value}; see
+  /// event_time.hpp for firing, lateness and output modes.
+  /// @errors pipeline_error for invalid window sizes or lateness.
+  dstream aggregate(event_window_options o, extract_fn key = {}) const;
 
   /// Slide of this stream, ms (Spark `slideDuration`).
   std::chrono::milliseconds slide() const;

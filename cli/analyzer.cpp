@@ -28,6 +28,11 @@ enum class param_type {
   stream,           ///< a `let` stream name
   stream_or_table,  ///< a `let` stream name or table("file.jsonl")
   streams,          ///< one or more `let` stream names (all remaining positional arguments)
+  window_shape,     ///< tumbling(size), sliding(size, slide), session(gap)
+  aggregation,      ///< count, sum, min, max, avg or a lambda (a, b) => ...
+  delay,            ///< a duration >= 0 (watermark, allowed_lateness, idle_timeout)
+  side_sink,        ///< write_jsonl(path): a side output
+  output_mode,      ///< "append" or "update"
 };
 
 struct param_def {
@@ -121,6 +126,15 @@ const std::vector<stage_def>& stage_table() {
       {"print", K::print, role::sink, {{"n", P::count, false}}, "print(n = 10)"},
       {"write_jsonl", K::write_jsonl, role::sink, {{"path", P::string, true}}, "write_jsonl(path)"},
       {"collect", K::collect, role::sink, {{"path", P::string, true}}, "collect(path)"},
+      // event time
+      {"aggregate", K::aggregate, role::op,
+       {{"window", P::window_shape, true}, {"func", P::aggregation, true}, {"key", P::function, false},
+        {"value", P::function, false}, {"time", P::function, false}, {"watermark", P::delay, false},
+        {"idle_timeout", P::delay, false}, {"allowed_lateness", P::delay, false},
+        {"late", P::side_sink, false}, {"output", P::output_mode, false}},
+       "aggregate(tumbling(1m) | sliding(10m, 1m) | session(30m), count | sum | min | max | avg | "
+       "(a, b) => ..., key = expr, value = expr, time = expr, watermark = 10s, allowed_lateness = 0s, "
+       "late = write_jsonl(path), output = \"append\" | \"update\")"},
   };
   return t;
 }
@@ -188,6 +202,13 @@ private:
       set.edge_capacity = static_cast<std::size_t>(int_arg(e, "edge_capacity", 1, 1 << 20));
     } else if (st.name == "threads") {
       set.threads = static_cast<int>(int_arg(e, "threads", 0, 1 << 12));
+    } else if (st.name == "mode") {
+      std::string m = string_arg(e, "mode");
+      if (m == "record") set.mode = execution_mode::record;
+      else if (m == "micro_batch" || m == "micro-batch") set.mode = execution_mode::micro_batch;
+      else throw dsl_error(e.loc, fmt::format("mode must be \"record\" or \"micro_batch\", got \"{}\"", m));
+    } else if (st.name == "linger") {
+      set.linger = delay_arg(e, "linger");
     } else {
       throw dsl_error(st.name_loc, fmt::format("unknown setting '{}'{}", st.name,
                                                did_you_mean(st.name, setting_names())));
@@ -311,11 +332,44 @@ private:
 
   // ---- arguments --------------------------------------------------------
 
+  /// Sources and decoders take `time = expr, watermark = d, idle_timeout = d`:
+  /// the stream gets event time and a watermark right there.
+  static bool timed(const stage_def& d) { return d.r == role::source || d.name.starts_with("parse_"); }
+
+  void event_time_args(const ast::stage& s, stage_spec& sp) {
+    for (auto& na : s.named) {
+      if (na.name == "time") {
+        sp.event_time.time = compile_element_function(*na.val, fmt::format("{}(time = ...)", s.name));
+        sp.event_time.set = true;
+        sp.event_time.loc = na.val->loc;
+      } else if (na.name == "watermark") {
+        sp.event_time.watermark = delay_arg(*na.val, "watermark delay");
+        sp.event_time.has_watermark = true;
+      } else if (na.name == "idle_timeout") {
+        sp.event_time.idle_timeout = delay_arg(*na.val, "idle_timeout");
+      }
+    }
+    if (!sp.event_time.set)
+      for (auto& na : s.named)
+        if (na.name == "watermark" || na.name == "idle_timeout")
+          throw dsl_error(na.loc, fmt::format("{} needs the event time: add time = expr (e.g. time = _.time)", na.name));
+  }
+
+  /// A duration >= 0; a negative one is named as such.
+  std::chrono::milliseconds delay_arg(const ast::expr& e, std::string_view what) {
+    if (e.kind == ast::expr_kind::unary && e.op == tok::minus && e.args.size() == 1 &&
+        e.args[0]->kind == ast::expr_kind::literal && e.args[0]->is_duration)
+      throw dsl_error(e.loc, fmt::format("{} must not be negative, got -{}", what, e.args[0]->text));
+    return duration_arg(e, what);
+  }
+
   stage_spec bind(const ast::stage& s, const stage_def& d) {
     stage_spec sp;
     sp.kind = d.kind;
     sp.name = s.name;
     sp.loc = s.loc;
+    const bool is_timed = timed(d);
+    if (is_timed) event_time_args(s, sp);
     if (d.kind == stage_kind::union_streams) {
       union_args(s, d, sp);
       return sp;
@@ -328,6 +382,7 @@ private:
     }
     for (std::size_t i = 0; i < s.args.size(); ++i) given[i] = s.args[i].get();
     for (auto& na : s.named) {
+      if (is_timed && (na.name == "time" || na.name == "watermark" || na.name == "idle_timeout")) continue;
       std::size_t k = 0;
       while (k < d.params.size() && d.params[k].name != na.name) ++k;
       if (k == d.params.size()) {
@@ -361,8 +416,21 @@ private:
         case param_type::function: {
           std::string what = p.name == "filter" ? fmt::format("{}(filter = ...)", s.name)
                                                 : fmt::format("{}()", s.name);
+          if (d.kind == stage_kind::aggregate) what = fmt::format("{}({} = ...)", s.name, p.name);
           element_function fn = compile_element_function(*e, what);
-          if (p.name == "filter") {
+          if (d.kind == stage_kind::aggregate) {
+            if (p.name == "key") {
+              sp.key_fn = std::move(fn);
+              sp.has_key = true;
+            } else if (p.name == "value") {
+              sp.value_fn = std::move(fn);
+              sp.has_value = true;
+            } else {
+              sp.event_time.time = std::move(fn);
+              sp.event_time.set = true;
+              sp.event_time.loc = e->loc;
+            }
+          } else if (p.name == "filter") {
             sp.filter = std::move(fn);
             sp.has_filter = true;
           } else {
@@ -447,9 +515,94 @@ private:
           other_arg(*e, s, p.type == param_type::stream_or_table, sp);
           break;
         case param_type::streams: break;  // union_args
+        case param_type::window_shape: sp.ewindow = window_shape_arg(*e); break;
+        case param_type::aggregation: sp.agg = aggregation_arg(*e, who); break;
+        case param_type::delay: {
+          auto v = delay_arg(*e, p.name == "watermark" ? "watermark delay" : p.name);
+          if (p.name == "watermark") {
+            sp.event_time.watermark = v;
+            sp.event_time.has_watermark = true;
+          } else if (p.name == "idle_timeout") {
+            sp.event_time.idle_timeout = v;
+          } else {
+            sp.allowed_lateness = v;
+          }
+          break;
+        }
+        case param_type::side_sink: {
+          if (e->kind != ast::expr_kind::call || e->name != "write_jsonl" || e->args.size() != 1 ||
+              !e->named.empty())
+            throw dsl_error(e->loc, fmt::format("{} must be a side output: write_jsonl(\"late.jsonl\")", who));
+          sp.late_path = string_arg(*e->args[0], "late-record path");
+          if (sp.late_path.empty()) throw dsl_error(e->args[0]->loc, "the path must not be empty");
+          sp.late_loc = e->loc;
+          break;
+        }
+        case param_type::output_mode: {
+          std::string m = string_arg(*e, "output");
+          if (m == "append") sp.output = output_mode::append;
+          else if (m == "update") sp.output = output_mode::update;
+          else throw dsl_error(e->loc, fmt::format("output must be \"append\" or \"update\", got \"{}\"", m));
+          break;
+        }
       }
     }
+    if (d.kind == stage_kind::aggregate) {
+      if (sp.event_time.has_watermark && !sp.event_time.set)
+        throw dsl_error(s.loc, "aggregate(watermark = ...) needs the event time: add time = expr "
+                               "(or set time = and watermark = on the source)");
+    }
     return sp;
+  }
+
+  window_spec window_shape_arg(const ast::expr& e) {
+    auto usage = "expected a window: tumbling(size), sliding(size, slide) or session(gap)";
+    if (e.kind != ast::expr_kind::call) throw dsl_error(e.loc, usage);
+    auto need = [&](std::size_t n, std::string_view form) {
+      if (e.args.size() != n || !e.named.empty())
+        throw dsl_error(e.loc, fmt::format("wrong number of arguments: {} (usage: {})", e.name, form));
+    };
+    auto positive = [&](const ast::expr& a, std::string_view what) {
+      auto d = duration_arg(a, what);
+      if (d.count() <= 0) throw dsl_error(a.loc, fmt::format("{} must be positive", what));
+      return d;
+    };
+    if (e.name == "tumbling") {
+      need(1, "tumbling(size)");
+      return window_spec::tumbling(positive(*e.args[0], "window size"));
+    }
+    if (e.name == "sliding") {
+      need(2, "sliding(size, slide)");
+      auto size = positive(*e.args[0], "window size");
+      auto slide = positive(*e.args[1], "slide");
+      if (slide > size)
+        throw dsl_error(e.args[1]->loc, fmt::format("slide {} is larger than the window size {}",
+                                                    format_duration(slide), format_duration(size)));
+      return window_spec::sliding(size, slide);
+    }
+    if (e.name == "session") {
+      need(1, "session(gap)");
+      return window_spec::session(positive(*e.args[0], "session gap"));
+    }
+    throw dsl_error(e.loc, fmt::format("unknown window '{}'{}", e.name,
+                                       did_you_mean(e.name, std::vector<std::string>{"tumbling", "sliding", "session"})));
+  }
+
+  aggregation aggregation_arg(const ast::expr& e, const std::string& who) {
+    if (e.kind == ast::expr_kind::name) {
+      if (e.name == "count") return aggregation::count();
+      if (e.name == "sum") return aggregation::sum();
+      if (e.name == "min") return aggregation::min();
+      if (e.name == "max") return aggregation::max();
+      if (e.name == "avg") return aggregation::avg();
+      throw dsl_error(e.loc, fmt::format("unknown aggregation '{}'{}", e.name,
+                                         did_you_mean(e.name, std::vector<std::string>{"count", "sum", "min", "max", "avg"})));
+    }
+    if (e.kind == ast::expr_kind::lambda) {
+      check_lambda(e, who, 2, "(a, b)");
+      return aggregation::reduce(reducer::custom(compile_reducer_lambda(e), "lambda"));
+    }
+    throw dsl_error(e.loc, "expected an aggregation: count, sum, min, max, avg or a lambda (a, b) => ...");
   }
 
   /// union(s1, s2, ...): every argument a `let` stream.
@@ -637,7 +790,7 @@ pipeline_spec compile_script(std::string_view text, const std::string& file) {
 std::vector<std::string> source_names() { return names_with(role::source); }
 std::vector<std::string> operator_names() { return names_with(role::op, role::sink); }
 std::vector<std::string> setting_names() {
-  return {"batch_interval", "parallelism", "batch_size", "edge_capacity", "threads"};
+  return {"batch_interval", "parallelism", "batch_size", "edge_capacity", "threads", "mode", "linger"};
 }
 
 std::string format_duration(std::chrono::milliseconds d) {

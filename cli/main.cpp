@@ -60,6 +60,8 @@ struct command_args {
   std::optional<std::string> batch_interval;
   std::optional<int> parallelism;
   std::optional<std::size_t> batch_size;
+  std::optional<std::string> exec_mode;
+  std::optional<std::string> linger;
   bool stats = false;
   bool dot = false;  ///< explain: Graphviz DOT instead of text
 };
@@ -78,7 +80,16 @@ void add_common_options(CLI::App* cmd, command_args& a, bool run) {
   cmd->add_option("--batch-size", a.batch_size,
                   "max records per batch between actors (overrides 'set batch_size')")
       ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 30));
-  if (run) cmd->add_flag("--stats", a.stats, "print run statistics to stderr at the end");
+  cmd->add_option("--mode", a.exec_mode,
+                  "execution mode: micro-batch (Spark batches) or record (each record on arrival) "
+                  "(overrides 'set mode')")
+      ->check(CLI::IsMember({"micro-batch", "micro_batch", "record"}));
+  cmd->add_option("--linger", a.linger,
+                  "record mode: max wait before a partly filled batch is sent: 0ms, 1ms, ... "
+                  "(default 1ms; overrides 'set linger')");
+  if (run)
+    cmd->add_flag("--stats", a.stats,
+                  "print run statistics (records, throughput, latency p50/p99/p99.9) to stderr at the end");
 }
 
 std::string read_script(const command_args& a, std::string& name) {
@@ -107,6 +118,13 @@ weir::dsl::settings overrides_of(const command_args& a) {
                                     "1s, 5m or 1h, got '{}'",
                                     *a.batch_interval));
     s.batch_interval = std::chrono::milliseconds(ms);
+  }
+  if (a.exec_mode) s.mode = *a.exec_mode == "record" ? weir::execution_mode::record : weir::execution_mode::micro_batch;
+  if (a.linger) {
+    std::int64_t ms = 0;
+    if (!weir::dsl::parse_duration(*a.linger, ms) || ms < 0)
+      throw usage_error(fmt::format("--linger: expected a duration >= 0 like 0ms or 1ms, got '{}'", *a.linger));
+    s.linger = std::chrono::milliseconds(ms);
   }
   if (a.parallelism) s.parallelism = *a.parallelism;
   if (a.batch_size) s.batch_size = *a.batch_size;
@@ -201,6 +219,13 @@ int execute(const command_args& a, mode m) {
                "(sources backpressured {:.3f} s); malformed_records = {}, late_records = {}\n",
                stats.source_records, stats.sink_records, stats.batches, stats.elapsed_s,
                stats.source_backpressure_s, stats.malformed_records, stats.late_records);
+  if (a.stats) {
+    double rate = stats.elapsed_s > 0 ? static_cast<double>(stats.source_records) / stats.elapsed_s : 0;
+    fmt::print(stderr, "weir: throughput {:.0f} records/s; end-to-end latency of {} sink records: "
+               "p50 {:.1f} µs, p99 {:.1f} µs, p99.9 {:.1f} µs, max {:.1f} µs\n",
+               rate, stats.latency_samples, stats.latency_p50_us, stats.latency_p99_us,
+               stats.latency_p999_us, stats.latency_max_us);
+  }
   return exit_ok;
 }
 

@@ -1,6 +1,10 @@
 #include "weir/cli/pipeline_builder.hpp"
 
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <map>
+#include <mutex>
 #include <optional>
 
 #include <fmt/format.h>
@@ -20,6 +24,8 @@ context_options make_context_options(const settings& script, const settings& ove
   pick(overrides.batch_size, script.batch_size, o.batch_size);
   pick(overrides.edge_capacity, script.edge_capacity, o.edge_capacity);
   pick(overrides.threads, script.threads, o.threads);
+  pick(overrides.mode, script.mode, o.mode);
+  pick(overrides.linger, script.linger, o.linger);
   return o;
 }
 
@@ -28,6 +34,38 @@ namespace {
 [[noreturn]] void fail_at(const element_function& fn, const std::string& msg) {
   throw record_error(fn.where().str() + ": " + msg);
 }
+
+/// The late-record side output `late = write_jsonl(path)`: one JSON line per
+/// late record, shared by the parallel instances of an aggregate.
+class late_writer {
+public:
+  explicit late_writer(const std::string& path) : f_(std::fopen(path.c_str(), "w")) {
+    if (!f_) throw pipeline_error(fmt::format("write_jsonl(\"{}\"): cannot open: {}", path, std::strerror(errno)));
+  }
+  ~late_writer() {
+    if (f_) std::fclose(f_);
+  }
+  late_writer(const late_writer&) = delete;
+  late_writer& operator=(const late_writer&) = delete;
+  void write(const value& v) {
+    std::string line = v.to_json();
+    line += '\n';
+    std::lock_guard<std::mutex> lock(m_);
+    std::fwrite(line.data(), 1, line.size(), f_);
+  }
+
+private:
+  std::mutex m_;
+  std::FILE* f_;
+};
+
+/// What the builder knows of a stream's event time: the `time =` expression
+/// that set its watermark, as long as the records keep their shape.
+struct time_info {
+  std::optional<element_function> time;
+  source_location loc;
+  std::string lost_by;  ///< the stage after which `time` no longer applies
+};
 
 class builder {
 public:
@@ -40,21 +78,91 @@ public:
 private:
   std::optional<dstream> build(const pipeline_def& def) {
     std::optional<dstream> ds;
+    time_ = time_info{};
     for (auto& st : def.stages) {
       try {
         ds = stage(st, ds);
+        ds = event_time(st, *ds);
       } catch (const pipeline_error& e) {
         throw dsl_error(st.loc, e.what());
       }
     }
+    if (!def.name.empty()) stream_time_[def.name] = time_;
     return ds;
+  }
+
+  /// `time = expr, watermark = d` on a source or decoder: the assigner goes
+  /// right after it. Tracks whether later stages keep the records' shape.
+  dstream event_time(const stage_spec& st, dstream ds) {
+    if (st.kind == stage_kind::stream_ref) {
+      time_ = stream_time_[st.stream];
+      return ds;
+    }
+    if (st.kind == stage_kind::aggregate) {
+      time_ = time_info{};
+      time_.lost_by = st.name;
+      return ds;
+    }
+    if (st.event_time.set) {
+      ds = ds.with_watermark(watermark_of(st.event_time));
+      time_ = time_info{st.event_time.time, st.event_time.loc, {}};
+      return ds;
+    }
+    if (st.kind != stage_kind::filter && time_.time) {
+      time_.time.reset();
+      time_.lost_by = st.name;
+    }
+    return ds;
+  }
+
+  static watermark_options watermark_of(const event_time_spec& et) {
+    watermark_options o;
+    o.time = et.time;
+    o.time_text = fmt::format("time (at {})", et.loc.str());
+    o.delay = et.watermark;
+    o.idle_timeout = et.idle_timeout;
+    return o;
+  }
+
+  dstream aggregate(const stage_spec& st, dstream in) {
+    event_window_options o;
+    o.window = st.ewindow;
+    o.agg = st.agg;
+    o.allowed_lateness = st.allowed_lateness;
+    o.output = st.output;
+    if (st.has_value) o.value_of = st.value_fn;
+    if (st.event_time.set) {
+      o.time = st.event_time.time;
+      o.time_text = fmt::format("time (at {})", st.event_time.loc.str());
+      // its own watermark, unless the stream already has one and none is asked for here
+      if (st.event_time.has_watermark || !time_.time) in = in.with_watermark(watermark_of(st.event_time));
+    } else if (time_.time) {
+      o.time = *time_.time;
+      o.time_text = fmt::format("time (at {})", time_.loc.str());
+    } else if (!time_.lost_by.empty() && time_.loc.line > 0) {
+      throw dsl_error(st.loc, fmt::format("aggregate: the event time set at {} does not apply after {}() "
+                                          "changed the records; give aggregate(time = ...) here",
+                                          time_.loc.str(), time_.lost_by));
+    }  // else: processing time
+    if (!st.late_path.empty()) {
+      std::shared_ptr<late_writer> w;
+      try {
+        w = std::make_shared<late_writer>(st.late_path);
+      } catch (const pipeline_error& e) {
+        throw dsl_error(st.late_loc, e.what());
+      }
+      o.late = [w](const value& v) { w->write(v); };
+    }
+    return in.aggregate(std::move(o), st.has_key ? extract_fn(st.key_fn) : extract_fn{});
   }
 
   dstream stream(const std::string& name) {
     if (auto it = built_.find(name); it != built_.end()) return it->second;
     for (auto& def : spec_.streams)
       if (def.name == name) {
+        time_info saved = time_;
         dstream ds = *build(def);
+        time_ = saved;
         built_.emplace(name, ds);
         return ds;
       }
@@ -198,6 +306,8 @@ private:
       case stage_kind::print: in->print(st.n); return in;
       case stage_kind::write_jsonl: in->write_jsonl(st.path); return in;
       case stage_kind::collect: in->collect(st.path); return in;
+      // event time
+      case stage_kind::aggregate: return aggregate(st, *in);
     }
     return in;
   }
@@ -205,6 +315,8 @@ private:
   const pipeline_spec& spec_;
   streaming_context& ctx_;
   std::map<std::string, dstream> built_;
+  std::map<std::string, time_info> stream_time_;
+  time_info time_;
 };
 
 }  // namespace

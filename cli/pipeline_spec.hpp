@@ -15,7 +15,9 @@
 #include "weir/cli/ast.hpp"
 #include "weir/cli/dsl_error.hpp"
 #include "weir/cli/expression.hpp"
+#include "weir/actors/runtime.hpp"
 #include "weir/io/sources.hpp"
+#include "weir/operators/event_time.hpp"
 #include "weir/operators/reducer.hpp"
 #include "weir/operators/state_operators.hpp"
 
@@ -29,6 +31,8 @@ struct settings {
   std::optional<std::size_t> batch_size;
   std::optional<std::size_t> edge_capacity;
   std::optional<int> threads;
+  std::optional<execution_mode> mode;
+  std::optional<std::chrono::milliseconds> linger;
 };
 
 enum class stage_kind {
@@ -46,6 +50,18 @@ enum class stage_kind {
   join, left_outer_join, right_outer_join, full_outer_join, cogroup,
   // sinks (last stage only)
   print, write_jsonl, collect,
+  // event time
+  aggregate,
+};
+
+/// `time = expr, watermark = d, idle_timeout = d` on a source, decoder or aggregate.
+struct event_time_spec {
+  bool set = false;                        ///< time = was given
+  element_function time;
+  source_location loc;                     ///< of the time expression
+  bool has_watermark = false;
+  std::chrono::milliseconds watermark{0};  ///< allowed out-of-orderness
+  std::chrono::milliseconds idle_timeout{0};
 };
 
 /// A `let` stream named in an argument (union, join, cogroup).
@@ -85,6 +101,16 @@ struct stage_spec {
   double fraction = 1.0;             ///< sample
   std::uint64_t seed = 0;            ///< sample
   bool ascending = true;             ///< sort_by
+  event_time_spec event_time;        ///< sources, decoders, aggregate
+  // aggregate
+  window_spec ewindow;
+  aggregation agg;
+  element_function key_fn, value_fn;
+  bool has_key = false, has_value = false;
+  std::chrono::milliseconds allowed_lateness{0};
+  std::string late_path;             ///< late = write_jsonl(path); "" = drop
+  source_location late_loc;
+  output_mode output = output_mode::append;
 };
 
 /// A `let` binding (name set) or a pipeline statement ending in a sink.
