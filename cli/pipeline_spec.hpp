@@ -15,7 +15,10 @@
 #include "weir/cli/ast.hpp"
 #include "weir/cli/dsl_error.hpp"
 #include "weir/cli/expression.hpp"
+#include "weir/io/decoders.hpp"
+#include "weir/io/sinks.hpp"
 #include "weir/io/sources.hpp"
+#include "weir/operators/error_policy.hpp"
 #include "weir/operators/reducer.hpp"
 #include "weir/operators/state_operators.hpp"
 
@@ -46,6 +49,15 @@ enum class stage_kind {
   join, left_outer_join, right_outer_join, full_outer_join, cogroup,
   // sinks (last stage only)
   print, write_jsonl, collect,
+  // decoders and file/console sinks (issue 5)
+  parse_log, parse_csv, parse_json, parse_regex, write_text, write_csv, stdout_sink,
+};
+
+/// `on_error = fail | skip | dead_letter("path")` (DESIGN §9).
+struct on_error_spec {
+  weir::on_error action = weir::on_error::fail;
+  std::string dead_letter_path;      ///< dead_letter only
+  source_location loc;
 };
 
 /// A `let` stream named in an argument (union, join, cogroup).
@@ -85,6 +97,14 @@ struct stage_spec {
   double fraction = 1.0;             ///< sample
   std::uint64_t seed = 0;            ///< sample
   bool ascending = true;             ///< sort_by
+  // decoders and file/console sinks (issue 5)
+  on_error_spec on_error;            ///< decoders, map, flat_map, filter
+  io::log_format log_format = io::log_format::combined;  ///< parse_log
+  io::csv_options csv;               ///< parse_csv
+  io::json_options json;             ///< parse_json
+  std::string pattern;               ///< parse_regex
+  std::string prefix = "out", suffix = "txt";  ///< write_text (the folder is `path`)
+  io::stdout_format out_format = io::stdout_format::jsonl;  ///< stdout
 };
 
 /// A `let` binding (name set) or a pipeline statement ending in a sink.
