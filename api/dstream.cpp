@@ -2,6 +2,8 @@
 
 
 #include "weir/actors/graph.hpp"
+#include "weir/io/decoders.hpp"
+#include "weir/io/guarded.hpp"
 #include "weir/io/sinks.hpp"
 #include "weir/operators/window_operators.hpp"
 
@@ -268,6 +270,62 @@ dstream dstream::transform(std::string name, std::function<operator_ptr()> make,
                      : r == routing::global ? plan::routing::global
                                             : plan::routing::chained;
   return add(std::move(name), std::move(make), pr, false);
+}
+
+// --- decoders and the bad-record policy
+
+dstream dstream::parse_log(io::log_format fmt, error_policy on_error) const {
+  return add("parse_log", [fmt, on_error] { return io::make_log_decoder(fmt, on_error); },
+             plan::routing::chained, false);
+}
+
+dstream dstream::parse_csv(io::csv_options o, error_policy on_error) const {
+  // stateful across lines (a quoted field may span them): one instance
+  return add("parse_csv", [o, on_error] { return io::make_csv_decoder(o, on_error); }, plan::routing::global,
+             false);
+}
+
+dstream dstream::parse_json(io::json_options o, error_policy on_error) const {
+  return add("parse_json", [o, on_error] { return io::make_json_decoder(o, on_error); },
+             plan::routing::chained, false);
+}
+
+dstream dstream::parse_regex(const std::string& pattern, error_policy on_error) const {
+  (void)io::make_regex_decoder(pattern);  // an invalid pattern fails now, not at start
+  return add("parse_regex", [pattern, on_error] { return io::make_regex_decoder(pattern, on_error); },
+             plan::routing::chained, false);
+}
+
+dstream dstream::map(map_fn f, error_policy on_error, std::string name) const {
+  if (on_error.action == weir::on_error::fail) return map(std::move(f), std::move(name));
+  return add(std::move(name), [f, on_error] { return io::make_guarded_map(f, on_error); },
+             plan::routing::chained, false);
+}
+
+dstream dstream::flat_map(flat_map_fn f, error_policy on_error, std::string name) const {
+  if (on_error.action == weir::on_error::fail) return flat_map(std::move(f), std::move(name));
+  return add(std::move(name), [f, on_error] { return io::make_guarded_flat_map(f, on_error); },
+             plan::routing::chained, false);
+}
+
+dstream dstream::filter(filter_fn f, error_policy on_error, std::string name) const {
+  if (on_error.action == weir::on_error::fail) return filter(std::move(f), std::move(name));
+  return add(std::move(name), [f, on_error] { return io::make_guarded_filter(f, on_error); },
+             plan::routing::chained, false);
+}
+
+void dstream::write_text(std::string dir, std::string prefix, std::string suffix) const {
+  // chained: one part file per parallel instance of the stage before (Spark: per partition)
+  add("write_text", [dir, prefix, suffix] { return io::make_text_files_sink(dir, prefix, suffix); },
+      plan::routing::chained, true);
+}
+
+void dstream::write_csv(std::string path) const {
+  add("write_csv", [path] { return io::make_csv_sink(path); }, plan::routing::global, true);
+}
+
+void dstream::to_stdout(io::stdout_format format) const {
+  add("stdout", [format] { return io::make_stdout_sink(format); }, plan::routing::global, true);
 }
 
 // --- streaming_context ---------------------------------------------------------

@@ -22,8 +22,11 @@
 #include <vector>
 
 #include "weir/actors/runtime.hpp"
+#include "weir/io/decoders.hpp"
+#include "weir/io/sinks.hpp"
 #include "weir/io/source.hpp"
 #include "weir/io/sources.hpp"
+#include "weir/operators/error_policy.hpp"
 #include "weir/operators/basic_operators.hpp"
 #include "weir/operators/event_time.hpp"
 #include "weir/operators/join_operators.hpp"
@@ -147,6 +150,37 @@ public:
   void for_each_batch(std::function<void(std::int64_t, records&)> fn) const;
   /// Sink from a custom operator factory (one instance; parallelism 1).
   void sink(std::string name, std::function<operator_ptr()> make) const;
+
+  // --- decoders (io/decoders.hpp) and the bad-record policy (DESIGN §9).
+  // `on_error`: fail (default) stops the pipeline with the record's provenance
+  // and the reason; skip drops and counts it (run_stats::malformed_records);
+  // io::dead_letter_policy(path) also writes it to a dead-letter file.
+
+  /// Apache access-log lines → objects (io::parse_access_log). Stateless, chained.
+  dstream parse_log(io::log_format fmt, error_policy on_error = {}) const;
+  /// CSV lines → records, quoted fields spanning lines (RFC 4180). One
+  /// instance (global), chained right after a line source; see io::make_csv_decoder.
+  dstream parse_csv(io::csv_options o = {}, error_policy on_error = {}) const;
+  /// JSON documents (one per record) → values, or only some paths (simdjson On-Demand).
+  dstream parse_json(io::json_options o = {}, error_policy on_error = {}) const;
+  /// Lines → objects of the pattern's named groups (std::regex, ECMAScript).
+  /// @errors pipeline_error for an invalid pattern or one without named groups.
+  dstream parse_regex(const std::string& pattern, error_policy on_error = {}) const;
+  /// map / flat_map / filter whose record errors follow `on_error` (io/guarded.hpp).
+  dstream map(map_fn f, error_policy on_error, std::string name = "map") const;
+  dstream flat_map(flat_map_fn f, error_policy on_error, std::string name = "flat_map") const;
+  dstream filter(filter_fn f, error_policy on_error, std::string name = "filter") const;
+
+  /// Sink: Spark `saveAsTextFiles(prefix, suffix)` layout: per batch a folder
+  /// `dir/prefix-<batch time ms>.suffix` (`prefix-<ms>` if suffix is empty),
+  /// in it one file `part-NNNNN` per parallel instance of the stream (the
+  /// sink is chained into the stage before it), one record per line in
+  /// Spark's text form (value::to_text). See io::make_text_files_sink.
+  void write_text(std::string dir, std::string prefix = "out", std::string suffix = "txt") const;
+  /// Sink: one CSV file (RFC 4180 quoting); see io::make_csv_sink.
+  void write_csv(std::string path) const;
+  /// Sink: one line per record to standard output (io::make_stdout_sink).
+  void to_stdout(io::stdout_format format = io::stdout_format::jsonl) const;
 
   /// Adds a custom operator. `keyed`: records are pairs routed by key;
   /// `global`: a single instance sees the whole stream; neither: chained.

@@ -33,6 +33,8 @@ enum class param_type {
   delay,            ///< a duration >= 0 (watermark, allowed_lateness, idle_timeout)
   side_sink,        ///< write_jsonl(path): a side output
   output_mode,      ///< "append" or "update"
+  on_error,         ///< fail, skip or dead_letter("path")
+  constant,         ///< any constant expression (parse_json's fields)
 };
 
 struct param_def {
@@ -57,6 +59,7 @@ const std::vector<stage_def>& stage_table() {
   static const param_def slide{"slide", P::duration, false};
   static const param_def func{"func", P::reducer, true};
   static const param_def inverse{"inverse", P::reducer, false};
+  static const param_def on_error{"on_error", P::on_error, false};
   static const std::vector<stage_def> t = {
       // sources
       {"file", K::file, role::source, {{"path", P::string, true}}, "file(path)"},
@@ -69,9 +72,9 @@ const std::vector<stage_def>& stage_table() {
       {"batches", K::batches, role::source, {{"path", P::string, true}, {"total", P::count, false}},
        "batches(path, total = 0)"},
       // per batch
-      {"map", K::map, role::op, {{"f", P::function, true}}, "map(expr)"},
-      {"flat_map", K::flat_map, role::op, {{"f", P::function, true}}, "flat_map(expr)"},
-      {"filter", K::filter, role::op, {{"f", P::function, true}}, "filter(expr)"},
+      {"map", K::map, role::op, {{"f", P::function, true}, on_error}, "map(expr, on_error = fail)"},
+      {"flat_map", K::flat_map, role::op, {{"f", P::function, true}, on_error}, "flat_map(expr, on_error = fail)"},
+      {"filter", K::filter, role::op, {{"f", P::function, true}, on_error}, "filter(expr, on_error = fail)"},
       {"map_values", K::map_values, role::op, {{"f", P::function, true}}, "map_values(expr)"},
       {"flat_map_values", K::flat_map_values, role::op, {{"f", P::function, true}},
        "flat_map_values(expr)"},
@@ -135,6 +138,23 @@ const std::vector<stage_def>& stage_table() {
        "aggregate(tumbling(1m) | sliding(10m, 1m) | session(30m), count | sum | min | max | avg | "
        "(a, b) => ..., key = expr, value = expr, time = expr, watermark = 10s, allowed_lateness = 0s, "
        "late = write_jsonl(path), output = \"append\" | \"update\")"},
+      // decoders (issue 5)
+      {"parse_log", K::parse_log, role::op, {{"format", P::string, true}, on_error},
+       "parse_log(\"apache\" | \"common\", on_error = fail | skip | dead_letter(path))"},
+      {"parse_csv", K::parse_csv, role::op,
+       {{"header", P::boolean, false}, {"sep", P::string, false}, {"quote", P::string, false}, on_error},
+       "parse_csv(header = true, sep = \",\", quote = \"\\\"\", on_error = fail)"},
+      {"parse_json", K::parse_json, role::op, {{"fields", P::constant, false}, on_error},
+       "parse_json(fields = [\".a.b[0]\", ...], on_error = fail)"},
+      {"parse_regex", K::parse_regex, role::op, {{"pattern", P::string, true}, on_error},
+       "parse_regex(\"(?<name>...)\", on_error = fail)"},
+      // file and console sinks (issue 5)
+      {"write_text", K::write_text, role::sink,
+       {{"dir", P::string, true}, {"prefix", P::string, false}, {"suffix", P::string, false}},
+       "write_text(dir, prefix = \"out\", suffix = \"txt\")"},
+      {"write_csv", K::write_csv, role::sink, {{"path", P::string, true}}, "write_csv(path)"},
+      {"stdout", K::stdout_sink, role::sink, {{"format", P::string, false}},
+       "stdout(format = \"jsonl\" | \"text\")"},
   };
   return t;
 }
@@ -412,6 +432,14 @@ private:
         generator_arg(sp.generator, p.name, *e);
         continue;
       }
+      if (p.type == param_type::on_error) {
+        sp.on_error = on_error_arg(*e);
+        continue;
+      }
+      if (io_stage(d.kind)) {
+        io_arg(sp, p.name, *e);
+        continue;
+      }
       switch (p.type) {
         case param_type::function: {
           std::string what = p.name == "filter" ? fmt::format("{}(filter = ...)", s.name)
@@ -545,6 +573,8 @@ private:
           else throw dsl_error(e->loc, fmt::format("output must be \"append\" or \"update\", got \"{}\"", m));
           break;
         }
+        case param_type::on_error:
+        case param_type::constant: break;  // handled above
       }
     }
     if (d.kind == stage_kind::aggregate) {
@@ -674,6 +704,160 @@ private:
     std::string got = e.kind == ast::expr_kind::lambda ? std::to_string(e.params.size()) : describe_expr(e);
     throw dsl_error(e.loc, fmt::format("{} expects a function of {} parameters {}, got {}", who, n,
                                        params, got));
+  }
+
+  // ---- decoders, the bad-record policy, file/console sinks (issue 5) ----
+
+  static bool io_stage(stage_kind k) {
+    switch (k) {
+      case stage_kind::parse_log:
+      case stage_kind::parse_csv:
+      case stage_kind::parse_json:
+      case stage_kind::parse_regex:
+      case stage_kind::write_text:
+      case stage_kind::write_csv:
+      case stage_kind::stdout_sink: return true;
+      default: return false;
+    }
+  }
+
+  /// on_error = fail | skip | dead_letter("path")
+  on_error_spec on_error_arg(const ast::expr& e) {
+    on_error_spec o;
+    o.loc = e.loc;
+    static const std::vector<std::string> choices = {"fail", "skip", "dead_letter"};
+    if (e.kind == ast::expr_kind::name && e.name == "fail") return o;
+    if (e.kind == ast::expr_kind::name && e.name == "skip") {
+      o.action = weir::on_error::skip;
+      return o;
+    }
+    if (e.kind == ast::expr_kind::call && e.name == "dead_letter") {
+      if (!e.named.empty())
+        throw dsl_error(e.named.front().loc, "dead_letter() takes no named arguments (usage: dead_letter(path))");
+      if (e.args.size() != 1)
+        throw dsl_error(e.loc, fmt::format("dead_letter() takes 1 argument, got {} (usage: dead_letter(path))",
+                                           e.args.size()));
+      o.dead_letter_path = string_arg(*e.args[0], "the dead-letter path");
+      if (o.dead_letter_path.empty()) throw dsl_error(e.args[0]->loc, "the dead-letter path must not be empty");
+      o.action = weir::on_error::dead_letter;
+      return o;
+    }
+    if (e.kind == ast::expr_kind::name && e.name == "dead_letter")
+      throw dsl_error(e.loc, "dead_letter needs a path: on_error = dead_letter(\"bad.jsonl\")");
+    std::string got = e.kind == ast::expr_kind::name || e.kind == ast::expr_kind::call
+                          ? fmt::format("'{}'{}", e.name, did_you_mean(e.name, choices))
+                          : describe_expr(e);
+    throw dsl_error(e.loc, fmt::format("on_error must be fail, skip or dead_letter(\"path\"), got {}", got));
+  }
+
+  /// A one-byte string argument (parse_csv's sep and quote).
+  char char_arg(const ast::expr& e, std::string_view what) {
+    std::string v = string_arg(e, what);
+    if (v.size() != 1 || v == "\n" || v == "\r")
+      throw dsl_error(e.loc, fmt::format("{} must be a single character (not a line break), got \"{}\"", what, v));
+    return v[0];
+  }
+
+  void io_arg(stage_spec& sp, std::string_view pname, const ast::expr& e) {
+    switch (sp.kind) {
+      case stage_kind::parse_log: {
+        std::string f = string_arg(e, "the log format");
+        static const std::vector<std::string> formats = {"apache", "combined", "common"};
+        if (f == "apache" || f == "combined") sp.log_format = io::log_format::combined;
+        else if (f == "common") sp.log_format = io::log_format::common;
+        else
+          throw dsl_error(e.loc, fmt::format("unknown log format \"{}\"{}; parse_log knows \"apache\" (the "
+                                             "combined format) and \"common\"",
+                                             f, did_you_mean(f, formats)));
+        return;
+      }
+      case stage_kind::parse_csv:
+        if (pname == "header") {
+          value v = evaluate_constant(e);
+          if (!v.is_bool())
+            throw dsl_error(e.loc, fmt::format("header must be true or false, got {}", kind_name(v.type())));
+          sp.csv.header = v.as_bool();
+        } else if (pname == "sep") {
+          sp.csv.sep = char_arg(e, "sep");
+        } else {
+          sp.csv.quote = char_arg(e, "quote");
+        }
+        if (sp.csv.sep == sp.csv.quote) throw dsl_error(e.loc, "sep and quote must differ");
+        return;
+      case stage_kind::parse_json: {
+        // fields = [".a", ".b[0]"] (output names: the paths without the dot)
+        //        or {name: ".path", ...}
+        value v = evaluate_constant(e);
+        auto path = [&](const value& p, const std::string* name) {
+          if (!p.is_string())
+            throw dsl_error(e.loc, fmt::format("parse_json fields: a path must be a string like \".a.b[0]\", "
+                                               "got {}",
+                                               kind_name(p.type())));
+          io::json_path jp;
+          try {
+            jp = io::json_path::parse(p.as_string());
+          } catch (const pipeline_error& err) {
+            throw dsl_error(e.loc, err.what());
+          }
+          if (name) jp.name = *name;
+          sp.json.fields.push_back(std::move(jp));
+        };
+        if (v.is_string()) {
+          path(v, nullptr);
+        } else if (v.is_array()) {
+          for (auto& p : v.as_array()) path(p, nullptr);
+        } else if (v.is_object()) {
+          for (auto& f : v.as_object()) {
+            std::string name(f.name.as_string());
+            path(f.val, &name);
+          }
+        } else {
+          throw dsl_error(e.loc, fmt::format("parse_json fields must be a path, an array of paths or an "
+                                             "object {{name: path}}, got {}",
+                                             kind_name(v.type())));
+        }
+        if (sp.json.fields.empty()) throw dsl_error(e.loc, "parse_json fields must name at least one path");
+        return;
+      }
+      case stage_kind::parse_regex:
+        sp.pattern = string_arg(e, "the pattern");
+        try {
+          (void)io::make_regex_decoder(sp.pattern);
+        } catch (const pipeline_error& err) {
+          throw dsl_error(e.loc, err.what());
+        }
+        return;
+      case stage_kind::write_text:
+        if (pname == "dir") {
+          sp.path = string_arg(e, "the folder");
+          if (sp.path.empty()) throw dsl_error(e.loc, "the folder must not be empty");
+          sp.path_loc = e.loc;
+        } else if (pname == "prefix") {
+          sp.prefix = string_arg(e, "the prefix");
+          if (sp.prefix.empty() || sp.prefix.find('/') != std::string::npos)
+            throw dsl_error(e.loc, "the prefix must be a non-empty file name (no '/')");
+        } else {
+          sp.suffix = string_arg(e, "the suffix");
+          if (sp.suffix.find('/') != std::string::npos) throw dsl_error(e.loc, "the suffix must not contain '/'");
+        }
+        return;
+      case stage_kind::write_csv:
+        sp.path = string_arg(e, "the path");
+        if (sp.path.empty()) throw dsl_error(e.loc, "the path must not be empty");
+        sp.path_loc = e.loc;
+        return;
+      case stage_kind::stdout_sink: {
+        std::string f = string_arg(e, "the format");
+        static const std::vector<std::string> formats = {"jsonl", "text"};
+        if (f == "jsonl") sp.out_format = io::stdout_format::jsonl;
+        else if (f == "text") sp.out_format = io::stdout_format::text;
+        else
+          throw dsl_error(e.loc, fmt::format("unknown stdout format \"{}\"{} (jsonl or text)", f,
+                                             did_you_mean(f, formats)));
+        return;
+      }
+      default: return;
+    }
   }
 
   void generator_arg(io::access_log_options& g, std::string_view pname, const ast::expr& e) {

@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "weir/io/dead_letter.hpp"
 #include "weir/io/json.hpp"
 
 namespace weir::dsl {
@@ -104,7 +105,9 @@ private:
       return ds;
     }
     if (st.event_time.set) {
-      ds = ds.with_watermark(watermark_of(st.event_time));
+      watermark_options o = watermark_of(st.event_time);
+      o.on_error = policy(st);  // a decoder's on_error also covers its time field
+      ds = ds.with_watermark(std::move(o));
       time_ = time_info{st.event_time.time, st.event_time.loc, {}};
       return ds;
     }
@@ -243,9 +246,9 @@ private:
       case stage_kind::batches: return ctx_.batches(st.path, st.total);
       case stage_kind::stream_ref: return stream(st.stream);
       // per batch
-      case stage_kind::map: return in->map(st.fn, "map");
-      case stage_kind::flat_map: return in->flat_map(array_function(st.fn, "flat_map()"), "flat_map");
-      case stage_kind::filter: return in->filter(bool_function(st.fn, "filter()"), "filter");
+      case stage_kind::map: return in->map(st.fn, policy(st), "map");
+      case stage_kind::flat_map: return in->flat_map(array_function(st.fn, "flat_map()"), policy(st), "flat_map");
+      case stage_kind::filter: return in->filter(bool_function(st.fn, "filter()"), policy(st), "filter");
       case stage_kind::count: return in->count();
       case stage_kind::reduce_by_key: return in->reduce_by_key(st.reduce);
       case stage_kind::top:
@@ -308,8 +311,26 @@ private:
       case stage_kind::collect: in->collect(st.path); return in;
       // event time
       case stage_kind::aggregate: return aggregate(st, *in);
+      // decoders and file/console sinks (issue 5)
+      case stage_kind::parse_log: return in->parse_log(st.log_format, policy(st));
+      case stage_kind::parse_csv: return in->parse_csv(st.csv, policy(st));
+      case stage_kind::parse_json: return in->parse_json(st.json, policy(st));
+      case stage_kind::parse_regex: return in->parse_regex(st.pattern, policy(st));
+      case stage_kind::write_text: in->write_text(st.path, st.prefix, st.suffix); return in;
+      case stage_kind::write_csv: in->write_csv(st.path); return in;
+      case stage_kind::stdout_sink: in->to_stdout(st.out_format); return in;
     }
     return in;
+  }
+
+  /// The stage's on_error policy; one dead-letter file per path for the whole script.
+  error_policy policy(const stage_spec& st) {
+    error_policy p;
+    p.action = st.on_error.action;
+    if (p.action != on_error::dead_letter) return p;
+    auto& file = dead_letters_[st.on_error.dead_letter_path];
+    if (!file) file = std::make_shared<io::dead_letter_file>(st.on_error.dead_letter_path);
+    return io::dead_letter_policy(file);
   }
 
   const pipeline_spec& spec_;
@@ -317,6 +338,7 @@ private:
   std::map<std::string, dstream> built_;
   std::map<std::string, time_info> stream_time_;
   time_info time_;
+  std::map<std::string, std::shared_ptr<io::dead_letter_file>> dead_letters_;
 };
 
 }  // namespace

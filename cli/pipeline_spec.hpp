@@ -18,6 +18,10 @@
 #include "weir/actors/runtime.hpp"
 #include "weir/io/sources.hpp"
 #include "weir/operators/event_time.hpp"
+#include "weir/io/decoders.hpp"
+#include "weir/io/sinks.hpp"
+#include "weir/io/sources.hpp"
+#include "weir/operators/error_policy.hpp"
 #include "weir/operators/reducer.hpp"
 #include "weir/operators/state_operators.hpp"
 
@@ -52,6 +56,8 @@ enum class stage_kind {
   print, write_jsonl, collect,
   // event time
   aggregate,
+  // decoders and file/console sinks (issue 5)
+  parse_log, parse_csv, parse_json, parse_regex, write_text, write_csv, stdout_sink,
 };
 
 /// `time = expr, watermark = d, idle_timeout = d` on a source, decoder or aggregate.
@@ -62,6 +68,13 @@ struct event_time_spec {
   bool has_watermark = false;
   std::chrono::milliseconds watermark{0};  ///< allowed out-of-orderness
   std::chrono::milliseconds idle_timeout{0};
+};
+
+/// `on_error = fail | skip | dead_letter("path")` (DESIGN §9).
+struct on_error_spec {
+  weir::on_error action = weir::on_error::fail;
+  std::string dead_letter_path;      ///< dead_letter only
+  source_location loc;
 };
 
 /// A `let` stream named in an argument (union, join, cogroup).
@@ -111,6 +124,14 @@ struct stage_spec {
   std::string late_path;             ///< late = write_jsonl(path); "" = drop
   source_location late_loc;
   output_mode output = output_mode::append;
+  // decoders and file/console sinks (issue 5)
+  on_error_spec on_error;            ///< decoders, map, flat_map, filter
+  io::log_format log_format = io::log_format::combined;  ///< parse_log
+  io::csv_options csv;               ///< parse_csv
+  io::json_options json;             ///< parse_json
+  std::string pattern;               ///< parse_regex
+  std::string prefix = "out", suffix = "txt";  ///< write_text (the folder is `path`)
+  io::stdout_format out_format = io::stdout_format::jsonl;  ///< stdout
 };
 
 /// A `let` binding (name set) or a pipeline statement ending in a sink.

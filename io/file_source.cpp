@@ -37,6 +37,7 @@ public:
 
   read_result read(records& out, std::size_t max) override {
     if (!reader_) throw pipeline_error(describe() + ": read before open");
+    origin_.first_line = reader_->lines() + 1;
     return reader_->read(out, max, /*poll_first=*/false);
   }
 
@@ -47,11 +48,24 @@ public:
 
   std::string describe() const override { return "file(\"" + path_ + "\")"; }
 
+  /// Record i of the last read is line first_line + i of the file: "PATH:LINE".
+  const record_origin* origin() const override { return &origin_; }
+
 private:
+  struct line_origin final : record_origin {
+    explicit line_origin(const std::string* p) : path(p) {}
+    const std::string* path;
+    std::uint64_t first_line = 1;  // 1-based line of the last read's first record
+    std::string describe(std::size_t i) const override {
+      return *path + ":" + std::to_string(first_line + i);
+    }
+  };
+
   std::string path_;
   std::size_t max_line_;
   int fd_ = -1;
   std::optional<detail::line_reader> reader_;
+  line_origin origin_{&path_};
 };
 
 }  // namespace

@@ -35,4 +35,43 @@ operator_ptr make_collect_sink(std::string path);
 /// Spark `foreachRDD`.
 operator_ptr make_batch_sink(std::function<void(std::int64_t, records&)> fn);
 
+// --- file and console sinks (issue 5) ------------------------------------------
+
+/// Spark's `DStream.saveAsTextFiles(prefix, suffix)` layout. For every batch
+/// (also empty ones) at time t (ms), the folder `dir/prefix-t.suffix`
+/// (`dir/prefix-t` when suffix is empty) receives from each parallel instance
+/// i of the sink its own file `part-NNNNN` (i, 5 digits), holding the
+/// instance's records of the batch, one per line in Spark's text form
+/// (value::to_text: strings raw, tuples `(a,b)`). `dir` and the batch folders
+/// are created as needed. Crash safety: an instance writes its part file as
+/// `dir/.prefix-part-NNNNN.inflight` while the batch runs; at the batch end
+/// it is fsync'ed and renamed to `dir/prefix-t.suffix/part-NNNNN` (then the
+/// folder is fsync'ed), so a file under its final name is always complete.
+/// No `_SUCCESS` marker is written (instances commit independently).
+/// @errors pipeline_error "write_text(\"DIR\"): ..." when a folder or file
+///         cannot be created or written.
+operator_ptr make_text_files_sink(std::string dir, std::string prefix = "out", std::string suffix = "txt");
+
+/// One CSV file, RFC 4180 quoting (a field holding ',', '"', CR or LF is
+/// quoted, quotes doubled); lines end with "\n". Records: an object gives
+/// one row of its field values, and the first object record fixes the
+/// header line (its field names) and the columns (later objects: by name,
+/// missing → empty field); an array or tuple gives one field per item; any
+/// other value one field. Strings are written raw, numbers and bools as
+/// text, null as an empty field, nested arrays/objects as JSON.
+/// Written as <path>.tmp, renamed to <path> at end of stream.
+/// @errors pipeline_error when the file cannot be created or written.
+operator_ptr make_csv_sink(std::string path);
+
+/// Record layout of the stdout sink.
+enum class stdout_format : std::uint8_t {
+  jsonl,  ///< each record as one line of compact JSON (NDJSON)
+  text,   ///< each record in Spark's text form (value::to_text), one per line
+};
+
+/// One line per record to `out` (default std::cout), flushed at every batch
+/// end; no batch headers (use print() for Spark's pprint layout).
+/// At-least-once.
+operator_ptr make_stdout_sink(stdout_format format = stdout_format::jsonl, std::ostream* out = nullptr);
+
 }  // namespace weir::io

@@ -1,0 +1,278 @@
+// parse_csv: RFC 4180 records from lines, quoted fields spanning lines
+// (see decoders.hpp). An incremental state machine: each line continues the
+// record left open by the previous one, so a record is scanned once.
+#include <cstdio>
+#include <utility>
+
+#include "weir/io/decoders.hpp"
+#include "weir/io/detail/decoder_base.hpp"
+
+namespace weir::io {
+namespace {
+
+std::string shown(char c) {
+  if (c >= 0x20 && c < 0x7f) return std::string("'") + c + "'";
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "\\x%02x", static_cast<unsigned char>(c));
+  return std::string("byte ") + buf;
+}
+
+/// The RFC 4180 state machine over the lines of one record.
+class csv_scanner {
+public:
+  explicit csv_scanner(const csv_options& o) : o_(o) {}
+
+  enum class result { complete, open, error };
+
+  /// Feeds the next line of the record (without its terminator). `complete`:
+  /// fields() holds the record; `open`: a quoted field continues on the next
+  /// line; `error`: reason() says why (the record is abandoned).
+  result feed(std::string_view line) {
+    ++line_;
+    for (std::size_t i = 0; i < line.size(); ++i) {
+      const char c = line[i];
+      switch (st_) {
+        case state::field_start:
+          if (c == o_.quote) {
+            st_ = state::quoted;
+            qline_ = line_;
+            qcol_ = i + 1;
+          } else if (c == o_.sep) {
+            fields_.emplace_back();
+          } else {
+            field_.push_back(c);
+            st_ = state::unquoted;
+          }
+          break;
+        case state::unquoted:
+          if (c == o_.sep) {
+            end_field();
+          } else if (c == o_.quote) {
+            return fail(i, std::string("unexpected ") + shown(c) +
+                               " inside an unquoted field (a field with quotes must be quoted as a whole)");
+          } else {
+            field_.push_back(c);
+          }
+          break;
+        case state::quoted:
+          if (c == o_.quote) st_ = state::quote_seen;
+          else field_.push_back(c);
+          break;
+        case state::quote_seen:
+          if (c == o_.quote) {
+            field_.push_back(c);
+            st_ = state::quoted;
+          } else if (c == o_.sep) {
+            end_field();
+          } else {
+            return fail(i, std::string("expected ") + shown(o_.sep) + " or end of record after a closing " +
+                               shown(o_.quote) + ", found " + shown(c));
+          }
+          break;
+      }
+    }
+    if (st_ == state::quoted) {
+      field_.push_back('\n');
+      return result::open;
+    }
+    end_field();
+    return result::complete;
+  }
+
+  /// The quote left open: "unterminated quoted field (opened at line L, column C)".
+  std::string unterminated() const {
+    return "unterminated quoted field (opened at line " + std::to_string(qline_) + ", column " +
+           std::to_string(qcol_) + " of the record)";
+  }
+
+  bool in_record() const noexcept { return line_ > 0; }
+  std::size_t lines() const noexcept { return line_; }
+  std::vector<std::string>& fields() noexcept { return fields_; }
+  const std::string& reason() const noexcept { return reason_; }
+
+  void reset() {
+    st_ = state::field_start;
+    fields_.clear();
+    field_.clear();
+    line_ = 0;
+  }
+
+private:
+  enum class state { field_start, unquoted, quoted, quote_seen };
+
+  void end_field() {
+    fields_.push_back(std::move(field_));
+    field_.clear();
+    st_ = state::field_start;
+  }
+
+  result fail(std::size_t i, std::string what) {
+    reason_ = "line " + std::to_string(line_) + ", column " + std::to_string(i + 1) + ": " + what;
+    return result::error;
+  }
+
+  const csv_options& o_;
+  state st_ = state::field_start;
+  std::vector<std::string> fields_;
+  std::string field_;
+  std::string reason_;
+  std::size_t line_ = 0;  // lines fed into the current record
+  std::size_t qline_ = 0, qcol_ = 0;
+};
+
+class csv_decoder final : public detail::decoder_base {
+public:
+  csv_decoder(csv_options o, error_policy p) : decoder_base(std::move(p)), o_(o), scan_(o_) {}
+
+  void process(records& in, records& out) override {
+    for (std::size_t i = 0; i < in.size(); ++i) {
+      const value& r = in[i];
+      if (!r.is_string()) {
+        // a non-string ends any open record too
+        abandon_open("unterminated quoted field before a non-string record");
+        bad(r.to_json(), not_a_string(r), provenance(i));
+        continue;
+      }
+      std::string_view line = r.as_string();
+      const bool first = !scan_.in_record();
+      if (first) {
+        if (line.empty()) continue;  // blank lines between records are skipped
+        start_ = i;
+        start_prov_.clear();
+      }
+      auto res = scan_.feed(line);
+      if (res == csv_scanner::result::open) {
+        if (raw_.size() + line.size() + 1 > o_.max_record_bytes) {
+          raw_ += line;
+          std::string why = "record longer than " + std::to_string(o_.max_record_bytes) + " bytes: " +
+                            scan_.unterminated();
+          std::string prov = record_provenance();
+          std::string raw = std::move(raw_);
+          raw_.clear();
+          scan_.reset();
+          bad(raw, std::move(why), std::move(prov));
+          continue;
+        }
+        raw_ += line;
+        raw_.push_back('\n');
+        continue;
+      }
+      std::string_view raw = line;
+      if (!first) {
+        raw_ += line;
+        raw = raw_;
+      }
+      if (res == csv_scanner::result::error) {
+        std::string prov = record_provenance();
+        std::string why = scan_.reason();
+        scan_.reset();
+        bad(raw, std::move(why), std::move(prov));
+      } else {
+        emit(raw, out);
+      }
+      raw_.clear();
+    }
+    // a record still open continues in the next call: keep its provenance
+    if (scan_.in_record() && start_prov_.empty()) start_prov_ = provenance(start_);
+    consumed(in.size());
+  }
+
+  void on_end_of_stream(records&) override { abandon_open(scan_.unterminated() + " at end of input"); }
+
+  /// Stateful (an open quote spans records) but chainable: the API routes
+  /// parse_csv as one global instance right after its line source.
+  bool stateless() const override { return true; }
+
+private:
+  std::string record_provenance() const { return start_prov_.empty() ? provenance(start_) : start_prov_; }
+
+  void abandon_open(std::string why) {
+    if (!scan_.in_record()) return;
+    std::string prov = record_provenance();
+    std::string raw = std::move(raw_);
+    raw_.clear();
+    if (!raw.empty() && raw.back() == '\n') raw.pop_back();
+    scan_.reset();
+    start_prov_.clear();
+    bad(raw, std::move(why), std::move(prov));
+  }
+
+  void emit(std::string_view raw, records& out) {
+    auto& f = scan_.fields();
+    if (o_.header && !have_header_) {
+      header_.clear();
+      for (auto& s : f) header_.emplace_back(s);
+      have_header_ = true;
+      scan_.reset();
+      return;
+    }
+    if (o_.header) {
+      if (f.size() != header_.size()) {
+        std::string why = "expected " + std::to_string(header_.size()) + " fields (as the header), got " +
+                          std::to_string(f.size());
+        std::string prov = record_provenance();
+        scan_.reset();
+        bad(raw, std::move(why), std::move(prov));
+        return;
+      }
+      std::vector<field> obj;
+      obj.reserve(f.size());
+      for (std::size_t k = 0; k < f.size(); ++k) obj.push_back({header_[k], value(f[k])});
+      out.push_back(value::object(std::move(obj)));
+    } else {
+      std::vector<value> arr;
+      arr.reserve(f.size());
+      for (auto& s : f) arr.emplace_back(s);
+      out.push_back(value::array(std::move(arr)));
+    }
+    scan_.reset();
+  }
+
+  csv_options o_;
+  csv_scanner scan_;
+  std::string raw_;         // lines of the open record, joined with '\n'
+  std::size_t start_ = 0;   // index (in the current input) of the open record's first line
+  std::string start_prov_;  // its provenance once the record spans process() calls
+  bool have_header_ = false;
+  std::vector<value> header_;
+};
+
+}  // namespace
+
+bool parse_csv_record(std::string_view text, const csv_options& o, std::vector<std::string>& fields,
+                      std::string& reason) {
+  csv_scanner sc(o);
+  csv_scanner::result r = csv_scanner::result::complete;
+  std::size_t b = 0;
+  for (;;) {
+    auto nl = text.find('\n', b);
+    std::string_view line = text.substr(b, nl == std::string_view::npos ? std::string_view::npos : nl - b);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    r = sc.feed(line);
+    if (r == csv_scanner::result::error) {
+      reason = sc.reason();
+      return false;
+    }
+    if (nl == std::string_view::npos) break;
+    if (r == csv_scanner::result::complete) {
+      reason = "line " + std::to_string(sc.lines()) + ": the record ends before the text does";
+      return false;
+    }
+    b = nl + 1;
+  }
+  if (r == csv_scanner::result::open) {
+    reason = sc.unterminated();
+    return false;
+  }
+  fields = std::move(sc.fields());
+  return true;
+}
+
+operator_ptr make_csv_decoder(csv_options o, error_policy policy) {
+  if (o.sep == o.quote) throw pipeline_error("parse_csv: sep and quote must differ");
+  if (o.sep == '\n' || o.quote == '\n' || o.sep == '\r' || o.quote == '\r')
+    throw pipeline_error("parse_csv: sep and quote cannot be line breaks");
+  return std::make_unique<csv_decoder>(o, std::move(policy));
+}
+
+}  // namespace weir::io

@@ -1,0 +1,47 @@
+// weir — internal: what every decoder (and guarded map/filter/flat_map)
+// shares: the error policy, record provenance and bad-record handling.
+// Not part of the public API.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "weir/operators/error_policy.hpp"
+#include "weir/operators/stream_operator.hpp"
+
+namespace weir::io::detail {
+
+class decoder_base : public stream_operator {
+public:
+  explicit decoder_base(error_policy p) : policy_(std::move(p)) {}
+
+protected:
+  /// Provenance of record `i` (0-based) of the current process() input: the
+  /// source's (e.g. "apache_logs:8899") when known, else "record N" with N
+  /// the 1-based count of records this instance has seen.
+  std::string provenance(std::size_t i) const {
+    if (input_origin) return input_origin->describe(i);
+    return "record " + std::to_string(seen_ + i + 1);
+  }
+
+  /// Applies the policy to a bad record. @errors record_error for `fail`.
+  void bad(std::string_view raw, std::string reason, std::string prov) {
+    handle_bad_record(policy_, bad_record{raw, std::move(reason), std::move(prov)},
+                      counters.malformed_records);
+  }
+
+  /// Call at the end of process() with the number of input records.
+  void consumed(std::size_t n) noexcept { seen_ += n; }
+
+  /// The record's kind when it is not a string, for "expected a string record, got int".
+  static std::string not_a_string(const value& v) {
+    return std::string("expected a string record, got ").append(kind_name(v.type()));
+  }
+
+  error_policy policy_;
+  std::uint64_t seen_ = 0;  ///< input records seen before the current process() call
+};
+
+}  // namespace weir::io::detail

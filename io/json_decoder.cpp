@@ -1,0 +1,278 @@
+// parse_json: simdjson On-Demand documents → values (see decoders.hpp).
+#include <simdjson.h>
+
+#include "weir/io/decoders.hpp"
+#include "weir/io/detail/decoder_base.hpp"
+
+namespace weir::io {
+namespace {
+
+namespace od = simdjson::ondemand;
+using simdjson::error_code;
+
+error_code convert(od::value v, value& out);
+
+error_code convert_number(od::number n, value& out) {
+  switch (n.get_number_type()) {
+    case od::number_type::signed_integer: out = value(n.get_int64()); break;
+    case od::number_type::unsigned_integer: out = value(static_cast<double>(n.get_uint64())); break;
+    case od::number_type::floating_point_number: out = value(n.get_double()); break;
+  }
+  return simdjson::SUCCESS;
+}
+
+template <class V>
+error_code convert_scalar(V& v, od::json_type t, value& out) {
+  switch (t) {
+    case od::json_type::number: {
+      od::number n;
+      if (auto e = v.get_number().get(n)) return e;
+      return convert_number(n, out);
+    }
+    case od::json_type::string: {
+      std::string_view s;
+      if (auto e = v.get_string().get(s)) return e;
+      out = value(s);
+      return simdjson::SUCCESS;
+    }
+    case od::json_type::boolean: {
+      bool b = false;
+      if (auto e = v.get_bool().get(b)) return e;
+      out = value(b);
+      return simdjson::SUCCESS;
+    }
+    case od::json_type::null: {
+      bool is_null = false;
+      if (auto e = v.is_null().get(is_null)) return e;
+      if (!is_null) return simdjson::N_ATOM_ERROR;
+      out = value();
+      return simdjson::SUCCESS;
+    }
+    default: return simdjson::INCORRECT_TYPE;
+  }
+}
+
+error_code convert_array(od::array a, value& out) {
+  std::vector<value> items;
+  for (auto item : a) {
+    od::value x;
+    if (auto e = std::move(item).get(x)) return e;
+    value y;
+    if (auto e = convert(x, y)) return e;
+    items.push_back(std::move(y));
+  }
+  out = value::array(std::move(items));
+  return simdjson::SUCCESS;
+}
+
+error_code convert_object(od::object o, value& out) {
+  std::vector<field> fields;
+  for (auto f : o) {
+    od::field fl;
+    if (auto e = std::move(f).get(fl)) return e;
+    std::string_view key;
+    if (auto e = fl.unescaped_key().get(key)) return e;
+    value k(key);
+    value y;
+    if (auto e = convert(fl.value(), y)) return e;
+    fields.push_back({std::move(k), std::move(y)});
+  }
+  out = value::object(std::move(fields));
+  return simdjson::SUCCESS;
+}
+
+error_code convert(od::value v, value& out) {
+  od::json_type t;
+  if (auto e = v.type().get(t)) return e;
+  if (t == od::json_type::array) {
+    od::array a;
+    if (auto e = v.get_array().get(a)) return e;
+    return convert_array(a, out);
+  }
+  if (t == od::json_type::object) {
+    od::object o;
+    if (auto e = v.get_object().get(o)) return e;
+    return convert_object(o, out);
+  }
+  return convert_scalar(v, t, out);
+}
+
+error_code convert_document(od::document& doc, value& out) {
+  od::json_type t;
+  if (auto e = doc.type().get(t)) return e;
+  if (t == od::json_type::array) {
+    od::array a;
+    if (auto e = doc.get_array().get(a)) return e;
+    return convert_array(a, out);
+  }
+  if (t == od::json_type::object) {
+    od::object o;
+    if (auto e = doc.get_object().get(o)) return e;
+    return convert_object(o, out);
+  }
+  return convert_scalar(doc, t, out);
+}
+
+/// A reusable padded copy of each record and an On-Demand parser.
+class json_reader {
+public:
+  /// Parses `text`; the document stays valid until the next call.
+  error_code iterate(std::string_view text, od::document& doc) {
+    buf_.assign(text.data(), text.size());
+    buf_.resize(text.size() + simdjson::SIMDJSON_PADDING);
+    return parser_.iterate(buf_.data(), text.size(), buf_.size()).get(doc);
+  }
+
+  /// "byte offset N: <reason>" (N from the document's current location).
+  std::string reason(od::document& doc, error_code e, std::size_t len) {
+    std::string r;
+    const char* loc = nullptr;
+    if (!doc.current_location().get(loc) && loc >= buf_.data() && loc <= buf_.data() + len)
+      r = "byte offset " + std::to_string(loc - buf_.data()) + ": ";
+    else if (e == simdjson::TAPE_ERROR || e == simdjson::INCOMPLETE_ARRAY_OR_OBJECT ||
+             e == simdjson::UNCLOSED_STRING)
+      r = "at end (byte offset " + std::to_string(len) + "): ";
+    r += simdjson::error_message(e);
+    return r;
+  }
+
+private:
+  od::parser parser_;
+  std::string buf_;
+};
+
+bool parse_whole(json_reader& rd, std::string_view text, value& out, std::string& reason) {
+  od::document doc;
+  if (auto e = rd.iterate(text, doc)) {
+    reason = rd.reason(doc, e, text.size());
+    return false;
+  }
+  if (auto e = convert_document(doc, out)) {
+    reason = rd.reason(doc, e, text.size());
+    return false;
+  }
+  // simdjson 3.0 has no document::at_end(): a location inside the text means
+  // unread content after the document
+  const char* rest = nullptr;
+  if (!doc.current_location().get(rest)) {
+    reason = rd.reason(doc, simdjson::TRAILING_CONTENT, text.size());
+    return false;
+  }
+  return true;
+}
+
+class json_decoder final : public detail::decoder_base {
+public:
+  json_decoder(json_options o, error_policy p) : decoder_base(std::move(p)), o_(std::move(o)) {}
+
+  void process(records& in, records& out) override {
+    out.reserve(out.size() + in.size());
+    value v;
+    for (std::size_t i = 0; i < in.size(); ++i) {
+      const value& r = in[i];
+      if (!r.is_string()) {
+        bad(r.to_json(), not_a_string(r), provenance(i));
+        continue;
+      }
+      const bool ok = o_.fields.empty() ? parse_whole(rd_, r.as_string(), v, reason_) : extract(r.as_string(), v);
+      if (ok) out.push_back(std::move(v));
+      else bad(r.as_string(), reason_, provenance(i));
+    }
+    consumed(in.size());
+  }
+
+  bool stateless() const override { return true; }
+
+private:
+  bool extract(std::string_view text, value& out) {
+    od::document doc;
+    if (auto e = rd_.iterate(text, doc)) {
+      reason_ = rd_.reason(doc, e, text.size());
+      return false;
+    }
+    std::vector<field> fields;
+    fields.reserve(o_.fields.size());
+    for (auto& p : o_.fields) {
+      value y;
+      od::value x;
+      error_code e = doc.at_pointer(p.pointer).get(x);
+      if (e == simdjson::SUCCESS) e = convert(x, y);
+      if (e == simdjson::NO_SUCH_FIELD || e == simdjson::INDEX_OUT_OF_BOUNDS || e == simdjson::INCORRECT_TYPE) {
+        y = value();  // missing path → null
+      } else if (e) {
+        reason_ = rd_.reason(doc, e, text.size()) + " (reading " + p.text + ")";
+        return false;
+      }
+      fields.push_back({value(p.name), std::move(y)});
+    }
+    out = value::object(std::move(fields));
+    return true;
+  }
+
+  json_options o_;
+  json_reader rd_;
+  std::string reason_;
+};
+
+}  // namespace
+
+json_path json_path::parse(std::string_view text) {
+  json_path p;
+  p.text = std::string(text);
+  auto fail = [&](std::size_t at, const std::string& what) -> json_path {
+    throw pipeline_error("parse_json: bad path '" + std::string(text) + "' at character " +
+                         std::to_string(at + 1) + ": " + what);
+  };
+  auto add_token = [&](std::string_view tok) {
+    p.pointer.push_back('/');
+    for (char c : tok) {
+      if (c == '~') p.pointer += "~0";
+      else if (c == '/') p.pointer += "~1";
+      else p.pointer.push_back(c);
+    }
+  };
+  std::size_t i = 0;
+  if (text.empty()) return fail(0, "empty path (write .field, .a.b[0] or [2])");
+  if (text == ".") return fail(0, "'.' is the whole document; leave fields out to get it");
+  while (i < text.size()) {
+    if (text[i] == '.') {
+      ++i;
+      if (i < text.size() && text[i] == '[') continue;  // .["key"]
+      std::size_t b = i;
+      while (i < text.size() && text[i] != '.' && text[i] != '[') ++i;
+      if (i == b) return fail(b, "expected a field name after '.'");
+      add_token(text.substr(b, i - b));
+    } else if (text[i] == '[') {
+      ++i;
+      if (i < text.size() && text[i] == '"') {
+        std::size_t b = ++i;
+        while (i < text.size() && text[i] != '"') ++i;
+        if (i >= text.size()) return fail(b - 1, "unterminated \"key\"");
+        add_token(text.substr(b, i - b));
+        ++i;
+      } else {
+        std::size_t b = i;
+        while (i < text.size() && text[i] >= '0' && text[i] <= '9') ++i;
+        if (i == b) return fail(b, "expected an array index or a \"key\" after '['");
+        add_token(text.substr(b, i - b));
+      }
+      if (i >= text.size() || text[i] != ']') return fail(i, "expected ']'");
+      ++i;
+    } else {
+      return fail(i, std::string("expected '.' or '[', found '") + text[i] + "'");
+    }
+  }
+  p.name = text.front() == '.' ? std::string(text.substr(1)) : std::string(text);
+  return p;
+}
+
+bool parse_json_document(std::string_view text, value& out, std::string& reason) {
+  thread_local json_reader rd;
+  return parse_whole(rd, text, out, reason);
+}
+
+operator_ptr make_json_decoder(json_options o, error_policy policy) {
+  return std::make_unique<json_decoder>(std::move(o), std::move(policy));
+}
+
+}  // namespace weir::io
