@@ -192,7 +192,7 @@ TEST_CASE("session windows per client IP on the Apache log equal an independent 
     }
 }
 
-TEST_CASE("a missing event time fails with the record number; a negative watermark is an error",
+TEST_CASE("a missing event time fails with the record number and a negative watermark is an error",
           "[pipelines][event_time]") {
   temp_dir tmp;
   auto in = tmp.path / "events.jsonl";
