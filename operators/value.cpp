@@ -113,7 +113,7 @@ value::value(double d) noexcept {
 value::value(std::string_view s) {
   if (s.size() <= sso_max) {
     std::memset(raw_, 0, sizeof(raw_));  // defined padding: equal strings are equal bytes
-    std::memcpy(raw_, s.data(), s.size());
+    if (!s.empty()) std::memcpy(raw_, s.data(), s.size());
     raw_[14] = static_cast<unsigned char>(s.size());
     raw_[15] = tag_sso;
     return;

@@ -81,8 +81,12 @@ public:
   /// Removes every entry, keeping the capacity (up to a bound).
   void clear() {
     if (slots_.size() > 4096 && size_ * 8 < slots_.size()) {
+      // shrink: a fresh, smaller table (the entries are dropped, not moved)
+      const std::size_t cap = round_up(size_ * 2 + 16);
+      slots_.clear();
+      slots_.resize(cap);
+      mask_ = cap - 1;
       size_ = 0;
-      rehash(round_up(size_ * 2 + 16));
       return;
     }
     for (auto& s : slots_)

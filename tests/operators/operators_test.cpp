@@ -85,3 +85,24 @@ TEST_CASE("top(n by) per batch descending with ties by record", "[operators]") {
   CHECK(out[0].as_array()[1].as_int() == 10006);
   CHECK(out[1].as_array()[1].as_int() == 10005);
 }
+
+#include "weir/operators/detail/value_table.hpp"
+
+TEST_CASE("value_table shrinks after a large batch and keeps working", "[operators]") {
+  // A batch with many keys grows the table beyond 4,096 slots; clearing it
+  // after a batch with few keys shrinks it (this used to loop forever when
+  // the small batch still had more than 16 keys).
+  detail::value_table<std::int64_t> t;
+  for (int round = 0; round < 3; ++round) {
+    for (int i = 0; i < 5000; ++i) *t.try_emplace(value(i), value(i).hash()).first += 1;
+    t.clear();
+    for (int i = 0; i < 100; ++i) *t.try_emplace(value(i), value(i).hash()).first += 1;
+    CHECK(t.size() == 100);
+    t.clear();
+    CHECK(t.empty());
+    for (int i = 0; i < 100; ++i) *t.try_emplace(value(i), value(i).hash()).first += 1;
+    records out;
+    t.drain_pairs(out);
+    CHECK(out.size() == 100);
+  }
+}
