@@ -51,7 +51,7 @@ std::string q(const fs::path& p) { return "\"" + p.string() + "\""; }
 
 }  // namespace
 
-TEST_CASE("weir run: parse_log on the Elastic Apache log with fail, skip and dead_letter", "[io][decoders][data]") {
+TEST_CASE("weir run: parse_log on the Elastic Apache log with fail - skip and dead_letter", "[io][decoders][data]") {
   auto log = data_file("apache_access_elastic/apache_logs");
   if (!log) {
     WARN("SKIPPED: ../shared/data/apache_access_elastic/apache_logs not found (set WEIR_DATA)");
@@ -124,7 +124,7 @@ TEST_CASE("weir run: parse_log on the Elastic Apache log with fail, skip and dea
   }
 }
 
-TEST_CASE("weir run: parse_csv on the tweets CSV gives 12,118 records", "[io][decoders][csv][data]") {
+TEST_CASE("weir run: parse_csv on the tweets CSV gives 12118 records", "[io][decoders][csv][data]") {
   auto csv = data_file("tweets_mayweather_mcgregor/tweets.csv");
   if (!csv) {
     WARN("SKIPPED: ../shared/data/tweets_mayweather_mcgregor/tweets.csv not found (set WEIR_DATA)");
@@ -152,7 +152,7 @@ TEST_CASE("weir run: parse_csv on the tweets CSV gives 12,118 records", "[io][de
   CHECK_THAT(r.err, Catch::Contains("malformed_records = 0,"));
 }
 
-TEST_CASE("weir run: parse_json on GitHub events, counts per .type", "[io][decoders][json][data]") {
+TEST_CASE("weir run: parse_json on GitHub events - counts per .type", "[io][decoders][json][data]") {
   auto nd = data_file("github_events_2015/2015-01-01-15.first1024.ndjson");
   if (!nd) {
     WARN("SKIPPED: ../shared/data/github_events_2015 not found (set WEIR_DATA)");
@@ -183,7 +183,7 @@ TEST_CASE("weir run: parse_json on GitHub events, counts per .type", "[io][decod
   }
 }
 
-TEST_CASE("weir run: on_error on map, malformed JSON names its line and byte offset", "[io][decoders]") {
+TEST_CASE("weir run: on_error on map - malformed JSON names its line and byte offset", "[io][decoders]") {
   temp_dir tmp;
   auto in = tmp.path / "in.txt";
   write_file(in, "1\n2\nx\n4\n{\"a\": tru}\n");
@@ -231,7 +231,7 @@ TEST_CASE("weir run: on_error on map, malformed JSON names its line and byte off
   }
 }
 
-TEST_CASE("weir run: write_text writes Spark's saveAsTextFiles layout, one part per instance", "[io][sinks]") {
+TEST_CASE("weir run: write_text writes Spark's saveAsTextFiles layout - one part per instance", "[io][sinks]") {
   temp_dir tmp;
   auto in = tmp.path / "in.jsonl";
   write_file(in, "[[\"a\",1],[\"b\",2],[\"a\",3],[\"c\",1]]\n[]\n[[\"z\",5]]\n");

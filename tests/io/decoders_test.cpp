@@ -100,7 +100,7 @@ TEST_CASE("parse_access_log reads every field of a combined line", "[io][decoder
   // 1431857103 = date -u -d '2015-05-17 10:05:03' +%s
 }
 
-TEST_CASE("parse_access_log honours the zone offset, '-' bytes and escaped quotes", "[io][decoders]") {
+TEST_CASE("parse_access_log honours the zone offset - '-' bytes and escaped quotes", "[io][decoders]") {
   value v;
   std::string why;
   // 12:05:03 at +0200 is 10:05:03 UTC
@@ -171,7 +171,7 @@ TEST_CASE("parse_access_log errors name the column and what was expected", "[io]
                          log_format::combined, v, why));
 }
 
-TEST_CASE("parse_log decoder: fail names the record, skip counts, dead_letter keeps it", "[io][decoders]") {
+TEST_CASE("parse_log decoder: fail names the record - skip counts - dead_letter keeps it", "[io][decoders]") {
   records in = strings({R"(1.2.3.4 - - [17/May/2015:10:05:03 +0000] "GET / HTTP/1.1" 200 1 "-" "-")", "garbage",
                         R"(1.2.3.4 - - [17/May/2015:10:05:04 +0000] "GET /b HTTP/1.1" 404 1 "-" "-")"});
   SECTION("fail") {
@@ -308,7 +308,7 @@ TEST_CASE("parse_csv_record follows RFC 4180 and names line and column of errors
   CHECK(why == "unterminated quoted field (opened at line 1, column 3 of the record)");
 }
 
-TEST_CASE("parse_csv decoder: header objects, arrays, fields spanning lines and batches", "[io][decoders][csv]") {
+TEST_CASE("parse_csv decoder: header objects - arrays - fields spanning lines and batches", "[io][decoders][csv]") {
   SECTION("header: objects keyed by column; a quoted field spans lines and process() calls") {
     operator_harness h(make_csv_decoder({}));
     records out = h.push(strings({"id,text", "1,plain", "2,\"first line"}));
@@ -367,7 +367,7 @@ TEST_CASE("parse_csv after file(path): a multi-line record is named by its first
   CHECK(c.raw[0] == "2,\"c\n\nd\n3,e");
 }
 
-TEST_CASE("real data: the Mayweather-McGregor tweets CSV, quoted fields with newlines", "[io][decoders][csv][data]") {
+TEST_CASE("real data: the Mayweather-McGregor tweets CSV - quoted fields with newlines", "[io][decoders][csv][data]") {
   auto p = test::data_file("tweets_mayweather_mcgregor/tweets.csv");
   if (!p) {
     WARN("SKIPPED: ../shared/data/tweets_mayweather_mcgregor/tweets.csv not found (set WEIR_DATA)");
@@ -407,7 +407,7 @@ TEST_CASE("real data: the Mayweather-McGregor tweets CSV, quoted fields with new
 
 // ------------------------------------------------------------------ parse_json
 
-TEST_CASE("json_path parses .a.b[0] paths into JSON pointers", "[io][decoders][json]") {
+TEST_CASE("json_path parses .a.b(0) paths into JSON pointers", "[io][decoders][json]") {
   CHECK(json_path::parse(".a.b[0]").pointer == "/a/b/0");
   CHECK(json_path::parse(".a.b[0]").name == "a.b[0]");
   CHECK(json_path::parse("[2].x").pointer == "/2/x");
@@ -444,7 +444,7 @@ TEST_CASE("parse_json_document converts with simdjson On-Demand and reports byte
   CHECK(why == "byte offset 7: content after the end of the JSON document");
 }
 
-TEST_CASE("parse_json decoder: whole documents, lazy fields, bad records", "[io][decoders][json]") {
+TEST_CASE("parse_json decoder: whole documents - lazy fields - bad records", "[io][decoders][json]") {
   SECTION("whole documents; fail names the record and the byte offset") {
     operator_harness h(make_json_decoder({}));
     records out = h.push(strings({R"({"a":1})", "[1,2]"}));
@@ -464,7 +464,7 @@ TEST_CASE("parse_json decoder: whole documents, lazy fields, bad records", "[io]
   }
 }
 
-TEST_CASE("real data: GitHub events NDJSON, counts per .type", "[io][decoders][json][data]") {
+TEST_CASE("real data: GitHub events NDJSON - counts per .type", "[io][decoders][json][data]") {
   auto p = test::data_file("github_events_2015/2015-01-01-15.first1024.ndjson");
   if (!p) {
     WARN("SKIPPED: ../shared/data/github_events_2015 not found (set WEIR_DATA)");
@@ -500,7 +500,7 @@ TEST_CASE("real data: GitHub events NDJSON, counts per .type", "[io][decoders][j
 
 // ------------------------------------------------------------------ parse_regex
 
-TEST_CASE("parse_regex: named groups become fields; errors are clear", "[io][decoders][regex]") {
+TEST_CASE("parse_regex: named groups become fields - errors are clear", "[io][decoders][regex]") {
   collected c;
   operator_harness h(make_regex_decoder(R"(^(?<level>[A-Z]+) \[(\w+)\] (?P<msg>.*?)( \((?<code>\d+)\))?$)", c.policy()));
   records out = h.push(strings({"WARN [db] slow query (42)", "INFO [web] started", "no match here"}));
@@ -523,7 +523,7 @@ TEST_CASE("parse_regex: named groups become fields; errors are clear", "[io][dec
 
 // ------------------------------------------------------------------ guarded map/filter/flat_map
 
-TEST_CASE("map, flat_map and filter with on_error skip and dead_letter", "[io][decoders]") {
+TEST_CASE("map - flat_map and filter with on_error skip and dead_letter", "[io][decoders]") {
   map_fn half = [](const value& v) {
     if (!v.is_int()) throw record_error("expected an int");
     return value(v.as_int() / 2);
@@ -555,7 +555,7 @@ TEST_CASE("map, flat_map and filter with on_error skip and dead_letter", "[io][d
   CHECK(g.op().counters.malformed_records == 1);
 }
 
-TEST_CASE("dead_letter_file: JSON lines, safe from several threads", "[io][decoders]") {
+TEST_CASE("dead_letter_file: JSON lines - safe from several threads", "[io][decoders]") {
   test::temp_dir tmp;
   auto p = tmp.path / "dl.jsonl";
   auto file = std::make_shared<dead_letter_file>(p.string());

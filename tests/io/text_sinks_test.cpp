@@ -31,7 +31,7 @@ std::vector<std::string> listing(const fs::path& dir) {
 
 }  // namespace
 
-TEST_CASE("write_text: a folder per batch, a part file per instance, Spark's text form", "[io][sinks]") {
+TEST_CASE("write_text: a folder per batch - a part file per instance - Spark's text form", "[io][sinks]") {
   test::temp_dir tmp;
   auto dir = tmp.path / "out";
   operator_context ctx;
@@ -54,7 +54,7 @@ TEST_CASE("write_text: a folder per batch, a part file per instance, Spark's tex
   CHECK(slurp(dir / "counts-3000.txt/part-00001") == "[1,\"x\"]\n");
 }
 
-TEST_CASE("write_text: empty suffix gives prefix-TIME; an unwritable folder is a clear error", "[io][sinks]") {
+TEST_CASE("write_text: empty suffix gives prefix-TIME - an unwritable folder is a clear error", "[io][sinks]") {
   test::temp_dir tmp;
   {
     operator_harness h(make_text_files_sink(tmp.path.string(), "b", ""));
@@ -66,7 +66,7 @@ TEST_CASE("write_text: empty suffix gives prefix-TIME; an unwritable folder is a
   CHECK_THROWS_WITH(sink->open({}), "write_text(\"/proc/no/such\"): cannot create \"/proc/no/such\": No such file or directory");
 }
 
-TEST_CASE("write_csv: header from the first object, RFC 4180 quoting, read back by parse_csv", "[io][sinks][csv]") {
+TEST_CASE("write_csv: header from the first object - RFC 4180 quoting - read back by parse_csv", "[io][sinks][csv]") {
   test::temp_dir tmp;
   auto p = tmp.path / "out.csv";
   std::vector<field> f1 = {{value("name"), value("a,b")}, {value("n"), value(1)}, {value("note"), value("say \"hi\"\nbye")}};
@@ -97,7 +97,7 @@ TEST_CASE("write_csv: header from the first object, RFC 4180 quoting, read back 
   CHECK(slurp(q) == "k,3\nx\n\n\"[1,2]\",true\n");
 }
 
-TEST_CASE("stdout sink: jsonl and text, one line per record", "[io][sinks]") {
+TEST_CASE("stdout sink: jsonl and text - one line per record", "[io][sinks]") {
   std::ostringstream js, tx;
   operator_harness a(make_stdout_sink(stdout_format::jsonl, &js));
   operator_harness b(make_stdout_sink(stdout_format::text, &tx));
