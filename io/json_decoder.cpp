@@ -123,17 +123,58 @@ public:
     return parser_.iterate(buf_.data(), text.size(), buf_.size()).get(doc);
   }
 
-  /// "byte offset N: <reason>" (N from the document's current location).
-  std::string reason(od::document& doc, error_code e, std::size_t len) {
+  /// "byte offset N: <reason>". N is the document's current location when
+  /// the iteration started (simdjson 3.0 cannot say where after a failed
+  /// iterate()), else found by scan_structure for errors of the document's
+  /// shape (unclosed string, object or array; content after the document).
+  std::string reason(od::document& doc, error_code e, std::size_t len, bool iterated) {
+    if (e == simdjson::INCOMPLETE_ARRAY_OR_OBJECT || e == simdjson::UNCLOSED_STRING ||
+        e == simdjson::TAPE_ERROR || e == simdjson::TRAILING_CONTENT || !iterated) {
+      if (auto r = scan_structure(std::string_view(buf_.data(), len)); !r.empty()) return r;
+    }
     std::string r;
     const char* loc = nullptr;
-    if (!doc.current_location().get(loc) && loc >= buf_.data() && loc <= buf_.data() + len)
+    if (iterated && !doc.current_location().get(loc) && loc >= buf_.data() && loc <= buf_.data() + len)
       r = "byte offset " + std::to_string(loc - buf_.data()) + ": ";
-    else if (e == simdjson::TAPE_ERROR || e == simdjson::INCOMPLETE_ARRAY_OR_OBJECT ||
-             e == simdjson::UNCLOSED_STRING)
-      r = "at end (byte offset " + std::to_string(len) + "): ";
     r += simdjson::error_message(e);
     return r;
+  }
+
+  /// Finds an unclosed string, object or array, or content after the root
+  /// value, by matching brackets outside strings. "" if the shape is fine.
+  static std::string scan_structure(std::string_view t) {
+    std::size_t depth = 0, i = 0, root_end = std::string_view::npos;
+    auto ws = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
+    while (i < t.size() && ws(t[i])) ++i;
+    if (i == t.size()) return "byte offset " + std::to_string(t.size()) + ": empty document (no JSON value)";
+    bool scalar_root = t[i] != '{' && t[i] != '[';
+    for (; i < t.size(); ++i) {
+      const char c = t[i];
+      if (c == '"') {
+        std::size_t open = i++;
+        while (i < t.size() && t[i] != '"') i += t[i] == '\\' ? 2 : 1;
+        if (i >= t.size()) return "byte offset " + std::to_string(open) + ": unclosed string";
+      } else if (c == '{' || c == '[') {
+        ++depth;
+      } else if (c == '}' || c == ']') {
+        if (depth == 0) return "byte offset " + std::to_string(i) + ": unexpected '" + std::string(1, c) + "'";
+        if (--depth == 0) {
+          root_end = i + 1;
+          break;
+        }
+      } else if (scalar_root && ws(c)) {
+        root_end = i;
+        break;
+      }
+    }
+    if (!scalar_root && depth > 0)
+      return "byte offset " + std::to_string(t.size()) + ": the document ends inside an object or array";
+    if (root_end != std::string_view::npos) {
+      std::size_t j = root_end;
+      while (j < t.size() && ws(t[j])) ++j;
+      if (j < t.size()) return "byte offset " + std::to_string(j) + ": content after the end of the JSON document";
+    }
+    return "";
   }
 
 private:
@@ -144,18 +185,18 @@ private:
 bool parse_whole(json_reader& rd, std::string_view text, value& out, std::string& reason) {
   od::document doc;
   if (auto e = rd.iterate(text, doc)) {
-    reason = rd.reason(doc, e, text.size());
+    reason = rd.reason(doc, e, text.size(), false);
     return false;
   }
   if (auto e = convert_document(doc, out)) {
-    reason = rd.reason(doc, e, text.size());
+    reason = rd.reason(doc, e, text.size(), true);
     return false;
   }
   // simdjson 3.0 has no document::at_end(): a location inside the text means
   // unread content after the document
   const char* rest = nullptr;
   if (!doc.current_location().get(rest)) {
-    reason = rd.reason(doc, simdjson::TRAILING_CONTENT, text.size());
+    reason = rd.reason(doc, simdjson::TRAILING_CONTENT, text.size(), true);
     return false;
   }
   return true;
@@ -187,7 +228,7 @@ private:
   bool extract(std::string_view text, value& out) {
     od::document doc;
     if (auto e = rd_.iterate(text, doc)) {
-      reason_ = rd_.reason(doc, e, text.size());
+      reason_ = rd_.reason(doc, e, text.size(), false);
       return false;
     }
     std::vector<field> fields;
@@ -200,7 +241,7 @@ private:
       if (e == simdjson::NO_SUCH_FIELD || e == simdjson::INDEX_OUT_OF_BOUNDS || e == simdjson::INCORRECT_TYPE) {
         y = value();  // missing path → null
       } else if (e) {
-        reason_ = rd_.reason(doc, e, text.size()) + " (reading " + p.text + ")";
+        reason_ = rd_.reason(doc, e, text.size(), true) + " (reading " + p.text + ")";
         return false;
       }
       fields.push_back({value(p.name), std::move(y)});

@@ -61,7 +61,8 @@ public:
                                                   : "a space or end of line after the response size");
 
     // request line: METHOD SP PATH SP PROTOCOL
-    std::string_view method = req, path, protocol;
+    // empty views into the line, never null ones (value(string_view) copies with memcpy)
+    std::string_view method = req, path = req.substr(req.size()), protocol = path;
     if (auto a = req.find(' '); a != std::string_view::npos) {
       method = req.substr(0, a);
       auto rest = req.substr(a + 1);
