@@ -46,6 +46,8 @@ enum class stage_kind {
   join, left_outer_join, right_outer_join, full_outer_join, cogroup,
   // sinks (last stage only)
   print, write_jsonl, collect,
+  // receivers (sources): dir, socket, listen, custom receivers (issue 5)
+  dir, socket, listen, custom_receiver,
 };
 
 /// A `let` stream named in an argument (union, join, cogroup).
@@ -85,6 +87,12 @@ struct stage_spec {
   double fraction = 1.0;             ///< sample
   std::uint64_t seed = 0;            ///< sample
   bool ascending = true;             ///< sort_by
+  // receivers: `path` holds the directory (dir), the address (socket,
+  // listen) or the registered name (custom_receiver)
+  io::dir_options dir;               ///< dir
+  io::socket_options socket;         ///< socket
+  io::listen_options listen;         ///< listen
+  std::vector<value> receiver_args;  ///< custom_receiver: receiver("name", args...)
 };
 
 /// A `let` binding (name set) or a pipeline statement ending in a sink.
