@@ -35,6 +35,7 @@ public:
     addrs_ = detail::resolve(ep_, /*passive=*/false, describe());
     state_ = st::waiting;
     next_attempt_ = clock::now();
+    backoff_ = opts_.backoff;
   }
 
   read_result read(records& out, std::size_t max) override {
@@ -116,8 +117,6 @@ private:
   void connected() {
     state_ = st::connected;
     failures_ = 0;
-    backoff_ = opts_.backoff;
-    if (ever_connected_) detail::warn(describe() + ": reconnected to " + peer_);
     ever_connected_ = true;
     name_ = std::make_shared<const std::string>(peer_);
     lines_.emplace(peer_, opts_.max_line_bytes);
@@ -156,12 +155,12 @@ private:
         f = lines_->fill(fd_, describe());
       } catch (const pipeline_error& e) {
         if (!opts_.reconnect) throw;
-        detail::warn(e.what());  // e.g. connection reset by peer: restart
-        f = detail::conn_lines::fill_status::eof;
+        disconnected(e.what());  // e.g. connection reset by peer: restart
+        break;
       }
       if (f == detail::conn_lines::fill_status::not_ready) break;
       if (f == detail::conn_lines::fill_status::eof) {
-        disconnected();
+        disconnected(describe() + ": " + peer_ + " closed the connection");
         break;
       }
     }
@@ -171,14 +170,15 @@ private:
     return {read_result::status::idle, idle_retry};
   }
 
-  // The peer closed the connection (every complete line has been returned).
-  void disconnected() {
+  // The connection ended (`why`); every complete line has been returned.
+  void disconnected(const std::string& why) {
     if (std::size_t partial = lines_->partial_bytes(); partial > 0) {
       ++partial_lines_;
       detail::warn(describe() + ": " + peer_ + " closed the connection mid-line (line " +
                    std::to_string(lines_->lines() + 1) + "): dropped " + std::to_string(partial) +
                    " bytes of an incomplete line");
     }
+    const bool delivered = lines_->lines() > 0;
     ::close(fd_);
     fd_ = -1;
     lines_.reset();
@@ -186,8 +186,11 @@ private:
       state_ = st::ended;
       return;
     }
-    detail::warn(describe() + ": " + peer_ + " closed the connection; reconnecting (Spark's receiver restart)");
-    backoff_ = opts_.backoff;
+    detail::warn(why + "; reconnecting (Spark's receiver restart)");
+    // A connection that delivered lines restarts the backoff; one that
+    // delivered nothing keeps doubling it (up to max_backoff): a server that
+    // accepts and closes at once is not hammered.
+    if (delivered) backoff_ = opts_.backoff;
     schedule_retry();
   }
 

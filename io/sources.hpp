@@ -102,9 +102,11 @@ struct socket_options {
   /// Spark's socketTextStream restarts its receiver when the peer closes the
   /// connection or the connection fails: with `reconnect` (the default) weir
   /// reconnects likewise, forever, waiting `backoff`, doubling up to
-  /// `max_backoff` (Spark's receiver restart delay, 2 s) between attempts, and
-  /// the stream runs until the context is stopped. Without it, a clean close
-  /// by the peer ends the stream and a connection error fails the pipeline.
+  /// `max_backoff` (Spark's receiver restart delay, 2 s) between attempts (the
+  /// wait starts again at `backoff` after a connection that delivered lines),
+  /// with a one-line warning on stderr per restart; the stream runs until the
+  /// context is stopped. Without it, a clean close by the peer ends the stream
+  /// and a connection error (e.g. reset) fails the pipeline.
   bool reconnect = true;
   /// Attempts to establish the *first* connection before failing the
   /// pipeline (so an unreachable server is an error in bounded time: at most

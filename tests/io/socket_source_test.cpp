@@ -120,6 +120,33 @@ TEST_CASE("socket: bad address, unknown host and refused connection are one-line
                         std::to_string(port) + ": Connection refused (3 attempts)");
 }
 
+TEST_CASE("socket: a server that does not answer is a connect timeout after `retries` attempts", "[io][socket]") {
+  // A listening socket with a backlog of 0 and one queued connection: the
+  // kernel drops further SYNs, so a connection attempt neither succeeds nor fails.
+  int lfd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::bind(lfd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  REQUIRE(::listen(lfd, 0) == 0);
+  socklen_t len = sizeof a;
+  ::getsockname(lfd, reinterpret_cast<sockaddr*>(&a), &len);
+  std::uint16_t port = ntohs(a.sin_port);
+  int first = weir::test::connect_to(port);  // fills the accept queue
+  weir::io::socket_options o;
+  o.retries = 2;
+  o.connect_timeout = 100ms;
+  o.backoff = 1ms;
+  std::string addr = "127.0.0.1:" + std::to_string(port);
+  auto src = weir::io::make_socket_source(addr, o);
+  src->open();
+  records out;
+  CHECK_THROWS_WITH(weir::test::pull(*src, out),
+                    "socket(\"" + addr + "\"): cannot connect to " + addr + ": Connection timed out (2 attempts)");
+  ::close(first);
+  ::close(lfd);
+}
+
 TEST_CASE("listen: lines from many concurrent connections, each connection in order", "[io][listen]") {
   std::uint16_t port = weir::test::free_port();
   weir::io::listen_options o;
