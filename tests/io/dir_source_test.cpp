@@ -45,7 +45,7 @@ void set_mtime(const fs::path& p, long sec) {
 
 }  // namespace
 
-TEST_CASE("dir: 20 files moved in one by one are each read exactly once, in order; files there at start are not",
+TEST_CASE("dir: 20 files moved in one by one are each read exactly once - in order - files there at start are not",
           "[io][dir]") {
   weir::test::temp_dir tmp;
   fs::path dir = tmp.path / "in", staging = tmp.path / "staging";
@@ -113,7 +113,7 @@ TEST_CASE("dir: provenance names the file and the line", "[io][dir]") {
   CHECK(src->origin()->describe(0) == (dir / "a.log").string() + ":3");
 }
 
-TEST_CASE("dir: include_existing reads the files present at start by mtime, then name", "[io][dir]") {
+TEST_CASE("dir: include_existing reads the files present at start by mtime - then name", "[io][dir]") {
   weir::test::temp_dir tmp;
   fs::path dir = tmp.path / "in";
   fs::create_directory(dir);
@@ -134,7 +134,7 @@ TEST_CASE("dir: include_existing reads the files present at start by mtime, then
   CHECK(strings(out) == std::vector<std::string>{"b", "a", "c1", "c2"});
 }
 
-TEST_CASE("dir: a new file under an old name is read; a file modified in place is not re-read", "[io][dir]") {
+TEST_CASE("dir: a new file under an old name is read - a file modified in place is not re-read", "[io][dir]") {
   weir::test::temp_dir tmp;
   fs::path dir = tmp.path / "in", staging = tmp.path / "staging";
   fs::create_directory(dir);

@@ -149,7 +149,7 @@ struct counts {
 
 }  // namespace
 
-TEST_CASE("custom receiver via the C++ API: every stored record once, backpressure via a bounded buffer",
+TEST_CASE("custom receiver via the C++ API: every stored record once - backpressure via a bounded buffer",
           "[io][receiver]") {
   context_options o;
   o.batch_interval = 100ms;
@@ -173,7 +173,7 @@ TEST_CASE("custom receiver via the C++ API: every stored record once, backpressu
   CHECK(in_order);
 }
 
-TEST_CASE("custom receiver: stop() ends an unbounded receiver; a blocked store returns false", "[io][receiver]") {
+TEST_CASE("custom receiver: stop() ends an unbounded receiver - a blocked store returns false", "[io][receiver]") {
   context_options o;
   o.batch_interval = 50ms;
   o.batch_size = 32;
@@ -204,7 +204,7 @@ TEST_CASE("custom receiver: report_error fails the pipeline with the receiver's 
   CHECK_THROWS_WITH(ctx.run(), Catch::Contains("sensor: sensor offline after 1 record"));
 }
 
-TEST_CASE("custom receiver via the DSL: receiver(\"numbers\", N) registered from C++", "[io][receiver][dsl]") {
+TEST_CASE("custom receiver via the DSL: receiver(numbers N) registered from C++", "[io][receiver][dsl]") {
   register_test_receivers();
   weir::test::temp_dir tmp;
   std::string script = "set batch_interval = 100ms\n"
@@ -260,7 +260,7 @@ TEST_CASE("DSL receivers: address syntax errors point at the argument", "[io][ds
   CHECK(spec.pipelines[2].stages[0].dir.poll == 1000ms);
 }
 
-TEST_CASE("socket: tinyshakespeare through a TCP connection, lines and words equal an independent count",
+TEST_CASE("socket: tinyshakespeare through a TCP connection - lines and words equal an independent count",
           "[io][socket][data]") {
   auto f = weir::test::data_file("text_tinyshakespeare/input.txt");
   if (!f) {
@@ -293,7 +293,7 @@ TEST_CASE("socket: tinyshakespeare through a TCP connection, lines and words equ
   CHECK(got.words == words);
 }
 
-TEST_CASE("listen: three concurrent senders of 100,000 lines each give 300,000 records", "[io][listen][slow]") {
+TEST_CASE("listen: three concurrent senders of 100000 lines each give 300000 records", "[io][listen][slow]") {
   std::uint16_t port = weir::test::free_port();
   context_options o;
   o.batch_interval = 100ms;
@@ -341,7 +341,7 @@ TEST_CASE("listen: three concurrent senders of 100,000 lines each give 300,000 r
   CHECK(order_ok);
 }
 
-TEST_CASE("dir: tinyshakespeare in 20 files moved in while running, every line once", "[io][dir][data][slow]") {
+TEST_CASE("dir: tinyshakespeare in 20 files moved in while running - every line once", "[io][dir][data][slow]") {
   auto f = weir::test::data_file("text_tinyshakespeare/input.txt");
   if (!f) {
     WARN("SKIPPED: ../shared/data/text_tinyshakespeare/input.txt not found (set WEIR_DATA)");
@@ -390,7 +390,7 @@ TEST_CASE("dir: tinyshakespeare in 20 files moved in while running, every line o
   CHECK(got.words == words);
 }
 
-TEST_CASE("socket: backpressure reaches the TCP sender; no line lost", "[io][socket][backpressure][slow]") {
+TEST_CASE("socket: backpressure reaches the TCP sender - no line lost", "[io][socket][backpressure][slow]") {
   // The sink takes 1 ms per wire batch of 256 lines (≈ 16 MB/s at 64-byte
   // lines); the sender writes 48 MB as fast as the socket takes it.
   const std::size_t line_len = 64, total_lines = instrumented ? 200000 : 750000;

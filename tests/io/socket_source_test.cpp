@@ -25,7 +25,7 @@ std::vector<std::string> strings(const records& r) {
 
 }  // namespace
 
-TEST_CASE("socket: reads lines from a server, never blocks, ends when the peer closes (reconnect = false)",
+TEST_CASE("socket: reads lines from a server - never blocks - ends when the peer closes (reconnect = false)",
           "[io][socket]") {
   weir::test::tcp_server server;
   weir::io::socket_options o;
@@ -94,7 +94,7 @@ TEST_CASE("socket: with reconnect (Spark's receiver restart) a closed connection
   src->close();
 }
 
-TEST_CASE("socket: bad address, unknown host and refused connection are one-line errors", "[io][socket]") {
+TEST_CASE("socket: bad address - unknown host and refused connection are one-line errors", "[io][socket]") {
   using weir::io::make_socket_source;
   CHECK_THROWS_WITH(make_socket_source("localhost")->open(),
                     "socket(\"localhost\"): expected host:port (e.g. \"localhost:9999\"), got \"localhost\"");
@@ -147,7 +147,7 @@ TEST_CASE("socket: a server that does not answer is a connect timeout after `ret
   ::close(lfd);
 }
 
-TEST_CASE("listen: lines from many concurrent connections, each connection in order", "[io][listen]") {
+TEST_CASE("listen: lines from many concurrent connections - each connection in order", "[io][listen]") {
   std::uint16_t port = weir::test::free_port();
   weir::io::listen_options o;
   o.connections = 3;  // end after 3 connections closed
@@ -179,7 +179,7 @@ TEST_CASE("listen: lines from many concurrent connections, each connection in or
   CHECK(next == std::vector<int>{per, per, per});
 }
 
-TEST_CASE("listen: provenance is the peer address and line; a sender closing mid-line loses that line only",
+TEST_CASE("listen: provenance is the peer address and line - a sender closing mid-line loses that line only",
           "[io][listen]") {
   std::uint16_t port = weir::test::free_port();
   weir::io::listen_options o;
