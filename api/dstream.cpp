@@ -353,6 +353,31 @@ dstream streaming_context::source(std::string name, std::function<io::source_ptr
   return dstream(graph_, id);
 }
 
+dstream streaming_context::text_file_stream(std::string dir, io::dir_options o) {
+  return source("dir", [dir, o] { return io::make_dir_source(dir, o); });
+}
+
+dstream streaming_context::socket_text_stream(std::string address, io::socket_options o) {
+  io::parse_endpoint(address, false, "socket(\"" + address + "\")");  // syntax errors now
+  return source("socket", [address, o] { return io::make_socket_source(address, o); });
+}
+
+dstream streaming_context::listen_text_stream(std::string address, io::listen_options o) {
+  io::parse_endpoint(address, true, "listen(\"" + address + "\")");
+  return source("listen", [address, o] { return io::make_listen_source(address, o); });
+}
+
+dstream streaming_context::receiver_stream(std::function<io::receiver_ptr()> make, std::string name) {
+  return source(name, [make, name] { return io::make_receiver_source(make, name); });
+}
+
+dstream streaming_context::receiver_stream(const std::string& registered_name, std::vector<value> args) {
+  io::make_registered_receiver_source(registered_name, args);  // unknown names fail now
+  return source(registered_name, [registered_name, args] {
+    return io::make_registered_receiver_source(registered_name, args);
+  });
+}
+
 dstream streaming_context::text_file(std::string path) {
   return source("file", [path] { return io::make_file_source(path); });
 }

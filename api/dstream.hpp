@@ -24,6 +24,7 @@
 #include "weir/actors/runtime.hpp"
 #include "weir/io/decoders.hpp"
 #include "weir/io/sinks.hpp"
+#include "weir/io/receiver.hpp"
 #include "weir/io/source.hpp"
 #include "weir/io/sources.hpp"
 #include "weir/operators/error_policy.hpp"
@@ -226,6 +227,28 @@ public:
   /// A custom receiver; `make` is called once when the run starts.
   dstream source(std::string name, std::function<io::source_ptr()> make);
 
+  // --- receivers (issue 5; see io/sources.hpp and io/receiver.hpp) ---------
+
+  /// Spark `textFileStream(dir)`: lines of the files that appear in `dir`
+  /// after start, each read once, in order of arrival; runs until stop().
+  /// @errors pipeline_error at start if `dir` is not a readable directory.
+  dstream text_file_stream(std::string dir, io::dir_options o = {});
+  /// Spark `socketTextStream`: connects to "host:port" and yields its lines
+  /// (reconnect policy: io::socket_options).
+  /// @errors pipeline_error now for a bad address ("expected host:port"); at
+  ///         start for an unknown host; at run time when the first connection fails.
+  dstream socket_text_stream(std::string address, io::socket_options o = {});
+  /// A TCP server on ":port" / "host:port": the lines of every connection.
+  /// @errors pipeline_error now for a bad address; at start when the address
+  ///         cannot be bound ("Address already in use").
+  dstream listen_text_stream(std::string address, io::listen_options o = {});
+  /// Spark `receiverStream(receiver)`: a custom receiver (io::receiver);
+  /// `make` runs when the run starts.
+  dstream receiver_stream(std::function<io::receiver_ptr()> make, std::string name = "receiver");
+  /// A receiver registered with register_receiver(name, factory), made with `args`.
+  /// @errors pipeline_error now for an unregistered name.
+  dstream receiver_stream(const std::string& registered_name, std::vector<value> args);
+
   /// The physical plan that start() would run, without running anything (no
   /// source is opened, no actor spawned): stages with their chained operators
   /// and parallel instances, edges with their kind (forward, hash(key),
@@ -254,5 +277,12 @@ private:
   std::shared_ptr<plan::logical_graph> graph_;
   std::unique_ptr<runtime> rt_;
 };
+
+// Custom receivers (io/receiver.hpp) in the public namespace: derive from
+// weir::receiver, register with weir::register_receiver("name", factory).
+using io::receiver;
+using io::receiver_factory;
+using io::receiver_ptr;
+using io::register_receiver;
 
 }  // namespace weir

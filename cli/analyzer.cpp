@@ -8,6 +8,7 @@
 #include "weir/cli/parser.hpp"
 #include "weir/cli/pipeline_spec.hpp"
 #include "weir/cli/suggest.hpp"
+#include "weir/io/receiver.hpp"
 
 namespace weir::dsl {
 
@@ -71,6 +72,17 @@ const std::vector<stage_def>& stage_table() {
        "generate(\"access_log\", rate = N, count = N, duration = D, seed = N, paths = N, zipf = X)"},
       {"batches", K::batches, role::source, {{"path", P::string, true}, {"total", P::count, false}},
        "batches(path, total = 0)"},
+      {"dir", K::dir, role::source,
+       {{"path", P::string, true}, {"include_existing", P::boolean, false}, {"poll", P::duration, false}},
+       "dir(path, include_existing = false, poll = 100ms)"},
+      {"socket", K::socket, role::source,
+       {{"address", P::string, true}, {"reconnect", P::boolean, false}, {"retries", P::count, false},
+        {"timeout", P::duration, false}},
+       "socket(\"host:port\", reconnect = true, retries = 5, timeout = 2s)"},
+      {"listen", K::listen, role::source, {{"address", P::string, true}, {"connections", P::count, false}},
+       "listen(\":port\", connections = 0)"},
+      {"receiver", K::custom_receiver, role::source, {{"name", P::string, true}},
+       "receiver(\"name\", args...)"},
       // per batch
       {"map", K::map, role::op, {{"f", P::function, true}, on_error}, "map(expr, on_error = fail)"},
       {"flat_map", K::flat_map, role::op, {{"f", P::function, true}, on_error}, "flat_map(expr, on_error = fail)"},
@@ -394,6 +406,10 @@ private:
       union_args(s, d, sp);
       return sp;
     }
+    if (d.kind == stage_kind::custom_receiver) {
+      custom_receiver_args(s, d, sp);
+      return sp;
+    }
     std::vector<const ast::expr*> given(d.params.size(), nullptr);
     if (s.args.size() > d.params.size()) {
       throw dsl_error(s.args[d.params.size()]->loc,
@@ -438,6 +454,10 @@ private:
       }
       if (io_stage(d.kind)) {
         io_arg(sp, p.name, *e);
+        continue;
+      }
+      if (d.kind == stage_kind::dir || d.kind == stage_kind::socket || d.kind == stage_kind::listen) {
+        receiver_option(sp, p.name, *e);
         continue;
       }
       switch (p.type) {
@@ -880,6 +900,61 @@ private:
     } else if (pname == "zipf") {
       g.zipf_s = number_arg(e, "zipf");
     }
+  }
+
+  /// dir, socket, listen arguments (io::dir_options, socket_options, listen_options).
+  void receiver_option(stage_spec& sp, std::string_view pname, const ast::expr& e) {
+    if (pname == "path" || pname == "address") {
+      sp.path = string_arg(e, pname);
+      sp.path_loc = e.loc;
+      if (sp.path.empty()) throw dsl_error(e.loc, fmt::format("the {} must not be empty", pname));
+      if (sp.kind != stage_kind::dir) {
+        try {  // "expected host:port" at the argument
+          io::parse_endpoint(sp.path, sp.kind == stage_kind::listen, fmt::format("{}()", sp.name));
+        } catch (const pipeline_error& err) {
+          throw dsl_error(e.loc, err.what());
+        }
+      }
+    } else if (pname == "include_existing" || pname == "reconnect") {
+      value v = evaluate_constant(e);
+      if (!v.is_bool())
+        throw dsl_error(e.loc, fmt::format("{} must be true or false, got {}", pname, kind_name(v.type())));
+      (pname == "reconnect" ? sp.socket.reconnect : sp.dir.include_existing) = v.as_bool();
+    } else if (pname == "poll" || pname == "timeout") {
+      auto d = duration_arg(e, pname);
+      if (d.count() <= 0) throw dsl_error(e.loc, fmt::format("{} must be positive", pname));
+      (pname == "poll" ? sp.dir.poll : sp.socket.connect_timeout) = d;
+    } else if (pname == "retries") {
+      sp.socket.retries = static_cast<int>(int_arg(e, "retries", 1, 1'000'000));
+    } else if (pname == "connections") {
+      sp.listen.connections =
+          static_cast<std::uint64_t>(int_arg(e, "connections", 0, std::numeric_limits<std::int64_t>::max()));
+    }
+  }
+
+  /// receiver("name", args...): a receiver registered from C++; the other
+  /// arguments are constants handed to its factory.
+  void custom_receiver_args(const ast::stage& s, const stage_def& d, stage_spec& sp) {
+    if (!s.named.empty())
+      throw dsl_error(s.named.front().loc,
+                      fmt::format("unknown named argument '{}': receiver() takes positional arguments "
+                                  "only (usage: {})",
+                                  s.named.front().name, d.usage));
+    if (s.args.empty())
+      throw dsl_error(s.loc, fmt::format("wrong number of arguments: receiver() needs the name of a "
+                                         "registered receiver (usage: {})",
+                                         d.usage));
+    sp.path = string_arg(*s.args[0], "the receiver name");
+    sp.path_loc = s.args[0]->loc;
+    if (!io::find_receiver(sp.path)) {
+      auto names = io::registered_receivers();
+      throw dsl_error(s.args[0]->loc,
+                      fmt::format("unknown receiver \"{}\"{}; receivers are registered from C++ with "
+                                  "weir::register_receiver{}",
+                                  sp.path, did_you_mean(sp.path, names),
+                                  names.empty() ? " (none is registered)" : ""));
+    }
+    for (std::size_t i = 1; i < s.args.size(); ++i) sp.receiver_args.push_back(evaluate_constant(*s.args[i]));
   }
 
   reducer reducer_arg(const ast::expr& e, const std::string& who) {

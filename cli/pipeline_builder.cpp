@@ -319,6 +319,11 @@ private:
       case stage_kind::write_text: in->write_text(st.path, st.prefix, st.suffix); return in;
       case stage_kind::write_csv: in->write_csv(st.path); return in;
       case stage_kind::stdout_sink: in->to_stdout(st.out_format); return in;
+      // receivers (issue 5)
+      case stage_kind::dir: return ctx_.text_file_stream(st.path, st.dir);
+      case stage_kind::socket: return ctx_.socket_text_stream(st.path, st.socket);
+      case stage_kind::listen: return ctx_.listen_text_stream(st.path, st.listen);
+      case stage_kind::custom_receiver: return ctx_.receiver_stream(st.path, st.receiver_args);
     }
     return in;
   }

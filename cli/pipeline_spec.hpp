@@ -58,6 +58,8 @@ enum class stage_kind {
   aggregate,
   // decoders and file/console sinks (issue 5)
   parse_log, parse_csv, parse_json, parse_regex, write_text, write_csv, stdout_sink,
+  // receivers (sources): dir, socket, listen, custom receivers (issue 5)
+  dir, socket, listen, custom_receiver,
 };
 
 /// `time = expr, watermark = d, idle_timeout = d` on a source, decoder or aggregate.
@@ -132,6 +134,12 @@ struct stage_spec {
   std::string pattern;               ///< parse_regex
   std::string prefix = "out", suffix = "txt";  ///< write_text (the folder is `path`)
   io::stdout_format out_format = io::stdout_format::jsonl;  ///< stdout
+  // receivers: `path` holds the directory (dir), the address (socket,
+  // listen) or the registered name (custom_receiver)
+  io::dir_options dir;               ///< dir
+  io::socket_options socket;         ///< socket
+  io::listen_options listen;         ///< listen
+  std::vector<value> receiver_args;  ///< custom_receiver: receiver("name", args...)
 };
 
 /// A `let` binding (name set) or a pipeline statement ending in a sink.

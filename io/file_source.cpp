@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "weir/io/detail/file_glob.hpp"
 #include "weir/io/detail/line_reader.hpp"
 #include "weir/io/sources.hpp"
 
@@ -71,6 +72,11 @@ private:
 }  // namespace
 
 source_ptr make_file_source(std::string path, std::size_t max_line_bytes) {
+  if (detail::has_glob(path)) return detail::make_glob_file_source(std::move(path), max_line_bytes);
+  return std::make_unique<file_source>(std::move(path), max_line_bytes);
+}
+
+source_ptr detail::make_plain_file_source(std::string path, std::size_t max_line_bytes) {
   return std::make_unique<file_source>(std::move(path), max_line_bytes);
 }
 

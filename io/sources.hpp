@@ -13,6 +13,9 @@ namespace weir::io {
 /// Bytes are passed through unchanged (invalid UTF-8 is kept as is). Lines
 /// longer than `max_line_bytes` are an error naming file:line.
 /// Spark: `ssc.textFileStream` for one file / `sc.textFile`.
+/// A `path` with `*`, `?` or `[` is a glob(7) pattern (`logs/*.log`): the
+/// matching files are read one after the other, sorted by name (byte order);
+/// a pattern matching no file is an error at open().
 /// @errors open() throws pipeline_error when the file cannot be opened.
 source_ptr make_file_source(std::string path, std::size_t max_line_bytes = 64u << 20);
 
@@ -42,5 +45,118 @@ struct access_log_options {
   std::int64_t start_time_ms = 1'700'000'000'000;  ///< event time of the first record
 };
 source_ptr make_access_log_generator(const access_log_options& opts);
+
+}  // namespace weir::io
+
+// --- receivers: directories, sockets (issue 5) ------------------------------
+
+#include <string_view>
+
+namespace weir::io {
+
+/// Options of `make_dir_source` (the DSL's `dir(path, ...)`).
+struct dir_options {
+  /// Also read the files already in the directory at start (Spark's
+  /// `fileStream(..., newFilesOnly = false)`); default: only files that
+  /// appear after start (Spark's `textFileStream`).
+  bool include_existing = false;
+  /// The directory is listed at most once per `poll` (ms); read() returns
+  /// idle in between.
+  std::chrono::milliseconds poll{100};
+  std::size_t max_line_bytes = 64u << 20;
+};
+
+/// Spark's `textFileStream(dir)`: the lines of every file that appears in
+/// directory `dir` after start, each file read exactly once, whole, in order
+/// of arrival (files found by one listing: by modification time, then name).
+/// Files must be moved into the directory atomically (write elsewhere or
+/// under a hidden name, then rename(2)): a file is read once, when first
+/// seen. Names starting with `.` or `_` (temporary files) are ignored; so are
+/// subdirectories and a file later modified in place. A file is identified by
+/// name and inode: a file moved in under the name of an older one is read if
+/// its inode differs or a listing saw the older one gone.
+/// The stream never ends by itself (it runs until the context is stopped).
+/// Provenance (origin()): "<dir>/<name>:<line>" (line 1-based).
+/// @errors open() throws pipeline_error if `dir` is not a readable directory;
+///         read() throws pipeline_error if a listed file cannot be opened
+///         (e.g. deleted before it was read) and record_error
+///         "<file>:<line>: line longer than N bytes".
+/// @thread As source_reader: one caller at a time.
+source_ptr make_dir_source(std::string dir, dir_options opts = {});
+
+/// A parsed "host:port" address.
+struct endpoint {
+  std::string host;  ///< "" for `:port` (listen: every interface); IPv6 without brackets
+  std::uint16_t port = 0;
+  std::string str() const;  ///< "host:port" ("[::1]:port" for IPv6)
+};
+
+/// Parses "host:port", "[v6addr]:port" or (with `allow_empty_host`, for
+/// listen) ":port". Port 0..65535 (0 only with `allow_empty_host`: any free port).
+/// @errors pipeline_error "<what>: expected host:port (e.g. \"localhost:9999\"), got \"...\""
+///         or "<what>: bad port \"x\" (expected 1-65535)".
+endpoint parse_endpoint(std::string_view address, bool allow_empty_host, const std::string& what);
+
+/// Options of `make_socket_source` (the DSL's `socket(address, ...)`).
+struct socket_options {
+  /// Spark's socketTextStream restarts its receiver when the peer closes the
+  /// connection or the connection fails: with `reconnect` (the default) weir
+  /// reconnects likewise, forever, waiting `backoff`, doubling up to
+  /// `max_backoff` (Spark's receiver restart delay, 2 s) between attempts (the
+  /// wait starts again at `backoff` after a connection that delivered lines),
+  /// with a one-line warning on stderr per restart; the stream runs until the
+  /// context is stopped. Without it, a clean close by the peer ends the stream
+  /// and a connection error (e.g. reset) fails the pipeline.
+  bool reconnect = true;
+  /// Attempts to establish the *first* connection before failing the
+  /// pipeline (so an unreachable server is an error in bounded time: at most
+  /// retries × (connect_timeout + max_backoff)).
+  int retries = 5;
+  std::chrono::milliseconds connect_timeout{2000};  ///< per connection attempt
+  std::chrono::milliseconds backoff{100};
+  std::chrono::milliseconds max_backoff{2000};
+  /// SO_RCVBUF in bytes (0 = the kernel's default, autotuned). A smaller
+  /// buffer makes backpressure reach the sender sooner.
+  int receive_buffer = 0;
+  std::size_t max_line_bytes = 64u << 20;
+};
+
+/// Spark's `socketTextStream(host, port)`: connects to `address`
+/// ("host:port") and yields its lines ("\n" or "\r\n" stripped). Non-blocking
+/// throughout (connect, read): read() returns idle while nothing is ready.
+/// When the source has no credit it is not read, the kernel's receive buffer
+/// fills, the TCP window closes and the sender blocks (backpressure).
+/// A partial last line at a disconnect is dropped with a one-line warning on
+/// stderr ("<peer>: connection closed mid-line ... dropped N bytes").
+/// The host name is resolved once, at open(). Provenance: "<peer> line N"
+/// (e.g. "127.0.0.1:9999 line 12", lines counted per connection).
+/// @errors open() throws pipeline_error for a bad address or a name that
+///         cannot be resolved; read() throws pipeline_error "socket(\"h:p\"):
+///         cannot connect to h:p: Connection refused (5 attempts)" when the
+///         first connection fails `retries` times, and record_error
+///         "<peer> line N: line longer than M bytes".
+source_ptr make_socket_source(std::string address, socket_options opts = {});
+
+/// Options of `make_listen_source` (the DSL's `listen(address, ...)`).
+struct listen_options {
+  /// End the stream after this many connections were accepted and have all
+  /// closed; 0 (default) = accept connections until the context is stopped.
+  std::uint64_t connections = 0;
+  std::size_t max_connections = 1024;  ///< further connections wait in the backlog
+  int receive_buffer = 0;              ///< SO_RCVBUF of accepted sockets (0 = kernel default)
+  std::size_t max_line_bytes = 64u << 20;
+};
+
+/// A TCP server: listens on `address` (":port" = every interface,
+/// "127.0.0.1:port", "[::1]:port"), accepts any number of connections and
+/// yields the lines of all of them (lines of one connection in order;
+/// connections interleaved round-robin). Non-blocking: accept and read never
+/// wait. Without credit no connection is read (each sender's TCP window
+/// fills and it blocks). A connection closed mid-line loses only that partial
+/// line, reported on stderr. Provenance: "<peer> line N" (e.g.
+/// "127.0.0.1:54321 line 12").
+/// @errors open() throws pipeline_error for a bad address ("expected
+///         host:port"), "cannot listen on H:P: Address already in use", etc.
+source_ptr make_listen_source(std::string address, listen_options opts = {});
 
 }  // namespace weir::io

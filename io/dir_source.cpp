@@ -1,0 +1,150 @@
+// dir(path): Spark's textFileStream — lines of the files that appear in a
+// directory after start (see sources.hpp).
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <deque>
+#include <map>
+#include <optional>
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "weir/io/detail/line_reader.hpp"
+#include "weir/io/detail/net.hpp"
+#include "weir/io/sources.hpp"
+
+namespace weir::io {
+namespace {
+
+using clock = std::chrono::steady_clock;
+
+class dir_source final : public source_reader {
+public:
+  dir_source(std::string dir, dir_options o) : dir_(std::move(dir)), opts_(o), origin_(":") {
+    while (dir_.size() > 1 && dir_.back() == '/') dir_.pop_back();
+  }
+  ~dir_source() override { close(); }
+
+  void open() override {
+    struct stat st {};
+    if (::stat(dir_.c_str(), &st) != 0)
+      throw pipeline_error(describe() + ": cannot open: " + detail::errno_text(errno));
+    if (!S_ISDIR(st.st_mode)) throw pipeline_error(describe() + ": not a directory");
+    auto found = scan();  // also checks the directory can be listed
+    if (opts_.include_existing)
+      for (auto& f : found) queue_.push_back(std::move(f));
+    next_poll_ = clock::now() + opts_.poll;
+  }
+
+  read_result read(records& out, std::size_t max) override {
+    origin_.clear();
+    std::size_t got = 0;
+    while (got < max) {
+      if (fd_ < 0) {
+        if (queue_.empty()) {
+          auto now = clock::now();
+          if (now < next_poll_) break;
+          next_poll_ = now + opts_.poll;
+          for (auto& f : scan()) queue_.push_back(std::move(f));
+          if (queue_.empty()) break;
+        }
+        open_next();
+      }
+      std::size_t before = out.size();
+      std::uint64_t first = reader_->lines() + 1;
+      auto r = reader_->read(out, max - got, /*poll_first=*/false);
+      std::size_t n = out.size() - before;
+      origin_.add(current_, first, n);
+      got += n;
+      if (r.st == read_result::status::end) close_file();
+    }
+    if (got > 0) return {read_result::status::more, {}};
+    auto wait = std::chrono::duration_cast<std::chrono::nanoseconds>(next_poll_ - clock::now());
+    return {read_result::status::idle, std::max(wait, std::chrono::nanoseconds(std::chrono::milliseconds(1)))};
+  }
+
+  void close() override { close_file(); }
+
+  const record_origin* origin() const override { return &origin_; }
+
+  std::string describe() const override { return "dir(\"" + dir_ + "\")"; }
+
+private:
+  struct entry {
+    std::string name;
+    ino_t ino;
+    timespec mtime;
+  };
+
+  // New files since the last listing (in arrival order: mtime, then name);
+  // remembers every name seen, forgets names that disappeared.
+  std::vector<entry> scan() {
+    DIR* d = ::opendir(dir_.c_str());
+    if (!d) throw pipeline_error(describe() + ": cannot list: " + detail::errno_text(errno));
+    std::map<std::string, ino_t> now;
+    std::vector<entry> fresh;
+    errno = 0;
+    while (dirent* e = ::readdir(d)) {
+      std::string name = e->d_name;
+      if (name.empty() || name[0] == '.' || name[0] == '_') continue;
+      struct stat st {};
+      if (::fstatat(::dirfd(d), name.c_str(), &st, 0) != 0) continue;  // vanished meanwhile
+      if (!S_ISREG(st.st_mode)) continue;
+      now.emplace(name, st.st_ino);
+      auto it = seen_.find(name);
+      if (it != seen_.end() && it->second == st.st_ino) continue;
+      fresh.push_back({name, st.st_ino, st.st_mtim});
+    }
+    int err = errno;
+    ::closedir(d);
+    if (err != 0) throw pipeline_error(describe() + ": cannot list: " + detail::errno_text(err));
+    seen_ = std::move(now);
+    std::sort(fresh.begin(), fresh.end(), [](const entry& a, const entry& b) {
+      if (a.mtime.tv_sec != b.mtime.tv_sec) return a.mtime.tv_sec < b.mtime.tv_sec;
+      if (a.mtime.tv_nsec != b.mtime.tv_nsec) return a.mtime.tv_nsec < b.mtime.tv_nsec;
+      return a.name < b.name;
+    });
+    return fresh;
+  }
+
+  void open_next() {
+    entry e = std::move(queue_.front());
+    queue_.pop_front();
+    std::string path = dir_ + "/" + e.name;
+    int fd;
+    do fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    while (fd < 0 && errno == EINTR);
+    if (fd < 0) throw pipeline_error(describe() + ": cannot open " + path + ": " + detail::errno_text(errno));
+    ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    fd_ = fd;
+    current_ = std::make_shared<const std::string>(path);
+    reader_.emplace("file(\"" + path + "\")", path, opts_.max_line_bytes);
+    reader_->attach(fd_);
+  }
+
+  void close_file() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+
+  std::string dir_;
+  dir_options opts_;
+  std::map<std::string, ino_t> seen_;
+  std::deque<entry> queue_;
+  clock::time_point next_poll_{};
+  int fd_ = -1;
+  std::shared_ptr<const std::string> current_;
+  std::optional<detail::line_reader> reader_;
+  detail::segment_origin origin_;
+};
+
+}  // namespace
+
+source_ptr make_dir_source(std::string dir, dir_options opts) {
+  return std::make_unique<dir_source>(std::move(dir), opts);
+}
+
+}  // namespace weir::io

@@ -1,0 +1,97 @@
+// file("logs/*.log"): the lines of the files matching a glob, in name order.
+#include <algorithm>
+#include <cerrno>
+#include <vector>
+
+#include <glob.h>
+#include <unistd.h>
+
+#include "weir/io/detail/errno_text.hpp"
+#include "weir/io/detail/file_glob.hpp"
+#include "weir/io/sources.hpp"
+
+namespace weir::io::detail {
+namespace {
+
+class glob_file_source final : public source_reader {
+public:
+  glob_file_source(std::string pattern, std::size_t max_line_bytes)
+      : pattern_(std::move(pattern)), max_line_(max_line_bytes) {}
+  ~glob_file_source() override { close(); }
+
+  void open() override {
+    close();
+    glob_t g{};
+    int rc = ::glob(pattern_.c_str(), GLOB_MARK, nullptr, &g);
+    if (rc != 0 && rc != GLOB_NOMATCH) {
+      ::globfree(&g);
+      throw pipeline_error(describe() + ": cannot expand the pattern: " +
+                           (rc == GLOB_NOSPACE ? "out of memory" : "read error"));
+    }
+    files_.clear();
+    for (std::size_t i = 0; i < g.gl_pathc; ++i) {
+      std::string p = g.gl_pathv[i];
+      if (!p.empty() && p.back() == '/') continue;  // GLOB_MARK: a directory
+      files_.push_back(std::move(p));
+    }
+    ::globfree(&g);
+    if (files_.empty() && ::access(pattern_.c_str(), F_OK) == 0) files_.push_back(pattern_);  // a literal '[' or '*'
+    if (files_.empty()) throw pipeline_error(describe() + ": no file matches the pattern");
+    std::sort(files_.begin(), files_.end());
+    next_ = 0;
+    open_next();  // errors of the first file surface at start
+  }
+
+  read_result read(records& out, std::size_t max) override {
+    done_.reset();  // the previous call's records are processed
+    for (;;) {
+      if (!cur_) {
+        if (next_ >= files_.size()) return {read_result::status::end, {}};
+        open_next();
+      }
+      std::size_t before = out.size();
+      auto r = cur_->read(out, max);
+      if (r.st != read_result::status::end) return r;
+      cur_->close();
+      done_ = std::move(cur_);  // keeps the origin of this call's records
+      // Records of one call come from one file only (origin()).
+      if (out.size() > before) return {read_result::status::more, {}};
+      done_.reset();
+    }
+  }
+
+  void close() override {
+    if (cur_) cur_->close();
+  }
+
+  const record_origin* origin() const override {
+    if (cur_) return cur_->origin();
+    return done_ ? done_->origin() : nullptr;
+  }
+
+  std::string describe() const override { return "file(\"" + pattern_ + "\")"; }
+
+private:
+  void open_next() {
+    cur_ = make_plain_file_source(files_[next_++], max_line_);
+    cur_->open();
+  }
+
+  std::string pattern_;
+  std::size_t max_line_;
+  std::vector<std::string> files_;
+  std::size_t next_ = 0;
+  source_ptr cur_, done_;
+};
+
+}  // namespace
+
+bool has_glob(std::string_view path) noexcept {
+  return path.find_first_of("*?[") != std::string_view::npos;
+}
+
+source_ptr make_glob_file_source(std::string pattern, std::size_t max_line_bytes) {
+  return std::make_unique<glob_file_source>(std::move(pattern), max_line_bytes);
+}
+
+}  // namespace weir::io::detail
