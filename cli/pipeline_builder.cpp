@@ -198,6 +198,13 @@ private:
       case stage_kind::print: in->print(st.n); return in;
       case stage_kind::write_jsonl: in->write_jsonl(st.path); return in;
       case stage_kind::collect: in->collect(st.path); return in;
+      case stage_kind::kafka: return ctx_.kafka_stream(st.kafka);
+      case stage_kind::kafka_out: {
+        io::kafka_sink_options o = st.kafka_sink;
+        if (st.has_key) o.key = [fn = st.key](const value& v) { return fn(v); };
+        in->kafka_out(std::move(o));
+        return in;
+      }
     }
     return in;
   }

@@ -15,6 +15,7 @@
 #include "weir/cli/ast.hpp"
 #include "weir/cli/dsl_error.hpp"
 #include "weir/cli/expression.hpp"
+#include "weir/io/kafka.hpp"
 #include "weir/io/sources.hpp"
 #include "weir/operators/reducer.hpp"
 #include "weir/operators/state_operators.hpp"
@@ -46,6 +47,8 @@ enum class stage_kind {
   join, left_outer_join, right_outer_join, full_outer_join, cogroup,
   // sinks (last stage only)
   print, write_jsonl, collect,
+  // Kafka (io/kafka.hpp): the receiver and the sink
+  kafka, kafka_out,
 };
 
 /// A `let` stream named in an argument (union, join, cogroup).
@@ -85,6 +88,10 @@ struct stage_spec {
   double fraction = 1.0;             ///< sample
   std::uint64_t seed = 0;            ///< sample
   bool ascending = true;             ///< sort_by
+  io::kafka_options kafka;           ///< kafka
+  io::kafka_sink_options kafka_sink; ///< kafka_out (the key function is `key`)
+  element_function key;              ///< kafka_out: key = expr
+  bool has_key = false;
 };
 
 /// A `let` binding (name set) or a pipeline statement ending in a sink.
