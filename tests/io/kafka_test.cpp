@@ -371,7 +371,7 @@ TEST_CASE("kafka: the reader pauses its partitions when not called, resumes, and
   while (recs.empty() && std::chrono::steady_clock::now() < deadline) {
     auto res = reader.read(recs, 100);
     REQUIRE(res.st != weir::io::read_result::status::end);
-    if (recs.empty()) std::this_thread::sleep_for(1ms);
+    if (recs.empty()) std::this_thread::sleep_for(5ms);
   }
   REQUIRE(!recs.empty());
   CHECK(reader.origin()->describe(0).rfind("lines/", 0) == 0);
@@ -391,6 +391,7 @@ TEST_CASE("kafka: the reader pauses its partitions when not called, resumes, and
     auto res = reader.read(recs, 1024);
     CHECK_FALSE(reader.paused());
     if (res.st == weir::io::read_result::status::end) break;
+    if (res.st == weir::io::read_result::status::idle) std::this_thread::sleep_for(res.retry_after);
     REQUIRE(std::chrono::steady_clock::now() < deadline);
   }
   std::vector<std::string> got;
@@ -499,4 +500,59 @@ TEST_CASE("kafka: clear one-line errors for unreachable brokers, unknown topics 
       CHECK_THAT(e.what(), Catch::Contains("kafka(\"t\"): bad librdkafka option queued.min.messages=\"banana\""));
     }
   }
+}
+
+TEST_CASE("kafka: kafka_out fails the pipeline on a delivery error", "[kafka]") {
+  REQUIRE_DATA(input, "apache_access_elastic/apache_logs");
+  mock_cluster mc({"--topic", "logs:3", "--topic", "copy:1", "--produce", "logs=" + input->string(),
+                   "--fail-produce"});
+  weir::test::temp_dir dir;
+  std::string script = "kafka(\"logs\", brokers = \"" + mc.brokers +
+                       "\", start = \"earliest\", until = \"end\") | kafka_out(\"copy\", brokers = \"" +
+                       mc.brokers + "\", timeout = 5s)";
+  auto r = weir::test::run_weir({"run", "-e", script}, dir.path);
+  CHECK(r.exit_code != 0);
+  // the failure arrives as a delivery report, or (once librdkafka knows the
+  // topic is not writable) already when the record is produced
+  const bool named = r.err.find("kafka_out(\"copy\"): delivery failed for") != std::string::npos ||
+                     r.err.find("kafka_out(\"copy\"): cannot produce: ") != std::string::npos;
+  CHECK(named);
+  CHECK_THAT(r.err, Catch::Contains("Broker: Topic authorization failed"));
+  CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);  // one line
+}
+
+TEST_CASE("kafka: parallel instances share the partitions and together read every record once", "[kafka]") {
+  REQUIRE_DATA(input, "apache_access_elastic/apache_logs");
+  const auto lines = read_lines(*input);
+  mock_cluster mc({"--topic", "logs:3", "--produce", "logs=" + input->string()});
+  std::vector<std::string> got;
+  std::vector<std::vector<weir::io::kafka_partition_offset>> offs;
+  for (int inst = 0; inst < 2; ++inst) {
+    weir::io::kafka_options o;
+    o.topics = {"logs"};
+    o.brokers = mc.brokers;
+    o.start = weir::io::kafka_start::earliest;
+    o.until_end = true;
+    o.instance = inst;
+    o.parallelism = 2;
+    weir::io::kafka_reader reader(o);
+    reader.open();
+    weir::records recs;
+    auto deadline = std::chrono::steady_clock::now() + 30s;
+    for (;;) {
+      auto res = reader.read(recs, 1024);
+      if (res.st == weir::io::read_result::status::end) break;
+      if (res.st == weir::io::read_result::status::idle) std::this_thread::sleep_for(res.retry_after);
+      REQUIRE(std::chrono::steady_clock::now() < deadline);
+    }
+    for (auto& r : recs) got.emplace_back(r.as_string());
+    offs.push_back(reader.offsets());
+    reader.close();
+  }
+  const auto ends = end_offsets(lines.size(), 3);
+  // partitions 0 and 2 to instance 0, partition 1 to instance 1
+  CHECK(offs[0] == std::vector<weir::io::kafka_partition_offset>{{"logs", 0, ends[0]}, {"logs", 2, ends[2]}});
+  CHECK(offs[1] == std::vector<weir::io::kafka_partition_offset>{{"logs", 1, ends[1]}});
+  CHECK(got.size() == lines.size());
+  CHECK(sorted(got) == sorted(lines));
 }

@@ -2,7 +2,7 @@
 // cluster (rdkafka_mock.h) in its own process, so tests speak the real protocol.
 //
 //   weir-kafka-mock [--brokers N] [--topic NAME:PARTITIONS]... [--produce TOPIC=FILE]...
-//                   [--timestamps START_MS:STEP_MS]
+//                   [--timestamps START_MS:STEP_MS] [--fail-produce]
 //
 // Creates the topics, produces every line of each FILE (without "\n") into
 // TOPIC — line i (0-based, per file) into partition i mod PARTITIONS, so the
@@ -10,7 +10,9 @@
 // then prints the bootstrap servers ("127.0.0.1:port,...") on one line of
 // stdout and runs until stdin is closed or SIGTERM/SIGINT arrives.
 // --timestamps sets message i's timestamp to START_MS + i * STEP_MS (default:
-// the produce time). Exit code 0; 2 for bad usage or a failed delivery.
+// the produce time). --fail-produce: after producing the files, every later
+// Produce request fails with TOPIC_AUTHORIZATION_FAILED (a non-retriable
+// error), to test delivery failures. Exit code 0; 2 for bad usage or a failed delivery.
 #include <atomic>
 #include <csignal>
 #include <cstdio>
@@ -55,6 +57,7 @@ int main(int argc, char** argv) {
   std::vector<std::pair<std::string, int>> topics;
   std::vector<std::pair<std::string, std::string>> produce;
   long long ts_start = -1, ts_step = 0;
+  bool fail_produce = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&]() -> std::string {
@@ -80,6 +83,8 @@ int main(int argc, char** argv) {
       std::string v = next();
       if (std::sscanf(v.c_str(), "%lld:%lld", &ts_start, &ts_step) != 2 || ts_start < 0)
         return usage("--timestamps takes START_MS:STEP_MS, got '" + v + "'");
+    } else if (a == "--fail-produce") {
+      fail_produce = true;
     } else {
       return usage("unknown argument '" + a + "'");
     }
@@ -162,6 +167,10 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  if (fail_produce) {
+    std::vector<rd_kafka_resp_err_t> errs(100000, RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED);
+    rd_kafka_mock_push_request_errors_array(mc, 0 /* Produce */, errs.size(), errs.data());
+  }
   std::cout << rd_kafka_mock_cluster_bootstraps(mc) << std::endl;
   std::cerr << "weir-kafka-mock: " << brokers << " brokers, " << topics.size() << " topics, " << total
             << " messages produced\n";
