@@ -276,7 +276,7 @@ TEST_CASE("kafka: requests per status with parallelism 3 equal the log's", "[kaf
   CHECK(committed_offsets(mc.brokers, "status", "logs", 3) == end_offsets(lines.size(), 3));
 }
 
-TEST_CASE("kafka: kafka_out into a topic, consumed back, equals the input", "[kafka]") {
+TEST_CASE("kafka: kafka_out into a topic consumed back equals the input", "[kafka]") {
   REQUIRE_DATA(input, "text_tinyshakespeare/input.txt");
   const auto lines = read_lines(*input);
   mock_cluster mc({"--topic", "lines:3", "--topic", "copy:2", "--produce", "lines=" + input->string()});
@@ -301,7 +301,7 @@ TEST_CASE("kafka: kafka_out into a topic, consumed back, equals the input", "[ka
   CHECK(keyed_right == lines.size());
 }
 
-TEST_CASE("kafka: C++ API, metadata records carry topic, partition, offset and timestamp", "[kafka]") {
+TEST_CASE("kafka: C++ API metadata records carry topic and partition and offset and timestamp", "[kafka]") {
   REQUIRE_DATA(input, "apache_access_elastic/apache_logs");
   const auto lines = read_lines(*input);
   const std::int64_t t0 = 1'700'000'000'000, step = 7;
@@ -351,7 +351,7 @@ TEST_CASE("kafka: C++ API, metadata records carry topic, partition, offset and t
   CHECK(committed_offsets(mc.brokers, "meta", "logs", 3) == ends);
 }
 
-TEST_CASE("kafka: the reader pauses its partitions when not called, resumes, and loses nothing", "[kafka]") {
+TEST_CASE("kafka: the reader pauses its partitions when not called then resumes and loses nothing", "[kafka]") {
   REQUIRE_DATA(input, "text_tinyshakespeare/input.txt");
   const auto lines = read_lines(*input);
   mock_cluster mc({"--topic", "lines:3", "--produce", "lines=" + input->string()});
@@ -360,7 +360,7 @@ TEST_CASE("kafka: the reader pauses its partitions when not called, resumes, and
   o.brokers = mc.brokers;
   o.start = weir::io::kafka_start::earliest;
   o.until_end = true;
-  o.pause_after = 50ms;
+  o.pause_after = 200ms;
   o.prefetch_messages = 1000;
   o.commit_interval = 0ms;
   weir::io::kafka_reader reader(o);
@@ -422,7 +422,7 @@ private:
 
 }  // namespace
 
-TEST_CASE("kafka: a stalled sink pauses the consumer through backpressure; nothing is lost", "[kafka]") {
+TEST_CASE("kafka: a stalled sink pauses the consumer through backpressure and nothing is lost", "[kafka]") {
   REQUIRE_DATA(input, "text_tinyshakespeare/input.txt");
   const auto lines = read_lines(*input);
   mock_cluster mc({"--topic", "lines:3", "--produce", "lines=" + input->string()});
@@ -458,7 +458,7 @@ TEST_CASE("kafka: a stalled sink pauses the consumer through backpressure; nothi
   CHECK(committed_offsets(mc.brokers, "stalled", "lines", 3) == end_offsets(lines.size(), 3));
 }
 
-TEST_CASE("kafka: clear one-line errors for unreachable brokers, unknown topics and bad options", "[kafka]") {
+TEST_CASE("kafka: clear one-line errors for unreachable brokers and unknown topics and bad options", "[kafka]") {
   weir::test::temp_dir dir;
   SECTION("unreachable brokers, within the timeout") {
     auto r = weir::test::run_weir(
