@@ -201,11 +201,13 @@ struct kafka_reader::impl : record_origin {
     }
   }
 
+  // The opaque is the progress state (or null), which outlives the handle:
+  // the handle may outlive this reader (close() hands it to the progress).
   static void on_commit(rd_kafka_t*, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* offs, void* opaque) {
-    auto* self = static_cast<impl*>(opaque);
-    if (err != RD_KAFKA_RESP_ERR_NO_ERROR || !offs || !self->o.progress) return;
-    self->o.progress->state().set_committed(offs);
-    ++self->o.progress->state().commits;
+    auto* progress = static_cast<kafka_progress::impl*>(opaque);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR || !offs || !progress) return;
+    progress->set_committed(offs);
+    ++progress->commits;
   }
 
   void open() {
@@ -235,7 +237,7 @@ struct kafka_reader::impl : record_origin {
     for (auto& [k, v] : o.config) set(conf, k, v);
     rd_kafka_conf_set_log_cb(conf, silent_log);
     rd_kafka_conf_set_offset_commit_cb(conf, on_commit);
-    rd_kafka_conf_set_opaque(conf, this);
+    rd_kafka_conf_set_opaque(conf, o.progress ? &o.progress->state() : nullptr);
     char err[512];
     rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
     if (!rk) {
