@@ -265,6 +265,10 @@ void dstream::sink(std::string name, std::function<operator_ptr()> make) const {
   add(std::move(name), std::move(make), plan::routing::global, true);
 }
 
+void dstream::kafka_out(io::kafka_sink_options o) const {
+  add("kafka_out", [o] { return io::make_kafka_sink(o); }, plan::routing::global, true);
+}
+
 dstream dstream::transform(std::string name, std::function<operator_ptr()> make, routing r) const {
   plan::routing pr = r == routing::keyed    ? plan::routing::keyed
                      : r == routing::global ? plan::routing::global
@@ -390,6 +394,13 @@ dstream streaming_context::stdin_lines() {
   return source("stdin", [] { return io::make_stdin_source(); });
 }
 
+dstream streaming_context::kafka_stream(io::kafka_options o) {
+  if (o.commit_interval.count() < 0) o.commit_interval = opts_.batch_interval;
+  if (!o.progress) o.progress = std::make_shared<io::kafka_progress>();
+  on_success_.push_back([p = o.progress] { p->commit_final(); });
+  return source("kafka", [o] { return io::make_kafka_source(o); });
+}
+
 dstream streaming_context::access_log(io::access_log_options o) {
   return source("generate", [o] { return io::make_access_log_generator(o); });
 }
@@ -412,7 +423,9 @@ void streaming_context::start() {
 
 run_stats streaming_context::await_termination() {
   if (!rt_) throw pipeline_error("the streaming context was not started");
-  return rt_->job->wait();
+  run_stats stats = rt_->job->wait();
+  for (auto& f : on_success_) f();
+  return stats;
 }
 
 run_stats streaming_context::run() {

@@ -26,6 +26,7 @@
 #include "weir/io/sinks.hpp"
 #include "weir/io/receiver.hpp"
 #include "weir/io/source.hpp"
+#include "weir/io/kafka.hpp"
 #include "weir/io/sources.hpp"
 #include "weir/operators/error_policy.hpp"
 #include "weir/operators/basic_operators.hpp"
@@ -151,6 +152,11 @@ public:
   void for_each_batch(std::function<void(std::int64_t, records&)> fn) const;
   /// Sink from a custom operator factory (one instance; parallelism 1).
   void sink(std::string name, std::function<operator_ptr()> make) const;
+  /// Sink: each record to a Kafka topic (io::make_kafka_sink: a string as its
+  /// bytes, other values as JSON text; key from `o.key`), flushed at every
+  /// batch end. At-least-once. @errors pipeline_error at start for
+  /// unreachable brokers or an unknown topic; during the run for a failed delivery.
+  void kafka_out(io::kafka_sink_options o) const;
 
   // --- decoders (io/decoders.hpp) and the bad-record policy (DESIGN §9).
   // `on_error`: fail (default) stops the pipeline with the record's provenance
@@ -226,6 +232,16 @@ public:
   dstream batches(std::string path, std::int64_t total = 0);
   /// A custom receiver; `make` is called once when the run starts.
   dstream source(std::string name, std::function<io::source_ptr()> make);
+  /// Kafka topics, Spark's direct approach (KafkaUtils.createDirectStream;
+  /// see io::kafka_reader): explicit partition assignment, offsets kept by
+  /// weir. A negative `o.commit_interval` becomes the batch interval. Offsets
+  /// are committed periodically (records read more than one batch interval
+  /// ago) and, after await_termination() succeeds, the final ones (so a
+  /// bounded run with until_end commits exactly the partition ends). Set
+  /// `o.progress` to observe offsets, commits and pauses; one is made if unset.
+  /// The runtime runs one source instance, which reads every partition.
+  /// @errors pipeline_error at start (unknown topic, unreachable brokers, bad options).
+  dstream kafka_stream(io::kafka_options o);
 
   // --- receivers (issue 5; see io/sources.hpp and io/receiver.hpp) ---------
 
@@ -276,6 +292,8 @@ private:
   context_options opts_;
   std::shared_ptr<plan::logical_graph> graph_;
   std::unique_ptr<runtime> rt_;
+  /// Run after await_termination() succeeds (kafka: commit the final offsets).
+  std::vector<std::function<void()>> on_success_;
 };
 
 // Custom receivers (io/receiver.hpp) in the public namespace: derive from

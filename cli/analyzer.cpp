@@ -167,6 +167,17 @@ const std::vector<stage_def>& stage_table() {
       {"write_csv", K::write_csv, role::sink, {{"path", P::string, true}}, "write_csv(path)"},
       {"stdout", K::stdout_sink, role::sink, {{"format", P::string, false}},
        "stdout(format = \"jsonl\" | \"text\")"},
+      // Kafka
+      {"kafka", K::kafka, role::source,
+       {{"topics", P::string, true}, {"brokers", P::string, false}, {"group", P::string, false},
+        {"start", P::string, false}, {"metadata", P::boolean, false}, {"until", P::string, false},
+        {"timeout", P::duration, false}},
+       "kafka(\"topic1,topic2\", brokers = \"host:port\", group = \"weir\", "
+       "start = \"earliest\" | \"latest\" | \"committed\", metadata = false, until = \"end\", timeout = 10s)"},
+      {"kafka_out", K::kafka_out, role::sink,
+       {{"topic", P::string, true}, {"brokers", P::string, false}, {"key", P::function, false},
+        {"timeout", P::duration, false}},
+       "kafka_out(\"topic\", brokers = \"host:port\", key = expr, timeout = 30s)"},
   };
   return t;
 }
@@ -458,6 +469,10 @@ private:
       }
       if (d.kind == stage_kind::dir || d.kind == stage_kind::socket || d.kind == stage_kind::listen) {
         receiver_option(sp, p.name, *e);
+        continue;
+      }
+      if (d.kind == stage_kind::kafka || d.kind == stage_kind::kafka_out) {
+        kafka_arg(sp, s.name, p.name, *e);
         continue;
       }
       switch (p.type) {
@@ -955,6 +970,66 @@ private:
                                   names.empty() ? " (none is registered)" : ""));
     }
     for (std::size_t i = 1; i < s.args.size(); ++i) sp.receiver_args.push_back(evaluate_constant(*s.args[i]));
+  }
+
+  /// kafka(...) and kafka_out(...) arguments, checked here so that bad values
+  /// are reported at the argument.
+  void kafka_arg(stage_spec& sp, const std::string& stage, std::string_view pname, const ast::expr& e) {
+    const bool sink = sp.kind == stage_kind::kafka_out;
+    auto nonempty = [&](std::string_view what) {
+      std::string v = string_arg(e, what);
+      if (v.empty()) throw dsl_error(e.loc, fmt::format("{} {} must not be empty", stage, what));
+      return v;
+    };
+    if (pname == "topics" || pname == "topic") {
+      std::string v = nonempty(pname);
+      if (sink) {
+        if (v.find(',') != std::string::npos)
+          throw dsl_error(e.loc, fmt::format("kafka_out writes to one topic, got \"{}\"", v));
+        sp.kafka_sink.topic = v;
+        return;
+      }
+      sp.kafka.topics.clear();
+      std::size_t b = 0;
+      for (;;) {
+        std::size_t c = v.find(',', b);
+        std::string t = v.substr(b, c == std::string::npos ? std::string::npos : c - b);
+        if (t.empty()) throw dsl_error(e.loc, fmt::format("empty topic name in \"{}\"", v));
+        sp.kafka.topics.push_back(std::move(t));
+        if (c == std::string::npos) break;
+        b = c + 1;
+      }
+    } else if (pname == "brokers") {
+      (sink ? sp.kafka_sink.brokers : sp.kafka.brokers) = nonempty("brokers");
+    } else if (pname == "group") {
+      sp.kafka.group = nonempty("group");
+    } else if (pname == "start") {
+      std::string v = string_arg(e, "start");
+      static const std::vector<std::string> starts = {"earliest", "latest", "committed"};
+      if (v == "earliest") sp.kafka.start = io::kafka_start::earliest;
+      else if (v == "latest") sp.kafka.start = io::kafka_start::latest;
+      else if (v == "committed") sp.kafka.start = io::kafka_start::committed;
+      else
+        throw dsl_error(e.loc, fmt::format("start must be \"earliest\", \"latest\" or \"committed\", got \"{}\"{}",
+                                           v, did_you_mean(v, starts)));
+    } else if (pname == "metadata") {
+      value v = evaluate_constant(e);
+      if (!v.is_bool())
+        throw dsl_error(e.loc, fmt::format("metadata must be true or false, got {}", kind_name(v.type())));
+      sp.kafka.metadata = v.as_bool();
+    } else if (pname == "until") {
+      std::string v = string_arg(e, "until");
+      if (v != "end")
+        throw dsl_error(e.loc, fmt::format("until must be \"end\" (stop at the partitions' ends at start), got \"{}\"", v));
+      sp.kafka.until_end = true;
+    } else if (pname == "timeout") {
+      auto d = duration_arg(e, "timeout");
+      if (d.count() <= 0) throw dsl_error(e.loc, "timeout must be positive");
+      (sink ? sp.kafka_sink.timeout : sp.kafka.timeout) = d;
+    } else if (pname == "key") {
+      sp.key = compile_element_function(e, "kafka_out(key = ...)");
+      sp.has_key = true;
+    }
   }
 
   reducer reducer_arg(const ast::expr& e, const std::string& who) {

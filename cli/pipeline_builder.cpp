@@ -324,6 +324,13 @@ private:
       case stage_kind::socket: return ctx_.socket_text_stream(st.path, st.socket);
       case stage_kind::listen: return ctx_.listen_text_stream(st.path, st.listen);
       case stage_kind::custom_receiver: return ctx_.receiver_stream(st.path, st.receiver_args);
+      case stage_kind::kafka: return ctx_.kafka_stream(st.kafka);
+      case stage_kind::kafka_out: {
+        io::kafka_sink_options o = st.kafka_sink;
+        if (st.has_key) o.key = [fn = st.key](const value& v) { return fn(v); };
+        in->kafka_out(std::move(o));
+        return in;
+      }
     }
     return in;
   }

@@ -16,6 +16,7 @@
 #include "weir/cli/dsl_error.hpp"
 #include "weir/cli/expression.hpp"
 #include "weir/actors/runtime.hpp"
+#include "weir/io/kafka.hpp"
 #include "weir/io/sources.hpp"
 #include "weir/operators/event_time.hpp"
 #include "weir/io/decoders.hpp"
@@ -60,6 +61,8 @@ enum class stage_kind {
   parse_log, parse_csv, parse_json, parse_regex, write_text, write_csv, stdout_sink,
   // receivers (sources): dir, socket, listen, custom receivers (issue 5)
   dir, socket, listen, custom_receiver,
+  // Kafka (io/kafka.hpp): the receiver and the sink
+  kafka, kafka_out,
 };
 
 /// `time = expr, watermark = d, idle_timeout = d` on a source, decoder or aggregate.
@@ -140,6 +143,9 @@ struct stage_spec {
   io::socket_options socket;         ///< socket
   io::listen_options listen;         ///< listen
   std::vector<value> receiver_args;  ///< custom_receiver: receiver("name", args...)
+  io::kafka_options kafka;           ///< kafka
+  io::kafka_sink_options kafka_sink; ///< kafka_out (the key function is `key`)
+  element_function key;              ///< kafka_out: key = expr
 };
 
 /// A `let` binding (name set) or a pipeline statement ending in a sink.

@@ -6,6 +6,8 @@ find_package(simdjson CONFIG REQUIRED)
 find_package(mimalloc CONFIG REQUIRED)
 find_package(CLI11 CONFIG QUIET)
 pkg_check_modules(XXHASH REQUIRED IMPORTED_TARGET libxxhash)
+# librdkafka's C API (Debian librdkafka-dev): the kafka() receiver and kafka_out() sink.
+pkg_check_modules(RDKAFKA REQUIRED IMPORTED_TARGET rdkafka)
 
 # CAF 0.17.6 (libcaf-dev) ships no CMake config: define imported targets.
 # WEIR_CAF_ROOT selects another build of the same version (scripts/caf-tsan.sh

@@ -1,0 +1,558 @@
+// Kafka receiver and sink against librdkafka's mock cluster, run in a helper
+// process (weir-kafka-mock) that each test starts and stops: the protocol is
+// real. Expected values come from the input files read here with plain code,
+// and what Kafka holds is read back with a plain librdkafka consumer written
+// here (not weir's reader).
+#include <algorithm>
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <librdkafka/rdkafka.h>
+
+#include <catch2/catch.hpp>
+
+#include "support/test_data.hpp"
+#include "support/weir_process.hpp"
+#include "weir/api/dstream.hpp"
+#include "weir/io/json.hpp"
+#include "weir/io/kafka.hpp"
+
+extern char** environ;
+
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using weir::value;
+
+/// The mock cluster process: started with `args`, stopped (stdin closed) by the destructor.
+class mock_cluster {
+public:
+  explicit mock_cluster(const std::vector<std::string>& args) {
+    int in[2], out[2];
+    REQUIRE(pipe(in) == 0);
+    REQUIRE(pipe(out) == 0);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, in[0], 0);
+    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+    posix_spawn_file_actions_addclose(&fa, in[1]);
+    posix_spawn_file_actions_addclose(&fa, out[0]);
+    std::vector<std::string> argv_s = {WEIR_KAFKA_MOCK};
+    argv_s.insert(argv_s.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (auto& a : argv_s) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    int rc = posix_spawn(&pid_, WEIR_KAFKA_MOCK, &fa, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&fa);
+    ::close(in[0]);
+    ::close(out[1]);
+    stdin_ = in[1];
+    REQUIRE(rc == 0);
+    // The first stdout line: the bootstrap servers (after the data is produced).
+    std::string line;
+    auto deadline = std::chrono::steady_clock::now() + 60s;
+    char c;
+    while (std::chrono::steady_clock::now() < deadline) {
+      pollfd p{out[0], POLLIN, 0};
+      if (::poll(&p, 1, 100) <= 0) continue;
+      ssize_t n = ::read(out[0], &c, 1);
+      if (n <= 0) break;
+      if (c == '\n') break;
+      line += c;
+    }
+    ::close(out[0]);
+    brokers = line;
+    REQUIRE_FALSE(brokers.empty());
+  }
+  ~mock_cluster() {
+    ::close(stdin_);
+    int status = 0;
+    for (int i = 0; i < 1000; ++i) {
+      if (waitpid(pid_, &status, WNOHANG) == pid_) return;
+      std::this_thread::sleep_for(10ms);
+    }
+    kill(pid_, SIGKILL);
+    waitpid(pid_, &status, 0);
+  }
+  mock_cluster(const mock_cluster&) = delete;
+  mock_cluster& operator=(const mock_cluster&) = delete;
+
+  std::string brokers;
+
+private:
+  pid_t pid_ = -1;
+  int stdin_ = -1;
+};
+
+std::vector<std::string> read_lines(const fs::path& p) {
+  std::string text = weir::test::slurp(p);
+  std::vector<std::string> lines;
+  std::size_t b = 0;
+  while (b < text.size()) {
+    std::size_t e = text.find('\n', b);
+    if (e == std::string::npos) e = text.size();
+    lines.push_back(text.substr(b, e - b));
+    b = e + 1;
+  }
+  return lines;
+}
+
+std::vector<std::string> sorted(std::vector<std::string> v) {
+  std::sort(v.begin(), v.end());
+  return v;
+}
+
+rd_kafka_t* plain_consumer(const std::string& brokers, const std::string& group) {
+  char err[512];
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  rd_kafka_conf_set(conf, "bootstrap.servers", brokers.c_str(), err, sizeof err);
+  rd_kafka_conf_set(conf, "group.id", group.c_str(), err, sizeof err);
+  rd_kafka_conf_set(conf, "enable.partition.eof", "true", err, sizeof err);
+  rd_kafka_conf_set(conf, "enable.auto.commit", "false", err, sizeof err);
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
+  REQUIRE(rk != nullptr);
+  rd_kafka_poll_set_consumer(rk);
+  return rk;
+}
+
+struct message {
+  std::string key, value;
+  bool has_key = false;
+};
+
+/// Every message of `topic` (partitions 0..n-1), read with a plain consumer.
+std::vector<message> consume_all(const std::string& brokers, const std::string& topic, int partitions) {
+  rd_kafka_t* rk = plain_consumer(brokers, "weir-test-reader");
+  rd_kafka_topic_partition_list_t* l = rd_kafka_topic_partition_list_new(partitions);
+  for (int p = 0; p < partitions; ++p)
+    rd_kafka_topic_partition_list_add(l, topic.c_str(), p)->offset = RD_KAFKA_OFFSET_BEGINNING;
+  REQUIRE(rd_kafka_assign(rk, l) == RD_KAFKA_RESP_ERR_NO_ERROR);
+  rd_kafka_topic_partition_list_destroy(l);
+  std::vector<message> out;
+  int eof = 0;
+  auto deadline = std::chrono::steady_clock::now() + 60s;
+  while (eof < partitions && std::chrono::steady_clock::now() < deadline) {
+    rd_kafka_message_t* m = rd_kafka_consumer_poll(rk, 100);
+    if (!m) continue;
+    if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+      ++eof;
+    } else if (!m->err) {
+      message msg;
+      msg.value.assign(static_cast<const char*>(m->payload), m->len);
+      if (m->key) {
+        msg.key.assign(static_cast<const char*>(m->key), m->key_len);
+        msg.has_key = true;
+      }
+      out.push_back(std::move(msg));
+    }
+    rd_kafka_message_destroy(m);
+  }
+  CHECK(eof == partitions);
+  rd_kafka_consumer_close(rk);
+  rd_kafka_destroy(rk);
+  return out;
+}
+
+/// The offsets committed by `group` for topic partitions 0..n-1 (-1001 = none).
+std::vector<std::int64_t> committed_offsets(const std::string& brokers, const std::string& group,
+                                            const std::string& topic, int partitions) {
+  rd_kafka_t* rk = plain_consumer(brokers, group);
+  rd_kafka_topic_partition_list_t* l = rd_kafka_topic_partition_list_new(partitions);
+  for (int p = 0; p < partitions; ++p) rd_kafka_topic_partition_list_add(l, topic.c_str(), p);
+  REQUIRE(rd_kafka_committed(rk, l, 10000) == RD_KAFKA_RESP_ERR_NO_ERROR);
+  std::vector<std::int64_t> out;
+  for (int p = 0; p < partitions; ++p) out.push_back(l->elems[p].offset);
+  rd_kafka_topic_partition_list_destroy(l);
+  rd_kafka_consumer_close(rk);
+  rd_kafka_destroy(rk);
+  return out;
+}
+
+/// Partition p of n holds the lines i with i mod n == p (weir-kafka-mock's rule).
+std::vector<std::int64_t> end_offsets(std::size_t lines, int partitions) {
+  std::vector<std::int64_t> ends(static_cast<std::size_t>(partitions), 0);
+  for (std::size_t i = 0; i < lines; ++i) ++ends[i % static_cast<std::size_t>(partitions)];
+  return ends;
+}
+
+/// The "record" fields of a write_jsonl output file.
+std::vector<value> jsonl_records(const fs::path& p) {
+  std::vector<value> out;
+  for (auto& row : weir::io::read_jsonl(p.string())) {
+    for (auto& f : row.as_object())
+      if (f.name.as_string() == "record") out.push_back(f.val);
+  }
+  return out;
+}
+
+#define REQUIRE_DATA(p, rel)                                                              \
+  auto p = weir::test::data_file(rel);                                                    \
+  if (!p) {                                                                               \
+    WARN("SKIPPED: shared data " rel " not found (../shared/data or $WEIR_DATA)");        \
+    return;                                                                               \
+  }
+
+}  // namespace
+
+TEST_CASE("kafka: the DSL reads a 3-partition topic to its end and commits the end offsets", "[kafka]") {
+  REQUIRE_DATA(input, "text_tinyshakespeare/input.txt");
+  const auto lines = read_lines(*input);
+  REQUIRE(lines.size() == 40000);  // wc -l
+  mock_cluster mc({"--brokers", "3", "--topic", "lines:3", "--produce", "lines=" + input->string()});
+  weir::test::temp_dir dir;
+  auto out = dir.path / "out.jsonl";
+  std::string script = "kafka(\"lines\", brokers = \"" + mc.brokers +
+                       "\", group = \"g1\", start = \"earliest\", until = \"end\") | write_jsonl(\"" +
+                       out.string() + "\")";
+  auto r = weir::test::run_weir({"run", "--batch-interval", "200ms", "-e", script}, dir.path);
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  std::vector<std::string> got;
+  for (auto& v : jsonl_records(out)) {
+    REQUIRE(v.is_string());
+    got.emplace_back(v.as_string());
+  }
+  CHECK(got.size() == lines.size());
+  CHECK(sorted(got) == sorted(lines));
+  const auto ends = end_offsets(lines.size(), 3);
+  CHECK(ends == std::vector<std::int64_t>{13334, 13333, 13333});
+  CHECK(committed_offsets(mc.brokers, "g1", "lines", 3) == ends);
+
+  // start = "committed": the group is at the ends, nothing is left to read.
+  auto out2 = dir.path / "out2.jsonl";
+  std::string again = "kafka(\"lines\", brokers = \"" + mc.brokers +
+                      "\", group = \"g1\", start = \"committed\", until = \"end\") | write_jsonl(\"" +
+                      out2.string() + "\")";
+  auto r2 = weir::test::run_weir({"run", "--batch-interval", "200ms", "-e", again}, dir.path);
+  INFO(r2.err);
+  REQUIRE(r2.exit_code == 0);
+  CHECK(jsonl_records(out2).empty());
+}
+
+TEST_CASE("kafka: requests per status with parallelism 3 equal the log's", "[kafka]") {
+  REQUIRE_DATA(input, "apache_access_elastic/apache_logs");
+  const auto lines = read_lines(*input);
+  REQUIRE(lines.size() == 10000);
+  std::map<std::string, std::int64_t> expected;  // field 9 (0-based 8), split on single spaces
+  for (auto& l : lines) {
+    std::vector<std::string> f;
+    std::size_t b = 0;
+    for (;;) {
+      auto e = l.find(' ', b);
+      f.push_back(l.substr(b, e == std::string::npos ? e : e - b));
+      if (e == std::string::npos) break;
+      b = e + 1;
+    }
+    REQUIRE(f.size() > 8);
+    ++expected[f[8]];
+  }
+  CHECK(expected["200"] == 9126);
+  mock_cluster mc({"--topic", "logs:3", "--produce", "logs=" + input->string()});
+  weir::test::temp_dir dir;
+  auto out = dir.path / "out.jsonl";
+  std::string script = "kafka(\"logs\", brokers = \"" + mc.brokers +
+                       "\", group = \"status\", start = \"earliest\", until = \"end\")"
+                       " | map((split(_, \" \")[8], 1)) | reduce_by_key(sum) | write_jsonl(\"" +
+                       out.string() + "\")";
+  auto r = weir::test::run_weir({"run", "--parallelism", "3", "--batch-interval", "100ms", "-e", script},
+                                dir.path);
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  std::map<std::string, std::int64_t> got;  // summed over the batches
+  for (auto& v : jsonl_records(out)) {
+    REQUIRE(v.is_array());
+    got[std::string(v.as_array()[0].as_string())] += v.as_array()[1].as_int();
+  }
+  CHECK(got == expected);
+  CHECK(committed_offsets(mc.brokers, "status", "logs", 3) == end_offsets(lines.size(), 3));
+}
+
+TEST_CASE("kafka: kafka_out into a topic consumed back equals the input", "[kafka]") {
+  REQUIRE_DATA(input, "text_tinyshakespeare/input.txt");
+  const auto lines = read_lines(*input);
+  mock_cluster mc({"--topic", "lines:3", "--topic", "copy:2", "--produce", "lines=" + input->string()});
+  weir::test::temp_dir dir;
+  std::string script = "kafka(\"lines\", brokers = \"" + mc.brokers +
+                       "\", start = \"earliest\", until = \"end\") | kafka_out(\"copy\", brokers = \"" +
+                       mc.brokers + "\", key = upper(_))";
+  auto r = weir::test::run_weir({"run", "--batch-interval", "200ms", "-e", script}, dir.path);
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  auto msgs = consume_all(mc.brokers, "copy", 2);
+  std::vector<std::string> values;
+  std::size_t keyed_right = 0;
+  for (auto& m : msgs) {
+    values.push_back(m.value);
+    std::string up = m.value;
+    for (auto& c : up) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    if (m.has_key && m.key == up) ++keyed_right;
+  }
+  CHECK(values.size() == lines.size());
+  CHECK(sorted(values) == sorted(lines));
+  CHECK(keyed_right == lines.size());
+}
+
+TEST_CASE("kafka: C++ API metadata records carry topic and partition and offset and timestamp", "[kafka]") {
+  REQUIRE_DATA(input, "apache_access_elastic/apache_logs");
+  const auto lines = read_lines(*input);
+  const std::int64_t t0 = 1'700'000'000'000, step = 7;
+  mock_cluster mc({"--topic", "logs:3", "--produce", "logs=" + input->string(), "--timestamps",
+                   std::to_string(t0) + ":" + std::to_string(step)});
+  weir::streaming_context ssc({.batch_interval = 100ms});
+  weir::io::kafka_options o;
+  o.topics = {"logs"};
+  o.brokers = mc.brokers;
+  o.group = "meta";
+  o.start = weir::io::kafka_start::earliest;
+  o.metadata = true;
+  o.until_end = true;
+  o.progress = std::make_shared<weir::io::kafka_progress>();
+  std::mutex mtx;
+  std::vector<value> got;
+  ssc.kafka_stream(o).for_each_batch([&](std::int64_t, weir::records& recs) {
+    std::lock_guard<std::mutex> lock(mtx);
+    for (auto& r : recs) got.push_back(r);
+  });
+  auto stats = ssc.run();
+  CHECK(stats.source_records == lines.size());
+  REQUIRE(got.size() == lines.size());
+  std::vector<bool> seen(lines.size(), false);
+  std::size_t right = 0;
+  for (auto& r : got) {
+    std::map<std::string, value> f;
+    for (auto& fld : r.as_object()) f[std::string(fld.name.as_string())] = fld.val;
+    REQUIRE(f.size() == 6);
+    CHECK(f["topic"].as_string() == "logs");
+    CHECK(f["key"].is_null());
+    const auto i = static_cast<std::size_t>(f["offset"].as_int() * 3 + f["partition"].as_int());
+    REQUIRE(i < lines.size());
+    if (!seen[i] && f["value"].as_string() == lines[i] &&
+        f["timestamp"].as_int() == t0 + static_cast<std::int64_t>(i) * step) {
+      seen[i] = true;
+      ++right;
+    }
+  }
+  CHECK(right == lines.size());
+  const auto ends = end_offsets(lines.size(), 3);
+  std::vector<weir::io::kafka_partition_offset> want;
+  for (int p = 0; p < 3; ++p) want.push_back({"logs", p, ends[static_cast<std::size_t>(p)]});
+  CHECK(o.progress->offsets() == want);
+  CHECK(o.progress->committed() == want);
+  CHECK(o.progress->records() == lines.size());
+  CHECK(committed_offsets(mc.brokers, "meta", "logs", 3) == ends);
+}
+
+TEST_CASE("kafka: the reader pauses its partitions when not called then resumes and loses nothing", "[kafka]") {
+  REQUIRE_DATA(input, "text_tinyshakespeare/input.txt");
+  const auto lines = read_lines(*input);
+  mock_cluster mc({"--topic", "lines:3", "--produce", "lines=" + input->string()});
+  weir::io::kafka_options o;
+  o.topics = {"lines"};
+  o.brokers = mc.brokers;
+  o.start = weir::io::kafka_start::earliest;
+  o.until_end = true;
+  o.pause_after = 200ms;
+  o.prefetch_messages = 1000;
+  o.commit_interval = 0ms;
+  weir::io::kafka_reader reader(o);
+  reader.open();
+  weir::records recs;
+  // read until something arrived
+  auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (recs.empty() && std::chrono::steady_clock::now() < deadline) {
+    auto res = reader.read(recs, 100);
+    REQUIRE(res.st != weir::io::read_result::status::end);
+    if (recs.empty()) std::this_thread::sleep_for(5ms);
+  }
+  REQUIRE(!recs.empty());
+  CHECK(reader.origin()->describe(0).rfind("lines/", 0) == 0);
+  // No read() calls now (no credit): the helper thread pauses the partitions.
+  while (!reader.paused() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(5ms);
+  REQUIRE(reader.paused());
+  CHECK(reader.pauses() == 1);
+  // Paused: librdkafka fetches nothing more; what it holds is bounded by
+  // queued.min.messages plus one fetch response per partition, not the topic.
+  const std::size_t held = reader.prefetched();
+  std::this_thread::sleep_for(300ms);
+  CHECK(reader.paused());
+  CHECK(reader.prefetched() <= held);
+  CHECK(held + recs.size() < lines.size());
+  // read() resumes; everything arrives exactly once.
+  for (;;) {
+    auto res = reader.read(recs, 1024);
+    CHECK_FALSE(reader.paused());
+    if (res.st == weir::io::read_result::status::end) break;
+    if (res.st == weir::io::read_result::status::idle) std::this_thread::sleep_for(res.retry_after);
+    REQUIRE(std::chrono::steady_clock::now() < deadline);
+  }
+  std::vector<std::string> got;
+  for (auto& r : recs) got.emplace_back(r.as_string());
+  CHECK(got.size() == lines.size());
+  CHECK(sorted(got) == sorted(lines));
+  const auto ends = end_offsets(lines.size(), 3);
+  CHECK(reader.offsets() == std::vector<weir::io::kafka_partition_offset>{
+                                {"lines", 0, ends[0]}, {"lines", 1, ends[1]}, {"lines", 2, ends[2]}});
+  reader.close();
+}
+
+namespace {
+
+/// A sink that holds its first batch until released (a stalled consumer).
+class gated_sink final : public weir::stream_operator {
+public:
+  gated_sink(std::atomic<bool>& open, std::atomic<std::size_t>& count) : open_(open), count_(count) {}
+  void process(weir::records& in, weir::records&) override {
+    while (!open_.load()) std::this_thread::sleep_for(1ms);
+    count_ += in.size();
+  }
+
+private:
+  std::atomic<bool>& open_;
+  std::atomic<std::size_t>& count_;
+};
+
+}  // namespace
+
+TEST_CASE("kafka: a stalled sink pauses the consumer through backpressure and nothing is lost", "[kafka]") {
+  REQUIRE_DATA(input, "text_tinyshakespeare/input.txt");
+  const auto lines = read_lines(*input);
+  mock_cluster mc({"--topic", "lines:3", "--produce", "lines=" + input->string()});
+  weir::streaming_context ssc({.batch_interval = 100ms, .parallelism = 2, .batch_size = 256, .edge_capacity = 2});
+  weir::io::kafka_options o;
+  o.topics = {"lines"};
+  o.brokers = mc.brokers;
+  o.group = "stalled";
+  o.start = weir::io::kafka_start::earliest;
+  o.until_end = true;
+  o.progress = std::make_shared<weir::io::kafka_progress>();
+  std::atomic<bool> open{false};
+  std::atomic<std::size_t> count{0};
+  // source -> (hash edge) keyed stage x2 -> (gather edge) gated sink: credit runs out on both edges
+  ssc.kafka_stream(o)
+      .map([](const value& v) { return value::pair(v, 1); })
+      .transform("keyed", [] { return weir::make_map([](const value& v) { return v; }); },
+                 weir::dstream::routing::keyed)
+      .sink("gated", [&] { return std::make_unique<gated_sink>(open, count); });
+  std::thread runner([&] { ssc.run(); });
+  auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (o.progress->pauses() == 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(5ms);
+  const auto pauses = o.progress->pauses();
+  const auto read_while_stalled = o.progress->records();
+  open = true;
+  runner.join();
+  CHECK(pauses >= 1);
+  // the stall held the source back: a few wire batches in flight, not the topic
+  CHECK(read_while_stalled < lines.size());
+  CHECK(o.progress->resumes() >= 1);
+  CHECK(count.load() == lines.size());
+  CHECK(committed_offsets(mc.brokers, "stalled", "lines", 3) == end_offsets(lines.size(), 3));
+}
+
+TEST_CASE("kafka: clear one-line errors for unreachable brokers and unknown topics and bad options", "[kafka]") {
+  weir::test::temp_dir dir;
+  SECTION("unreachable brokers, within the timeout") {
+    auto r = weir::test::run_weir(
+        {"run", "-e", "kafka(\"t\", brokers = \"127.0.0.1:1\", timeout = 1s) | print()"}, dir.path);
+    CHECK(r.exit_code != 0);
+    CHECK_THAT(r.err, Catch::Contains("kafka(\"t\"): cannot read metadata from brokers \"127.0.0.1:1\" within 1000 ms"));
+  }
+  SECTION("unknown topics") {
+    mock_cluster mc({"--topic", "lines:3"});
+    auto r = weir::test::run_weir(
+        {"run", "-e", "kafka(\"nope\", brokers = \"" + mc.brokers + "\", timeout = 5s) | print()"}, dir.path);
+    CHECK(r.exit_code != 0);
+    CHECK_THAT(r.err, Catch::Contains("kafka(\"nope\"): unknown topic \"nope\""));
+    auto r2 = weir::test::run_weir({"run", "-e",
+                                    "kafka(\"lines\", brokers = \"" + mc.brokers +
+                                        "\", until = \"end\") | kafka_out(\"missing\", brokers = \"" +
+                                        mc.brokers + "\", timeout = 5s)"},
+                                   dir.path);
+    CHECK(r2.exit_code != 0);
+    CHECK_THAT(r2.err, Catch::Contains("kafka_out(\"missing\"): unknown topic \"missing\""));
+  }
+  SECTION("bad option values name the option") {
+    auto r = weir::test::run_weir({"run", "-e", "kafka(\"t\", start = \"earliest2\") | print()"}, dir.path);
+    CHECK(r.exit_code != 0);
+    CHECK_THAT(r.err, Catch::Contains("start must be \"earliest\", \"latest\" or \"committed\", got \"earliest2\""));
+    CHECK_THAT(r.err, Catch::Contains("did you mean"));
+    auto r2 = weir::test::run_weir({"run", "-e", "kafka(\"t\", until = \"forever\") | print()"}, dir.path);
+    CHECK_THAT(r2.err, Catch::Contains("until must be \"end\""));
+    auto r3 = weir::test::run_weir({"run", "-e", "kafka(\"a,,b\") | print()"}, dir.path);
+    CHECK_THAT(r3.err, Catch::Contains("empty topic name in \"a,,b\""));
+    weir::io::kafka_options o;
+    o.topics = {"t"};
+    o.config = {{"queued.min.messages", "banana"}};
+    weir::io::kafka_reader reader(o);
+    try {
+      reader.open();
+      FAIL("open() accepted a bad librdkafka option");
+    } catch (const weir::pipeline_error& e) {
+      CHECK_THAT(e.what(), Catch::Contains("kafka(\"t\"): bad librdkafka option queued.min.messages=\"banana\""));
+    }
+  }
+}
+
+TEST_CASE("kafka: kafka_out fails the pipeline on a delivery error", "[kafka]") {
+  REQUIRE_DATA(input, "apache_access_elastic/apache_logs");
+  mock_cluster mc({"--topic", "logs:3", "--topic", "copy:1", "--produce", "logs=" + input->string(),
+                   "--fail-produce"});
+  weir::test::temp_dir dir;
+  std::string script = "kafka(\"logs\", brokers = \"" + mc.brokers +
+                       "\", start = \"earliest\", until = \"end\") | kafka_out(\"copy\", brokers = \"" +
+                       mc.brokers + "\", timeout = 5s)";
+  auto r = weir::test::run_weir({"run", "-e", script}, dir.path);
+  CHECK(r.exit_code != 0);
+  // the failure arrives as a delivery report, or (once librdkafka knows the
+  // topic is not writable) already when the record is produced
+  const bool named = r.err.find("kafka_out(\"copy\"): delivery failed for") != std::string::npos ||
+                     r.err.find("kafka_out(\"copy\"): cannot produce: ") != std::string::npos;
+  CHECK(named);
+  CHECK_THAT(r.err, Catch::Contains("Broker: Topic authorization failed"));
+  CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);  // one line
+}
+
+TEST_CASE("kafka: parallel instances share the partitions and together read every record once", "[kafka]") {
+  REQUIRE_DATA(input, "apache_access_elastic/apache_logs");
+  const auto lines = read_lines(*input);
+  mock_cluster mc({"--topic", "logs:3", "--produce", "logs=" + input->string()});
+  std::vector<std::string> got;
+  std::vector<std::vector<weir::io::kafka_partition_offset>> offs;
+  for (int inst = 0; inst < 2; ++inst) {
+    weir::io::kafka_options o;
+    o.topics = {"logs"};
+    o.brokers = mc.brokers;
+    o.start = weir::io::kafka_start::earliest;
+    o.until_end = true;
+    o.instance = inst;
+    o.parallelism = 2;
+    weir::io::kafka_reader reader(o);
+    reader.open();
+    weir::records recs;
+    auto deadline = std::chrono::steady_clock::now() + 30s;
+    for (;;) {
+      auto res = reader.read(recs, 1024);
+      if (res.st == weir::io::read_result::status::end) break;
+      if (res.st == weir::io::read_result::status::idle) std::this_thread::sleep_for(res.retry_after);
+      REQUIRE(std::chrono::steady_clock::now() < deadline);
+    }
+    for (auto& r : recs) got.emplace_back(r.as_string());
+    offs.push_back(reader.offsets());
+    reader.close();
+  }
+  const auto ends = end_offsets(lines.size(), 3);
+  // partitions 0 and 2 to instance 0, partition 1 to instance 1
+  CHECK(offs[0] == std::vector<weir::io::kafka_partition_offset>{{"logs", 0, ends[0]}, {"logs", 2, ends[2]}});
+  CHECK(offs[1] == std::vector<weir::io::kafka_partition_offset>{{"logs", 1, ends[1]}});
+  CHECK(got.size() == lines.size());
+  CHECK(sorted(got) == sorted(lines));
+}
