@@ -171,6 +171,27 @@ struct chain_op {
 
 }  // namespace
 
+/// The task's counters as other threads see them (metrics endpoint,
+/// progress line): relaxed atomics written by the task's actor.
+struct live_metrics {
+  std::atomic<std::uint64_t> records_in{0}, records_out{0}, sink_records{0}, batches_in{0};
+  std::atomic<std::int64_t> backpressured_ns{0};
+  std::atomic<std::uint64_t> queue_depth{0};
+  std::atomic<std::uint64_t> malformed{0}, late{0};
+  std::atomic<std::int64_t> watermark{no_watermark};
+  std::atomic<bool> done{false};
+  // fixed at start
+  std::string stage;
+  int instance = 0, parallelism = 1;
+  bool source = false, sink = false;
+  std::uint64_t queue_capacity = 0;
+};
+
+namespace {
+constexpr auto relaxed = std::memory_order_relaxed;
+void add(std::atomic<std::uint64_t>& a, std::uint64_t n) { a.fetch_add(n, relaxed); }
+}  // namespace
+
 /// Everything one actor (one instance of a stage) owns.
 struct task_state {
   std::string name;
@@ -203,6 +224,10 @@ struct task_state {
   std::int64_t cur_ingest = 0;        ///< ingestion time of the data being processed (steady ns)
   bool linger_pending = false;        ///< record mode: a flush is scheduled
   std::int64_t timer_at = end_watermark;  ///< scheduled processing-time timer (ms since epoch)
+  std::shared_ptr<live_metrics> live = std::make_shared<live_metrics>();
+  std::uint64_t queued = 0;            ///< items waiting in the input channels
+  bool held = false;                   ///< holding input for want of credit (non-source)
+  clock::time_point held_since;
 };
 
 namespace {
@@ -270,6 +295,7 @@ public:
   /// Routes the chain's output to every out edge.
   void emit(records& recs) {
     if (recs.empty()) return;
+    if (!s_.outs.empty()) add(s_.live->records_out, recs.size());
     for (std::size_t ei = 0; ei < s_.outs.size(); ++ei) {
       out_edge& e = s_.outs[ei];
       bool last = ei + 1 == s_.outs.size();
@@ -292,6 +318,7 @@ public:
   /// A watermark (or the idle status) after the records emitted so far, on
   /// every out channel: positioned inside the wire batch being filled.
   void emit_watermark(std::int64_t wm) {
+    if (wm != idle_watermark && wm > s_.live->watermark.load(relaxed)) s_.live->watermark.store(wm, relaxed);
     for (auto& e : s_.outs)
       for (auto& c : e.chans) c.building_marks.push_back({static_cast<std::uint32_t>(c.building.size()), wm});
   }
@@ -299,6 +326,16 @@ public:
   /// Record mode: flush partly filled wire batches (linger 0: now; else
   /// after the linger bound, like Kafka's linger.ms).
   void after_activation() {
+    {  // counters other threads read
+      std::uint64_t malformed = s_.source ? s_.source->malformed_records() : 0, late = 0;
+      for (auto& op : s_.chain) {
+        malformed += op.op->counters.malformed_records;
+        late += op.op->counters.late_records;
+      }
+      s_.live->malformed.store(malformed, relaxed);
+      s_.live->late.store(late, relaxed);
+      s_.live->queue_depth.store(s_.queued, relaxed);
+    }
     if (s_.opts.mode == execution_mode::record) {
       bool pending = false;
       for (auto& e : s_.outs)
@@ -426,6 +463,7 @@ public:
 
   void record_sink(std::size_t n) {
     s_.report.sink_records += n;
+    add(s_.live->sink_records, n);
     if (s_.report.latency) s_.report.latency->add(steady_ns() - s_.cur_ingest, n);
   }
 
@@ -502,6 +540,11 @@ public:
       s_.report.malformed_records += op.op->counters.malformed_records;
       s_.report.late_records += op.op->counters.late_records;
     }
+    if (s_.source) s_.report.malformed_records += s_.source->malformed_records();
+    s_.live->malformed.store(s_.report.malformed_records, relaxed);
+    s_.live->late.store(s_.report.late_records, relaxed);
+    s_.live->queue_depth.store(0, relaxed);
+    s_.live->done.store(true, relaxed);
     if (s_.source) s_.source->close();
     self_->send(s_.coordinator, done_atom::value, s_.report);
     self_->quit();
@@ -534,6 +577,7 @@ public:
         s_.rr = (ci + 1) % n;
         item it = std::move(c.queue.front());
         c.queue.pop_front();
+        --s_.queued;
         progressed = true;
         switch (it.kind) {
           case item_kind::data:
@@ -561,12 +605,18 @@ public:
       }
       if (!progressed) break;
     }
+    if (!s_.inputs_done && blocked() && s_.queued > 0 && !s_.held) {
+      s_.held = true;
+      s_.held_since = clock::now();
+    }
   }
 
   /// A wire batch from channel c: its records in order, each watermark
   /// taking effect at its position (min over the live, non-idle inputs).
   void consume(in_channel& c, wire_batch& b) {
     s_.cur_ingest = b.ingest_ns;
+    add(s_.live->records_in, b.recs.size());
+    add(s_.live->batches_in, 1);
     if (!b.recs.empty()) c.idle = false;
     if (b.marks.empty()) {
       run_chain(b.recs, c.input);
@@ -629,6 +679,11 @@ public:
     c.credit += n;
     flush(c);
     if (blocked()) return;
+    if (s_.held) {
+      s_.held = false;
+      s_.live->backpressured_ns.fetch_add(
+          std::chrono::duration_cast<std::chrono::nanoseconds>(clock::now() - s_.held_since).count(), relaxed);
+    }
     if (s_.inputs_done) {
       maybe_complete();
       return;
@@ -638,6 +693,8 @@ public:
         s_.waiting_credit = false;
         s_.report.backpressure_s +=
             std::chrono::duration<double>(clock::now() - s_.blocked_since).count();
+        s_.live->backpressured_ns.fetch_add(
+            std::chrono::duration_cast<std::chrono::nanoseconds>(clock::now() - s_.blocked_since).count(), relaxed);
         schedule_tick();
       }
     } else {
@@ -681,6 +738,10 @@ public:
     buf.clear();
     s_.cur_ingest = steady_ns();
     auto res = s_.source->read(buf, s_.opts.batch_size);
+    if (!buf.empty()) {
+      add(s_.live->records_in, buf.size());
+      add(s_.live->batches_in, 1);
+    }
     s_.report.source_records += buf.size();
     if (!buf.empty()) run_chain(buf);
     switch (res.st) {
@@ -762,18 +823,21 @@ caf::behavior task_actor(caf::stateful_actor<task_holder>* self, task_ptr st) {
       [guarded](data_atom, std::int32_t ch, const batch_ptr& b) {
         guarded([&](task_logic& l, task_state& s) {
           s.ins.at(static_cast<std::size_t>(ch)).queue.push_back({item_kind::data, 0, b});
+          ++s.queued;
           l.pump();
         });
       },
       [guarded](mark_atom, std::int32_t ch, std::int64_t t) {
         guarded([&](task_logic& l, task_state& s) {
           s.ins.at(static_cast<std::size_t>(ch)).queue.push_back({item_kind::mark, t, nullptr});
+          ++s.queued;
           l.pump();
         });
       },
       [guarded](eos_atom, std::int32_t ch, bool drain) {
         guarded([&](task_logic& l, task_state& s) {
           s.ins.at(static_cast<std::size_t>(ch)).queue.push_back({item_kind::eos, drain ? 1 : 0, nullptr});
+          ++s.queued;
           l.pump();
         });
       },
@@ -797,6 +861,7 @@ struct job::impl {
   std::vector<caf::actor> tasks;
   std::vector<caf::actor> sources;
   std::mutex mtx;  // guards `sources` against stop() from other threads
+  std::vector<std::shared_ptr<live_metrics>> live;  // fixed once start() has wired the tasks
   bool running = false;
   clock::time_point started;
 
@@ -831,6 +896,32 @@ job::~job() {
 }
 
 const plan::physical_graph& job::physical() const noexcept { return impl_->phys; }
+
+std::vector<task_metrics> job::metrics() const {
+  std::vector<task_metrics> out;
+  out.reserve(impl_->live.size());
+  for (auto& l : impl_->live) {
+    task_metrics t;
+    t.stage = l->stage;
+    t.instance = l->instance;
+    t.parallelism = l->parallelism;
+    t.source = l->source;
+    t.sink = l->sink;
+    t.records_in = l->records_in.load(relaxed);
+    t.records_out = l->records_out.load(relaxed);
+    t.sink_records = l->sink_records.load(relaxed);
+    t.batches_in = l->batches_in.load(relaxed);
+    t.backpressured_s = static_cast<double>(l->backpressured_ns.load(relaxed)) / 1e9;
+    t.queue_depth = l->queue_depth.load(relaxed);
+    t.queue_capacity = l->queue_capacity;
+    t.malformed_records = l->malformed.load(relaxed);
+    t.late_records = l->late.load(relaxed);
+    t.watermark = l->watermark.load(relaxed);
+    t.done = l->done.load(relaxed);
+    out.push_back(std::move(t));
+  }
+  return out;
+}
 
 void job::start() {
   auto& m = *impl_;
@@ -963,6 +1054,19 @@ void job::start() {
       sender.outs.push_back(std::move(oe));
     }
   }
+
+  // live metrics: the fixed part
+  for (auto& st : phys.stages)
+    for (int i = 0; i < st.parallelism; ++i) {
+      auto& t = *states[static_cast<std::size_t>(st.id)][static_cast<std::size_t>(i)];
+      t.live->stage = st.name;
+      t.live->instance = i;
+      t.live->parallelism = st.parallelism;
+      t.live->source = st.source_node >= 0;
+      t.live->sink = !t.chain.empty() && t.chain.back().sink;
+      t.live->queue_capacity = t.ins.size() * static_cast<std::uint64_t>(cap);
+      m.live.push_back(t.live);
+    }
 
   m.started = clock::now();
   for (auto& st : phys.stages)

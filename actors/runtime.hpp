@@ -16,7 +16,10 @@
 
 #include <chrono>
 #include <cstdint>
+#include <limits>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "weir/actors/graph.hpp"
 
@@ -55,6 +58,29 @@ struct run_stats {
   double latency_p50_us = 0, latency_p99_us = 0, latency_p999_us = 0, latency_max_us = 0;
 };
 
+/// A live view of one task (one parallel instance of a stage) for metrics and
+/// progress. Counters are cumulative since start; updated by the task at
+/// wire-batch granularity, read with relaxed atomics (values may be a few
+/// batches behind each other).
+struct task_metrics {
+  std::string stage;            ///< the stage's chain, e.g. "file -> parse_log"
+  int instance = 0;             ///< parallel instance index
+  int parallelism = 1;          ///< instances of the stage
+  bool source = false;          ///< the stage starts with a source
+  bool sink = false;            ///< the stage ends with a sink
+  std::uint64_t records_in = 0;   ///< records read (source) or received on its inputs
+  std::uint64_t records_out = 0;  ///< records sent downstream
+  std::uint64_t sink_records = 0; ///< records delivered to its sink
+  std::uint64_t batches_in = 0;   ///< wire batches received (source: reads that returned records)
+  double backpressured_s = 0;     ///< time spent without credit (holding output, not consuming), s
+  std::uint64_t queue_depth = 0;  ///< wire batches and signals waiting in its input channels
+  std::uint64_t queue_capacity = 0;  ///< credits of its input channels (channels × edge capacity)
+  std::uint64_t malformed_records = 0;
+  std::uint64_t late_records = 0;
+  std::int64_t watermark = std::numeric_limits<std::int64_t>::min();  ///< last watermark sent downstream, ms (min = none)
+  bool done = false;              ///< the task finished
+};
+
 /// Number of cores (std::thread::hardware_concurrency, at least 1).
 int default_cores();
 
@@ -80,6 +106,10 @@ public:
   void stop();
 
   const plan::physical_graph& physical() const noexcept;
+
+  /// The live metrics of every task, in stage order; empty before start().
+  /// @thread Safe from any thread while the job runs or after it ended.
+  std::vector<task_metrics> metrics() const;
 
 private:
   struct impl;

@@ -433,6 +433,11 @@ run_stats streaming_context::run() {
   return await_termination();
 }
 
+std::vector<task_metrics> streaming_context::metrics() const {
+  if (!rt_ || !rt_->job) return {};
+  return rt_->job->metrics();
+}
+
 void streaming_context::stop() {
   if (rt_) rt_->job->stop();
 }

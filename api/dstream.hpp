@@ -287,6 +287,12 @@ public:
   /// drains); safe from any thread and from signal-handling threads.
   void stop();
 
+  /// Live metrics of every task (actor) of the running job, in stage order:
+  /// records in/out, backpressured time, queue depth and capacity, malformed
+  /// and late records, watermark. Empty before start().
+  /// @thread Safe from any thread once start() has returned.
+  std::vector<task_metrics> metrics() const;
+
 private:
   struct runtime;
   context_options opts_;

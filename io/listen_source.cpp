@@ -80,6 +80,7 @@ public:
   const record_origin* origin() const override { return &origin_; }
 
   std::string describe() const override { return "listen(\"" + address_ + "\")"; }
+  std::uint64_t malformed_records() const override { return partial_lines_; }
 
 private:
   struct conn {

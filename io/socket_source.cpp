@@ -89,6 +89,7 @@ public:
   const record_origin* origin() const override { return &origin_; }
 
   std::string describe() const override { return "socket(\"" + address_ + "\")"; }
+  std::uint64_t malformed_records() const override { return partial_lines_; }
 
 private:
   enum class st { closed, waiting, connecting, connected, ended };

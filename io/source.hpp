@@ -54,6 +54,10 @@ public:
   /// the line of a malformed record with it).
   virtual const record_origin* origin() const { return nullptr; }
 
+  /// Records the source itself dropped as malformed (e.g. a partial line at a
+  /// disconnect); summed into `malformed_records`. Called from the source's actor.
+  virtual std::uint64_t malformed_records() const { return 0; }
+
   /// Human-readable name for errors and plans, e.g. `file("input.txt")`.
   virtual std::string describe() const = 0;
 };

@@ -293,7 +293,7 @@ TEST_CASE("socket: tinyshakespeare through a TCP connection - lines and words eq
   CHECK(got.words == words);
 }
 
-TEST_CASE("listen: three concurrent senders of 100000 lines each give 300000 records", "[io][listen][slow]") {
+TEST_CASE("listen: three concurrent senders of 100000 lines each give 300000 records and a partial line is malformed", "[io][listen][slow]") {
   std::uint16_t port = weir::test::free_port();
   context_options o;
   o.batch_interval = 100ms;
@@ -332,11 +332,13 @@ TEST_CASE("listen: three concurrent senders of 100000 lines each give 300000 rec
         }
       }
       weir::test::write_all(fd, buf);
+      if (s == 2) weir::test::write_all(fd, "c 100000 and no newline");  // disconnects mid-line
       ::close(fd);
     });
   for (auto& t : senders) t.join();
   auto stats = ctx.await_termination();  // ends after the 3 connections closed
   CHECK(stats.source_records == 300000);
+  CHECK(stats.malformed_records == 1);  // the partial line, and only it
   CHECK(per_sender == std::vector<std::uint32_t>{100000, 100000, 100000});
   CHECK(order_ok);
 }

@@ -201,6 +201,7 @@ TEST_CASE("listen: provenance is the peer address and line - a sender closing mi
   ::close(fd);
   CHECK(weir::test::pull(*src, out) == read_result::status::end);
   CHECK(strings(out) == std::vector<std::string>{"a", "b", "c"});
+  CHECK(src->malformed_records() == 1);
 }
 
 TEST_CASE("listen: bad address and port in use are one-line errors", "[io][listen]") {
