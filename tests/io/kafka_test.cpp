@@ -239,6 +239,35 @@ TEST_CASE("kafka: the DSL reads a 3-partition topic to its end and commits the e
   CHECK(jsonl_records(out2).empty());
 }
 
+TEST_CASE("kafka: event time from the message timestamp drives tumbling windows", "[kafka][event_time]") {
+  // 3,000 messages, message i stamped 1,700,000,000,000 + 10·i ms, in 3 partitions (i mod 3):
+  // 1-second windows hold 100 messages each, 30 windows; a watermark of 0 s
+  // with partitions read in any interleaving may make some records late —
+  // so the watermark is 30 s, more than the whole span: none is late.
+  weir::test::temp_dir dir;
+  auto in = dir.path / "in.txt";
+  {
+    std::ofstream f(in);
+    for (int i = 0; i < 3000; ++i) f << "m" << i << '\n';
+  }
+  mock_cluster mc({"--topic", "ev:3", "--produce", "ev=" + in.string(), "--timestamps", "1700000000000:10"});
+  auto out = dir.path / "out.jsonl";
+  std::string script = "kafka(\"ev\", brokers = \"" + mc.brokers +
+                       "\", start = \"earliest\", until = \"end\", metadata = true, time = _.timestamp, watermark = 30s)"
+                       " | aggregate(tumbling(1s), count) | write_jsonl(\"" + out.string() + "\")";
+  auto r = weir::test::run_weir({"run", "-e", script, "--stats"}, dir.path);
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  std::map<std::int64_t, std::int64_t> windows;
+  for (auto& v : jsonl_records(out)) windows[v.find("start")->as_int()] += v.find("value")->as_int();
+  REQUIRE(windows.size() == 30);
+  for (auto& [start, n] : windows) {
+    CHECK((start - 1'700'000'000'000) % 1000 == 0);
+    CHECK(n == 100);
+  }
+  CHECK_THAT(r.err, Catch::Contains("late_records = 0"));
+}
+
 TEST_CASE("kafka: requests per status with parallelism 3 equal the log's", "[kafka]") {
   REQUIRE_DATA(input, "apache_access_elastic/apache_logs");
   const auto lines = read_lines(*input);
