@@ -38,8 +38,9 @@ physical_graph make_physical(const logical_graph& g, int parallelism) {
   for (auto& n : g.nodes) {
     auto idx = static_cast<std::size_t>(n.id);
     if (n.inputs.empty()) {
-      if (!n.make_source) throw pipeline_error("node '" + n.name + "' has neither input nor source");
-      int s = new_stage(1);
+      if (!n.make_source && !n.make_source_part)
+        throw pipeline_error("node '" + n.name + "' has neither input nor source");
+      int s = new_stage(n.make_source_part ? std::max(1, n.source_parallelism) : 1);
       p.stages[static_cast<std::size_t>(s)].source_node = n.id;
       p.stages[static_cast<std::size_t>(s)].name = n.name;
       stage_of[idx] = s;

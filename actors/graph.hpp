@@ -33,6 +33,10 @@ struct node {
   std::string name;                              ///< "map", "reduce_by_key", "print", …
   std::vector<int> inputs;                       ///< node ids; empty for sources
   std::function<io::source_ptr()> make_source;   ///< set for sources
+  /// A partitioned source: instance i of `source_parallelism` (Kafka's
+  /// partitions spread over the instances); used instead of make_source.
+  std::function<io::source_ptr(int instance, int parallelism)> make_source_part;
+  int source_parallelism = 1;                    ///< instances of a partitioned source
   std::function<operator_ptr()> make_operator;   ///< set for operators and sinks
   routing route = routing::chained;
   bool sink = false;

@@ -958,7 +958,7 @@ void job::start() {
       ctx.parallelism = st.parallelism;
       if (st.source_node >= 0) {
         auto& n = g.nodes[static_cast<std::size_t>(st.source_node)];
-        t->source = n.make_source();
+        t->source = n.make_source_part ? n.make_source_part(i, st.parallelism) : n.make_source();
         try {
           t->source->open();
         } catch (const pipeline_error&) {

@@ -349,6 +349,17 @@ streaming_context::streaming_context(context_options opts)
 
 streaming_context::~streaming_context() = default;  // job's destructor stops and joins
 
+dstream streaming_context::source(std::string name, std::function<io::source_ptr(int, int)> make_part,
+                                  int parallelism) {
+  if (parallelism < 1) throw pipeline_error(name + ": parallelism must be >= 1, got " + std::to_string(parallelism));
+  plan::node n;
+  n.name = std::move(name);
+  n.make_source_part = std::move(make_part);
+  n.source_parallelism = parallelism;
+  int id = graph_->add(std::move(n));
+  return dstream(graph_, id);
+}
+
 dstream streaming_context::source(std::string name, std::function<io::source_ptr()> make) {
   plan::node n;
   n.name = std::move(name);
@@ -398,7 +409,17 @@ dstream streaming_context::kafka_stream(io::kafka_options o) {
   if (o.commit_interval.count() < 0) o.commit_interval = opts_.batch_interval;
   if (!o.progress) o.progress = std::make_shared<io::kafka_progress>();
   on_success_.push_back([p = o.progress] { p->commit_final(); });
-  return source("kafka", [o] { return io::make_kafka_source(o); });
+  if (o.parallelism <= 1) return source("kafka", [o] { return io::make_kafka_source(o); });
+  // the partitions spread over `o.parallelism` source instances
+  return source(
+      "kafka",
+      [o](int instance, int parallelism) {
+        io::kafka_options part = o;
+        part.instance = instance;
+        part.parallelism = parallelism;
+        return io::make_kafka_source(part);
+      },
+      o.parallelism);
 }
 
 dstream streaming_context::access_log(io::access_log_options o) {

@@ -232,6 +232,12 @@ public:
   dstream batches(std::string path, std::int64_t total = 0);
   /// A custom receiver; `make` is called once when the run starts.
   dstream source(std::string name, std::function<io::source_ptr()> make);
+  /// A partitioned source of `parallelism` instances: make(i, parallelism)
+  /// builds instance i (e.g. a share of Kafka's partitions). Each instance
+  /// keeps its own watermark; downstream takes the minimum.
+  /// @errors pipeline_error for parallelism < 1.
+  dstream source(std::string name, std::function<io::source_ptr(int instance, int parallelism)> make,
+                 int parallelism);
   /// Kafka topics, Spark's direct approach (KafkaUtils.createDirectStream;
   /// see io::kafka_reader): explicit partition assignment, offsets kept by
   /// weir. A negative `o.commit_interval` becomes the batch interval. Offsets

@@ -171,9 +171,9 @@ const std::vector<stage_def>& stage_table() {
       {"kafka", K::kafka, role::source,
        {{"topics", P::string, true}, {"brokers", P::string, false}, {"group", P::string, false},
         {"start", P::string, false}, {"metadata", P::boolean, false}, {"until", P::string, false},
-        {"timeout", P::duration, false}},
+        {"timeout", P::duration, false}, {"parallelism", P::count, false}},
        "kafka(\"topic1,topic2\", brokers = \"host:port\", group = \"weir\", "
-       "start = \"earliest\" | \"latest\" | \"committed\", metadata = false, until = \"end\", timeout = 10s)"},
+       "start = \"earliest\" | \"latest\" | \"committed\", metadata = false, until = \"end\", timeout = 10s, parallelism = 1)"},
       {"kafka_out", K::kafka_out, role::sink,
        {{"topic", P::string, true}, {"brokers", P::string, false}, {"key", P::function, false},
         {"timeout", P::duration, false}},
@@ -1001,6 +1001,8 @@ private:
       }
     } else if (pname == "brokers") {
       (sink ? sp.kafka_sink.brokers : sp.kafka.brokers) = nonempty("brokers");
+    } else if (pname == "parallelism") {
+      sp.kafka.parallelism = static_cast<int>(int_arg(e, "parallelism", 1, 1 << 12));
     } else if (pname == "group") {
       sp.kafka.group = nonempty("group");
     } else if (pname == "start") {

@@ -288,22 +288,27 @@ TEST_CASE("kafka: requests per status with parallelism 3 equal the log's", "[kaf
   CHECK(expected["200"] == 9126);
   mock_cluster mc({"--topic", "logs:3", "--produce", "logs=" + input->string()});
   weir::test::temp_dir dir;
-  auto out = dir.path / "out.jsonl";
-  std::string script = "kafka(\"logs\", brokers = \"" + mc.brokers +
-                       "\", group = \"status\", start = \"earliest\", until = \"end\")"
-                       " | map((split(_, \" \")[8], 1)) | reduce_by_key(sum) | write_jsonl(\"" +
-                       out.string() + "\")";
-  auto r = weir::test::run_weir({"run", "--parallelism", "3", "--batch-interval", "100ms", "-e", script},
-                                dir.path);
-  INFO(r.err);
-  REQUIRE(r.exit_code == 0);
-  std::map<std::string, std::int64_t> got;  // summed over the batches
-  for (auto& v : jsonl_records(out)) {
-    REQUIRE(v.is_array());
-    got[std::string(v.as_array()[0].as_string())] += v.as_array()[1].as_int();
+  for (const char* source_par : {"1", "3"}) {  // one reader for all partitions, or one per partition
+    INFO("source parallelism " << source_par);
+    auto out = dir.path / "out.jsonl";
+    std::string group = std::string("status") + source_par;
+    std::string script = "kafka(\"logs\", brokers = \"" + mc.brokers + "\", group = \"" + group +
+                         "\", start = \"earliest\", until = \"end\", parallelism = " + source_par + ")"
+                         " | map((split(_, \" \")[8], 1)) | reduce_by_key(sum) | write_jsonl(\"" +
+                         out.string() + "\")";
+    auto r = weir::test::run_weir(
+        {"run", "--parallelism", "3", "--batch-interval", "100ms", "-e", script, "--stats"}, dir.path);
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    CHECK_THAT(r.err, Catch::Contains("weir: 10000 source records"));  // every record once
+    std::map<std::string, std::int64_t> got;  // summed over the batches
+    for (auto& v : jsonl_records(out)) {
+      REQUIRE(v.is_array());
+      got[std::string(v.as_array()[0].as_string())] += v.as_array()[1].as_int();
+    }
+    CHECK(got == expected);
+    CHECK(committed_offsets(mc.brokers, group, "logs", 3) == end_offsets(lines.size(), 3));
   }
-  CHECK(got == expected);
-  CHECK(committed_offsets(mc.brokers, "status", "logs", 3) == end_offsets(lines.size(), 3));
 }
 
 TEST_CASE("kafka: kafka_out into a topic consumed back equals the input", "[kafka]") {
