@@ -10,7 +10,7 @@
 // reference; a wrong count fails the run and the harness exits non-zero.
 //
 //   build/perf/weir-perf [--quick] [--runs R] [--warmup W] [--only NAME,...]
-//                        [--out DIR] [--data DIR]
+//                        [--variant NAME] [--out DIR] [--data DIR]
 //
 // Writes DIR/results.json, DIR/throughput.dat and DIR/latency.dat (for
 // perf/plot), and prints a table.
@@ -231,7 +231,7 @@ int main(int argc, char** argv) {
   sizes sz;
   int runs = 3, warmup = 1;
   bool runs_set = false, warmup_set = false;
-  std::string only, out_dir = "perf-results";
+  std::string only, only_variant, out_dir = "perf-results";
   const char* env_data = std::getenv("WEIR_DATA");
   // $WEIR_DATA, else ../shared/data from here or from the source tree (as tests/support/test_data.hpp).
   sz.data_dir = env_data ? env_data : "../shared/data";
@@ -249,11 +249,13 @@ int main(int argc, char** argv) {
     else if (a == "--runs") runs = std::atoi(next().c_str()), runs_set = true;
     else if (a == "--warmup") warmup = std::atoi(next().c_str()), warmup_set = true;
     else if (a == "--only") only = next();
+    else if (a == "--variant") only_variant = next();
     else if (a == "--out") out_dir = next();
     else if (a == "--data") sz.data_dir = next();
     else {
       std::fprintf(stderr,
-                   "usage: weir-perf [--quick] [--runs R] [--warmup W] [--only NAME,...] [--out DIR] [--data DIR]\n"
+                   "usage: weir-perf [--quick] [--runs R] [--warmup W] [--only NAME,...] [--variant limit|\"weir p1\"|\"weir p2\"]\n"
+                   "                 [--out DIR] [--data DIR]\n"
                    "scenarios: ysb-json ysb-binary wordcount wordcount-files nexmark-q0 q1 q2 q3 q5 q7 q8 latency-record\n");
       return 2;
     }
@@ -295,6 +297,7 @@ int main(int argc, char** argv) {
     std::printf("\n%s — %s\n", sc.name.c_str(), sc.what.c_str());
     std::fflush(stdout);
     for (auto& v : sc.variants) {
+      if (!only_variant.empty() && v.name != only_variant) continue;
       auto vr = run_variant(sc, v, runs, warmup);
       if (!vr.skipped.empty()) {
         std::printf("  %-8s skipped: %s\n", vr.name.c_str(), vr.skipped.c_str());
