@@ -15,8 +15,8 @@ struct sizes {
   bool quick = false;
   std::uint64_t ysb_json = 12'000'000, ysb_binary = 30'000'000;
   std::uint64_t wc_lines = 2'500'000;        ///< generated text, ~8 words per line
-  std::uint64_t wc_file_words = 20'000'000;  ///< shared text files, replayed up to this many words
-  std::uint64_t nexmark = 4'000'000;
+  std::uint64_t wc_file_words = 8'000'000;   ///< shared text files, replayed up to this many words
+  std::uint64_t nexmark = 3'000'000;
   double latency_seconds = 5;
   std::string data_dir;                      ///< ../shared/data or $WEIR_DATA
 };

@@ -328,14 +328,16 @@ run_result run_weir(nx_state& st, int q, int parallelism) {
   if (parts.size() > 1) all = all.union_with(std::vector<dstream>(parts.begin() + 1, parts.end()));
   expected got;
   got.by_rows = st.want.by_rows;
+  records results;
   finish(q, all).for_each_batch([&](std::int64_t, records& r) {
-    for (auto& v : r) {
-      ++got.count;
-      if (got.by_rows) got.rows.push_back(v.to_json());
-      else got.hash_sum += v.hash();
+    if (got.by_rows) {  // small outputs: keep them, check after the run
+      for (auto& v : r) results.push_back(std::move(v));
+    } else {  // q0, q1: count and hash in the sink
+      for (auto& v : r) ++got.count, got.hash_sum += v.hash();
     }
   });
   auto stats = ctx.run();
+  for (auto& v : results) ++got.count, got.rows.push_back(v.to_json());
   std::sort(got.rows.begin(), got.rows.end());
   run_result r;
   r.seconds = stats.elapsed_s;

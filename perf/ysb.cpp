@@ -182,15 +182,17 @@ run_result run_weir(ysb_state& st, int parallelism) {
   w.time_text = "event_time";
   tally_map got;
   std::string dup;
+  records results;
   all.transform("count_per_campaign_window", [w] { return make_event_window(w); }, dstream::routing::keyed)
-      .for_each_batch([&](std::int64_t, records& r) {
-        for (auto& x : r) {
-          auto it = st.campaign_index.find(std::string(x.find("key")->as_string()));
-          std::pair<int, std::int64_t> k{it == st.campaign_index.end() ? -1 : it->second, x.find("start")->as_int()};
-          if (!got.emplace(k, static_cast<std::uint64_t>(x.find("value")->as_int())).second) dup = x.to_json();
-        }
+      .for_each_batch([&](std::int64_t, records& r) {  // keep the results; check them after the run
+        for (auto& x : r) results.push_back(std::move(x));
       });
   auto stats = ctx.run();
+  for (auto& x : results) {
+    auto it = st.campaign_index.find(std::string(x.find("key")->as_string()));
+    std::pair<int, std::int64_t> k{it == st.campaign_index.end() ? -1 : it->second, x.find("start")->as_int()};
+    if (!got.emplace(k, static_cast<std::uint64_t>(x.find("value")->as_int())).second) dup = x.to_json();
+  }
   io::ysb_tally total;
   for (auto& t : tallies) total.merge(*t);
   run_result r;
