@@ -422,6 +422,14 @@ dstream streaming_context::kafka_stream(io::kafka_options o) {
       o.parallelism);
 }
 
+dstream streaming_context::ysb(io::ysb_options o, std::shared_ptr<io::ysb_tally> tally) {
+  return source("generate", [o, tally] { return io::make_ysb_generator(o, tally); });
+}
+
+dstream streaming_context::nexmark(io::nexmark_options o) {
+  return source("generate", [o] { return io::make_nexmark_generator(o); });
+}
+
 dstream streaming_context::access_log(io::access_log_options o) {
   return source("generate", [o] { return io::make_access_log_generator(o); });
 }

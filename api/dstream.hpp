@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "weir/actors/runtime.hpp"
+#include "weir/io/bench_generators.hpp"
 #include "weir/io/decoders.hpp"
 #include "weir/io/sinks.hpp"
 #include "weir/io/receiver.hpp"
@@ -223,6 +224,14 @@ public:
   dstream stdin_lines();
   /// The built-in web-access-log generator (see io::access_log_options).
   dstream access_log(io::access_log_options opts = {});
+  /// The Yahoo Streaming Benchmark event generator (io::make_ysb_generator):
+  /// JSON text lines, or with `o.binary` tuples of ints; one source instance
+  /// (partition `o.partition` of `o.partitions`). `tally`, if given, receives
+  /// the views per (campaign, 10 s window) the generator emitted.
+  dstream ysb(io::ysb_options o = {}, std::shared_ptr<io::ysb_tally> tally = nullptr);
+  /// The NEXMark event generator (io::make_nexmark_generator): person,
+  /// auction and bid objects in the proportion 1 : 3 : 46.
+  dstream nexmark(io::nexmark_options o = {});
   /// Spark's deterministic replay (`queueStream` on a manual clock): a
   /// JSON-lines file, one line = one batch's elements (a JSON array), one batch
   /// per batch interval on a logical clock, as fast as possible; after the

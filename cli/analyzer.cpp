@@ -69,7 +69,7 @@ const std::vector<stage_def>& stage_table() {
        {{"kind", P::string, true}, {"rate", P::number, false}, {"count", P::count, false},
         {"duration", P::duration, false}, {"seed", P::count, false}, {"paths", P::count, false},
         {"zipf", P::number, false}},
-       "generate(\"access_log\", rate = N, count = N, duration = D, seed = N, paths = N, zipf = X)"},
+       "generate(\"access_log\" | \"ysb\" | \"nexmark\", rate = N, count = N, duration = D, seed = N, paths = N, zipf = X)"},
       {"batches", K::batches, role::source, {{"path", P::string, true}, {"total", P::count, false}},
        "batches(path, total = 0)"},
       {"dir", K::dir, role::source,
@@ -456,6 +456,10 @@ private:
       // how the argument is named in messages: the operator for its first argument
       std::string who = k == 0 ? std::string(s.name) : fmt::format("{} {}", s.name, p.name);
       if (d.kind == stage_kind::generate) {
+        if (p.name == "kind") sp.generator_kind = string_arg(*e, "the generator");
+        else if (sp.generator_kind != "access_log" && p.name != "rate" && p.name != "count" && p.name != "seed")
+          throw dsl_error(e->loc, fmt::format("generate(\"{}\") takes rate, count and seed, not '{}'",
+                                              sp.generator_kind, p.name));
         generator_arg(sp.generator, p.name, *e);
         continue;
       }
@@ -898,8 +902,8 @@ private:
   void generator_arg(io::access_log_options& g, std::string_view pname, const ast::expr& e) {
     if (pname == "kind") {
       std::string kind = string_arg(e, "the generator");
-      static const std::vector<std::string> generators = {"access_log"};
-      if (kind != "access_log")
+      static const std::vector<std::string> generators = {"access_log", "ysb", "nexmark"};
+      if (kind != "access_log" && kind != "ysb" && kind != "nexmark")
         throw dsl_error(e.loc, fmt::format("unknown generator \"{}\"{}", kind,
                                            did_you_mean(kind, generators)));
     } else if (pname == "rate") {

@@ -242,7 +242,22 @@ private:
       // sources
       case stage_kind::file: return ctx_.text_file(st.path);
       case stage_kind::stdin_lines: return ctx_.stdin_lines();
-      case stage_kind::generate: return ctx_.access_log(st.generator);
+      case stage_kind::generate:
+        if (st.generator_kind == "ysb") {
+          io::ysb_options y;
+          y.rate = st.generator.rate;
+          y.count = st.generator.count;
+          y.seed = st.generator.seed;
+          return ctx_.ysb(y);
+        }
+        if (st.generator_kind == "nexmark") {
+          io::nexmark_options n;
+          n.rate = st.generator.rate;
+          n.count = st.generator.count;
+          n.seed = st.generator.seed;
+          return ctx_.nexmark(n);
+        }
+        return ctx_.access_log(st.generator);
       case stage_kind::batches: return ctx_.batches(st.path, st.total);
       case stage_kind::stream_ref: return stream(st.stream);
       // per batch

@@ -100,6 +100,7 @@ struct stage_spec {
   std::string stream;                ///< stream_ref: the `let` name
   std::vector<stream_arg> others;    ///< union: the streams; join kinds, cogroup: the other one
   io::access_log_options generator;  ///< generate
+  std::string generator_kind = "access_log";  ///< generate: "access_log", "ysb" or "nexmark"
   element_function fn;               ///< map, flat_map, filter, top (`by`), map_values,
                                      ///< flat_map_values, sort_by, combine_by_key (create)
   bool has_fn = false;               ///< top: `by` was given

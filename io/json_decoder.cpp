@@ -204,7 +204,17 @@ bool parse_whole(json_reader& rd, std::string_view text, value& out, std::string
 
 class json_decoder final : public detail::decoder_base {
 public:
-  json_decoder(json_options o, error_policy p) : decoder_base(std::move(p)), o_(std::move(o)) {}
+  json_decoder(json_options o, error_policy p) : decoder_base(std::move(p)), o_(std::move(o)) {
+    // Fast path: every path is one top-level name ("/name", no escapes) —
+    // read the root object once instead of one at_pointer walk per path.
+    top_level_ = !o_.fields.empty();
+    for (auto& f : o_.fields) {
+      const auto& ptr = f.pointer;
+      if (ptr.size() < 2 || ptr[0] != '/' || ptr.find_first_of("/~\\\"", 1) != std::string::npos) top_level_ = false;
+      keys_.push_back(ptr.size() > 1 ? ptr.substr(1) : std::string());
+      names_.emplace_back(f.name);
+    }
+  }
 
   void process(records& in, records& out) override {
     out.reserve(out.size() + in.size());
@@ -231,6 +241,9 @@ private:
       reason_ = rd_.reason(doc, e, text.size(), false);
       return false;
     }
+    od::json_type root{};
+    if (top_level_ && keys_.size() <= 64 && doc.type().get(root) == simdjson::SUCCESS && root == od::json_type::object)
+      return extract_top_level(doc, text, out);
     std::vector<field> fields;
     fields.reserve(o_.fields.size());
     for (auto& p : o_.fields) {
@@ -250,9 +263,44 @@ private:
     return true;
   }
 
+  /// One pass over the root object's fields; the first occurrence of each
+  /// wanted name wins, keys compared unescaped as at_pointer does (so the
+  /// names hold no quote or backslash); stops once every name is found.
+  bool extract_top_level(od::document& doc, std::string_view text, value& out) {
+    const std::size_t n = keys_.size();
+    std::vector<field> fields(n);
+    for (std::size_t k = 0; k < n; ++k) fields[k].name = names_[k];
+    std::uint64_t found = 0;
+    std::size_t left = n;
+    od::object obj;
+    error_code e = doc.get_object().get(obj);
+    if (!e) {
+      for (auto f : obj) {
+        od::field fl;
+        if ((e = std::move(f).get(fl))) break;
+        const od::raw_json_string key = fl.key();
+        std::size_t k = 0;
+        while (k < n && (((found >> k) & 1) || !key.unsafe_is_equal(keys_[k]))) ++k;
+        if (k == n) continue;  // not wanted (or a later duplicate): skipped unread
+        if ((e = convert(fl.value(), fields[k].val))) break;
+        found |= std::uint64_t{1} << k;
+        if (--left == 0) break;
+      }
+    }
+    if (e) {
+      reason_ = rd_.reason(doc, e, text.size(), true);
+      return false;
+    }
+    out = value::object(std::move(fields));
+    return true;
+  }
+
   json_options o_;
   json_reader rd_;
   std::string reason_;
+  bool top_level_ = false;
+  std::vector<std::string> keys_;
+  std::vector<value> names_;
 };
 
 }  // namespace

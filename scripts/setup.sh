@@ -12,6 +12,8 @@ PACKAGES=(
   librdkafka-dev                     # Kafka receiver and sink (and its mock cluster for tests)
   libcpp-httplib-dev                 # Prometheus metrics endpoint
   graphviz                           # dot: tests render `weir explain --dot`
+  gnuplot-nox                        # perf/plot: weir-perf results as PNG
+  valgrind                           # callgrind profiles of the hot paths (perf/)
 )
 
 missing=()
