@@ -7,7 +7,7 @@
 // batch on stderr — and in total. The stream ends when the server closes the
 // connection (socket_options::reconnect = false; Spark's receiver would
 // reconnect); then the totals are printed on stdout, "word count" per line,
-// sorted by word.
+// sorted by word. Written with the typed API (weir::stream<T>).
 #include <cctype>
 #include <cstdint>
 #include <cstdio>
@@ -16,8 +16,10 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
-#include <weir/api/dstream.hpp>
+#include <weir/api/stream.hpp>
 
 int main(int argc, char** argv) {
   if (argc < 2) {
@@ -36,27 +38,29 @@ int main(int argc, char** argv) {
     weir::streaming_context ssc({.batch_interval = std::chrono::milliseconds(batch_ms)});
     weir::io::socket_options so;
     so.reconnect = false;  // end of stream when the server closes
-    ssc.socket_text_stream(argv[1], so)
-        .flat_map([](const weir::value& line, weir::records& out) {
-          std::string_view s = line.as_string();
+    // The typed API (weir/api/stream.hpp): lambdas over C++ types.
+    using word_count = std::pair<std::string, std::int64_t>;
+    weir::as_stream<std::string>(ssc.socket_text_stream(argv[1], so))
+        .flat_map([](const std::string& line) {
+          std::vector<std::string> words;
           std::size_t i = 0;
-          while (i < s.size()) {
-            while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) ++i;
+          while (i < line.size()) {
+            while (i < line.size() && std::isspace(static_cast<unsigned char>(line[i]))) ++i;
             std::size_t j = i;
-            while (j < s.size() && !std::isspace(static_cast<unsigned char>(s[j]))) ++j;
-            if (j > i) out.emplace_back(s.substr(i, j - i));
+            while (j < line.size() && !std::isspace(static_cast<unsigned char>(line[j]))) ++j;
+            if (j > i) words.push_back(line.substr(i, j - i));
             i = j;
           }
+          return words;
         })
-        .map([](const weir::value& w) { return weir::value::pair(w, 1); })
-        .reduce_by_key(weir::reducer::sum())
-        .for_each_batch([&](std::int64_t time_ms, weir::records& batch) {
+        .map([](const std::string& w) { return word_count{w, 1}; })
+        .reduce_by_key([](std::int64_t a, std::int64_t b) { return a + b; })
+        .for_each_batch([&](std::int64_t time_ms, const std::vector<word_count>& batch) {
           std::int64_t words = 0;
           std::lock_guard<std::mutex> lock(mtx);
-          for (auto& r : batch) {
-            auto kv = r.as_array();
-            totals[std::string(kv[0].as_string())] += kv[1].as_int();
-            words += kv[1].as_int();
+          for (auto& [w, n] : batch) {
+            totals[w] += n;
+            words += n;
           }
           if (!batch.empty())
             std::fprintf(stderr, "batch %lld: %lld words, %zu distinct\n", static_cast<long long>(time_ms),
