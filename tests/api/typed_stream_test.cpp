@@ -73,7 +73,7 @@ TEST_CASE("typed api: codecs round-trip", "[api][typed]") {
   CHECK(weir::codec<click>::from_value(partial) == click{"bob", 1, 2.0, std::nullopt});
 }
 
-TEST_CASE("typed api: word count with map, flat_map, filter, reduce_by_key", "[api][typed]") {
+TEST_CASE("typed api: word count with map flat_map filter and reduce_by_key", "[api][typed]") {
   weir::test::temp_dir tmp;
   std::string text;
   std::map<std::string, std::int64_t> expected;

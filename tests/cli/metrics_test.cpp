@@ -170,7 +170,7 @@ TEST_CASE("metrics: json_escape", "[cli][metrics]") {
   CHECK(weir::json_escape("a\"b\\c\nd\te\x01") == "a\\\"b\\\\c\\nd\\te\\u0001");
 }
 
-TEST_CASE("metrics: scrape during a bounded run; the final counters equal the output", "[cli][metrics][slow]") {
+TEST_CASE("metrics: scrape during a bounded run and the final counters equal the output", "[cli][metrics][slow]") {
   temp_dir tmp;
   int port = free_port();
   auto out = tmp.path / "out.jsonl";
@@ -225,7 +225,7 @@ TEST_CASE("metrics: scrape during a bounded run; the final counters equal the ou
                                   " sink records"));
 }
 
-TEST_CASE("metrics: a port in use is one clear line at start, exit 1, nothing runs", "[cli][metrics]") {
+TEST_CASE("metrics: a port in use is one clear line at start with exit 1 and nothing runs", "[cli][metrics]") {
   temp_dir tmp;
   listener busy;
   write_file(tmp.path / "in.txt", "a b\n");
@@ -266,7 +266,7 @@ TEST_CASE("logs: --log-format json writes one JSON object per line", "[cli][metr
   CHECK(s.err.rfind("{\"level\":\"info\",\"msg\":\"2 source records, 2 sink records", 0) == 0);
 }
 
-TEST_CASE("progress: --progress always draws and erases the status line; --quiet and non-TTY stay silent",
+TEST_CASE("progress: --progress always draws and erases the status line and --quiet or a non-TTY stay silent",
           "[cli][metrics][slow]") {
   temp_dir tmp;
   std::string pipeline = "generate(\"access_log\", rate = 2000, duration = 1500ms) | count() | print()";
