@@ -409,6 +409,7 @@ dstream streaming_context::kafka_stream(io::kafka_options o) {
   if (o.commit_interval.count() < 0) o.commit_interval = opts_.batch_interval;
   if (!o.progress) o.progress = std::make_shared<io::kafka_progress>();
   on_success_.push_back([p = o.progress] { p->commit_final(); });
+  kafka_progress_.push_back(o.progress);
   if (o.parallelism <= 1) return source("kafka", [o] { return io::make_kafka_source(o); });
   // the partitions spread over `o.parallelism` source instances
   return source(

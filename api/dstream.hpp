@@ -308,6 +308,13 @@ public:
   /// @thread Safe from any thread once start() has returned.
   std::vector<task_metrics> metrics() const;
 
+  /// The progress objects (read offsets, commits, pauses) of the context's
+  /// Kafka streams, in the order kafka_stream() was called (for metrics).
+  /// @thread The vector: build thread, before start(); each kafka_progress is thread-safe.
+  const std::vector<std::shared_ptr<io::kafka_progress>>& kafka_sources() const noexcept {
+    return kafka_progress_;
+  }
+
 private:
   struct runtime;
   context_options opts_;
@@ -315,6 +322,8 @@ private:
   std::unique_ptr<runtime> rt_;
   /// Run after await_termination() succeeds (kafka: commit the final offsets).
   std::vector<std::function<void()>> on_success_;
+  /// The Kafka streams' progress (kafka_sources()).
+  std::vector<std::shared_ptr<io::kafka_progress>> kafka_progress_;
 };
 
 // Custom receivers (io/receiver.hpp) in the public namespace: derive from

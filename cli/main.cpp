@@ -4,13 +4,20 @@
 //   weir run -e 'file("in.txt") | flat_map(split(_)) | map((_, 1)) | reduce_by_key(sum) | print()'
 //   weir check FILE.weir | -e '...'
 //   weir explain FILE.weir | -e '...' [--parallelism N] [--dot]
+//   weir run ... --metrics 127.0.0.1:9464 [--metrics-linger 30s]   Prometheus /metrics
+//   weir run ... --quiet | --progress auto|always|never | --log-format text|json
 //
 // Exit codes: 0 success (also after SIGINT/SIGTERM, which drain gracefully);
 // 1 runtime failure (missing input file, a record an expression cannot
-// process, ...); 2 usage or DSL error. This file is the only place that
+// process, ...; a --metrics address that cannot be bound, e.g. a port in
+// use, before the pipeline starts); 2 usage or DSL error. This file is the only place that
 // decides exit codes; the libraries throw.
 #include <atomic>
 #include <cerrno>
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -36,8 +43,11 @@
 #include "weir/api/dstream.hpp"
 #include "weir/cli/dsl_error.hpp"
 #include "weir/cli/lexer.hpp"
+#include "weir/cli/metrics_server.hpp"
+#include "weir/cli/progress.hpp"
 #include "weir/cli/pipeline_builder.hpp"
 #include "weir/cli/pipeline_spec.hpp"
+#include "weir/operators/log.hpp"
 
 #ifndef WEIR_VERSION
 #define WEIR_VERSION "0.0.0"
@@ -64,6 +74,11 @@ struct command_args {
   std::optional<std::string> linger;
   bool stats = false;
   bool dot = false;  ///< explain: Graphviz DOT instead of text
+  std::optional<std::string> metrics;         ///< run: HOST:PORT of the Prometheus endpoint
+  std::optional<std::string> metrics_linger;  ///< run: keep serving after the end
+  bool quiet = false;                         ///< run: no progress line, no info lines
+  std::string progress = "auto";              ///< run: auto | always | never
+  std::string log_format = "text";            ///< text | json (weir::log_message)
 };
 
 enum class mode { run, check, explain };
@@ -84,12 +99,27 @@ void add_common_options(CLI::App* cmd, command_args& a, bool run) {
                   "execution mode: micro-batch (Spark batches) or record (each record on arrival) "
                   "(overrides 'set mode')")
       ->check(CLI::IsMember({"micro-batch", "micro_batch", "record"}));
+  cmd->add_option("--log-format", a.log_format,
+                  "diagnostics on stderr: text (weir: warning: ...) or json (one {\"level\",\"msg\",...} "
+                  "object per line)")
+      ->check(CLI::IsMember({"text", "json"}));
   cmd->add_option("--linger", a.linger,
                   "record mode: max wait before a partly filled batch is sent: 0ms, 1ms, ... "
                   "(default 1ms; overrides 'set linger')");
-  if (run)
+  if (run) {
     cmd->add_flag("--stats", a.stats,
                   "print run statistics (records, throughput, latency p50/p99/p99.9) to stderr at the end");
+    cmd->add_option("--metrics", a.metrics,
+                    "serve Prometheus metrics at http://HOST:PORT/metrics during the run, e.g. "
+                    "127.0.0.1:9464 (port 0: any free port, printed at start)");
+    cmd->add_option("--metrics-linger", a.metrics_linger,
+                    "after the run ends, keep serving the final metrics for this long (e.g. 30s), "
+                    "or until SIGINT/SIGTERM");
+    cmd->add_flag("-q,--quiet", a.quiet, "no progress line and no informational messages on stderr");
+    cmd->add_option("--progress", a.progress,
+                    "live status line on stderr: auto (when stderr is a terminal), always, never")
+        ->check(CLI::IsMember({"auto", "always", "never"}));
+  }
 }
 
 std::string read_script(const command_args& a, std::string& name) {
@@ -147,6 +177,12 @@ public:
   signal_waiter(const signal_waiter&) = delete;
   signal_waiter& operator=(const signal_waiter&) = delete;
 
+  /// Waits up to `d` or until SIGINT/SIGTERM arrived; true if a signal came.
+  bool wait_for(std::chrono::milliseconds d) {
+    std::unique_lock<std::mutex> lock(mtx_);
+    return cv_.wait_for(lock, d, [this] { return signalled_; });
+  }
+
   /// Blocks the signals in the calling thread and in threads it creates later.
   static void block_signals() {
     sigset_t set = signal_set();
@@ -180,15 +216,24 @@ private:
       }
       stopping = true;
       ctx_.stop();
+      {
+        std::lock_guard<std::mutex> lock(mtx_);
+        signalled_ = true;
+      }
+      cv_.notify_all();
     }
   }
 
   weir::streaming_context& ctx_;
   std::atomic<bool> done_{false};
+  std::mutex mtx_;
+  std::condition_variable cv_;
+  bool signalled_ = false;
   std::thread thread_;
 };
 
 int execute(const command_args& a, mode m) {
+  weir::set_log_format(a.log_format == "json" ? weir::log_format::json : weir::log_format::text);
   std::string name;
   std::string text = read_script(a, name);
   weir::dsl::settings over = overrides_of(a);
@@ -206,25 +251,80 @@ int execute(const command_args& a, mode m) {
     std::fputs(ctx.explain(a.dot).c_str(), stdout);
     return exit_ok;
   }
+  if (a.metrics) {
+    std::string host;
+    int port = 0;
+    if (!weir::cli::parse_host_port(*a.metrics, host, port))
+      throw usage_error(fmt::format("--metrics: expected HOST:PORT like 127.0.0.1:9464 (port 0-65535), got '{}'",
+                                    *a.metrics));
+  }
+  std::optional<std::chrono::milliseconds> linger;
+  if (a.metrics_linger) {
+    if (!a.metrics) throw usage_error("--metrics-linger needs --metrics HOST:PORT");
+    std::int64_t ms = 0;
+    if (!weir::dsl::parse_duration(*a.metrics_linger, ms) || ms < 0)
+      throw usage_error(fmt::format("--metrics-linger: expected a duration >= 0 like 30s, got '{}'",
+                                    *a.metrics_linger));
+    linger = std::chrono::milliseconds(ms);
+  }
+  // The metrics endpoint binds before anything starts: a busy port fails here.
+  std::atomic<bool> started{false}, finished{false};
+  std::unique_ptr<weir::cli::metrics_server> server;
+  if (a.metrics) {
+    std::vector<weir::cli::kafka_source_metrics> kafka;
+    for (auto& p : ctx.kafka_sources()) kafka.push_back({fmt::format("kafka{}", kafka.size()), p});
+    auto t0 = std::chrono::steady_clock::now();
+    server = std::make_unique<weir::cli::metrics_server>(*a.metrics, [&ctx, &started, &finished, kafka, t0] {
+      weir::cli::metrics_snapshot snap;
+      snap.started = started.load(std::memory_order_acquire);
+      snap.finished = finished.load(std::memory_order_acquire);
+      if (snap.started) snap.tasks = ctx.metrics();  // thread-safe once start() returned
+      snap.kafka = kafka;
+      snap.uptime_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      snap.now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::system_clock::now().time_since_epoch())
+                        .count();
+      return weir::cli::render_prometheus(snap);
+    });
+    if (!a.quiet)
+      weir::log_message(weir::log_level::info,
+                        fmt::format("serving metrics on http://{}:{}/metrics", server->host(), server->port()));
+  }
+  bool show_progress = !a.quiet && (a.progress == "always" ||
+                                    (a.progress == "auto" && ::isatty(STDERR_FILENO) &&
+                                     weir::current_log_format() == weir::log_format::text));
   ctx.start();
+  started.store(true, std::memory_order_release);
   weir::run_stats stats;
   {
     signal_waiter waiter(ctx);
-    stats = ctx.await_termination();
+    {
+      std::optional<weir::cli::progress_display> progress;
+      if (show_progress) progress.emplace([&ctx] { return ctx.metrics(); });
+      try {
+        stats = ctx.await_termination();
+      } catch (...) {
+        finished.store(true, std::memory_order_release);
+        throw;
+      }
+      finished.store(true, std::memory_order_release);
+    }
+    if (linger && linger->count() > 0) waiter.wait_for(*linger);
   }
+  server.reset();
   std::fflush(stdout);
   if (a.stats)
-    fmt::print(stderr,
-               "weir: {} source records, {} sink records, {} batches in {:.3f} s "
-               "(sources backpressured {:.3f} s); malformed_records = {}, late_records = {}\n",
+    weir::log_message(weir::log_level::info, fmt::format(
+               "{} source records, {} sink records, {} batches in {:.3f} s "
+               "(sources backpressured {:.3f} s); malformed_records = {}, late_records = {}",
                stats.source_records, stats.sink_records, stats.batches, stats.elapsed_s,
-               stats.source_backpressure_s, stats.malformed_records, stats.late_records);
+               stats.source_backpressure_s, stats.malformed_records, stats.late_records));
   if (a.stats) {
     double rate = stats.elapsed_s > 0 ? static_cast<double>(stats.source_records) / stats.elapsed_s : 0;
-    fmt::print(stderr, "weir: throughput {:.0f} records/s; end-to-end latency of {} sink records: "
-               "p50 {:.1f} µs, p99 {:.1f} µs, p99.9 {:.1f} µs, max {:.1f} µs\n",
+    weir::log_message(weir::log_level::info, fmt::format("throughput {:.0f} records/s; end-to-end latency of {} sink records: "
+               "p50 {:.1f} µs, p99 {:.1f} µs, p99.9 {:.1f} µs, max {:.1f} µs",
                rate, stats.latency_samples, stats.latency_p50_us, stats.latency_p99_us,
-               stats.latency_p999_us, stats.latency_max_us);
+               stats.latency_p999_us, stats.latency_max_us));
   }
   return exit_ok;
 }
@@ -262,16 +362,16 @@ int main(int argc, char** argv) {
     if (explain->parsed()) return execute(explain_args, mode::explain);
     return execute(check_args, mode::check);
   } catch (const usage_error& e) {
-    fmt::print(stderr, "weir: error: {}\n", e.what());
+    weir::log_message(weir::log_level::error, e.what());
     return exit_usage;
   } catch (const weir::dsl::dsl_error& e) {
-    fmt::print(stderr, "{}\n", e.what());
+    weir::log_raw_error(e.what());
     return exit_usage;
-  } catch (const std::exception& e) {  // pipeline_error, record_error, ...
-    fmt::print(stderr, "weir: error: {}\n", e.what());
+  } catch (const std::exception& e) {  // pipeline_error, record_error, metrics_error, ...
+    weir::log_message(weir::log_level::error, e.what());
     return exit_runtime;
   } catch (...) {
-    fmt::print(stderr, "weir: error: unknown failure\n");
+    weir::log_message(weir::log_level::error, "unknown failure");
     return exit_runtime;
   }
 }

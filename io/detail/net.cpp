@@ -11,6 +11,7 @@
 #include <netinet/in.h>
 
 #include "weir/io/detail/errno_text.hpp"
+#include "weir/operators/log.hpp"
 
 namespace weir::io {
 
@@ -172,9 +173,6 @@ std::vector<resolved> resolve(const endpoint& ep, bool passive, const std::strin
   return out;
 }
 
-void warn(const std::string& msg) {
-  std::string line = "weir: warning: " + msg + "\n";
-  std::fwrite(line.data(), 1, line.size(), stderr);
-}
+void warn(const std::string& msg) { weir::log_message(weir::log_level::warning, msg); }
 
 }  // namespace weir::io::detail

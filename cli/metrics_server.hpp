@@ -1,0 +1,77 @@
+// weir — the `weir run --metrics HOST:PORT` endpoint: live task metrics in
+// Prometheus' text exposition format (version 0.0.4), served by cpp-httplib
+// on its own threads. This header does not include <httplib.h>.
+//
+// Metric names follow Prometheus conventions (weir_ prefix, base units:
+// seconds, records; counters end in _total); per-task series carry the
+// labels stage (the stage's chain, "file -> parse_log") and instance (the
+// parallel instance index). The full table is in README.md ("Metrics").
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "weir/actors/runtime.hpp"
+#include "weir/io/kafka.hpp"
+
+namespace weir::cli {
+
+/// A Kafka source's progress, as exported (source label "kafka0", "kafka1", ...).
+struct kafka_source_metrics {
+  std::string name;
+  std::shared_ptr<io::kafka_progress> progress;
+};
+
+/// Everything one scrape shows.
+struct metrics_snapshot {
+  std::vector<task_metrics> tasks;          ///< empty before the job started
+  std::vector<kafka_source_metrics> kafka;  ///< thread-safe progress objects
+  bool started = false;                     ///< the job started
+  bool finished = false;                    ///< the job ended (every task done, or failed)
+  double uptime_s = 0;                      ///< since the metrics server started, s
+  std::int64_t now_ms = 0;                  ///< wall clock, Unix ms (for watermark lag)
+};
+
+/// Renders a snapshot in Prometheus text format (one # HELP and # TYPE per
+/// family, then its samples; label values escaped per the format).
+std::string render_prometheus(const metrics_snapshot& s);
+
+/// Escapes a Prometheus label value (backslash, double quote, newline).
+std::string prometheus_label_escape(const std::string& v);
+
+/// Splits "host:port" / "[v6]:port" (port 0-65535); false if malformed.
+bool parse_host_port(const std::string& address, std::string& host, int& port);
+
+/// Thrown when the server cannot listen ("cannot serve metrics on
+/// 127.0.0.1:9464: Address already in use").
+struct metrics_error : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+/// An HTTP server answering GET /metrics with `render()` (text/plain;
+/// version=0.0.4) and 404 elsewhere. The socket is bound in the constructor,
+/// so a busy port is an error before the pipeline starts; requests are served
+/// by two worker threads.
+/// @thread `render` is called on the server's threads.
+class metrics_server {
+public:
+  /// `address`: "host:port" or "[v6]:port"; port 0 picks a free port (see port()).
+  /// @errors metrics_error for a malformed address or a port that cannot be bound.
+  metrics_server(const std::string& address, std::function<std::string()> render);
+  ~metrics_server();  ///< stops serving and joins
+  metrics_server(const metrics_server&) = delete;
+  metrics_server& operator=(const metrics_server&) = delete;
+
+  int port() const noexcept;           ///< the bound port
+  const std::string& host() const noexcept;
+
+private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace weir::cli
