@@ -863,6 +863,7 @@ struct job::impl {
   std::mutex mtx;  // guards `sources` against stop() from other threads
   std::vector<std::shared_ptr<live_metrics>> live;  // fixed once start() has wired the tasks
   bool running = false;
+  std::atomic<bool> killed{false};  // stop(false): actors killed on purpose
   clock::time_point started;
 
   impl(const plan::logical_graph& g, context_options o) : graph(g), opts(o) {}
@@ -1120,7 +1121,7 @@ run_stats job::wait() {
         [&](caf::down_msg& dm) {
           --remaining;
           bool said = std::find(reported.begin(), reported.end(), dm.source) != reported.end();
-          if (!said && !failure) {
+          if (!said && !failure && !m.killed.load()) {
             failure = "an actor terminated unexpectedly: " + caf::to_string(dm.reason);
             m.kill_all();
           }
@@ -1141,8 +1142,13 @@ run_stats job::wait() {
   return stats;
 }
 
-void job::stop() {
+void job::stop(bool graceful) {
   std::lock_guard<std::mutex> lock(impl_->mtx);
+  if (!graceful && !impl_->sources.empty()) {
+    impl_->killed.store(true);
+    impl_->kill_all();
+    return;
+  }
   for (auto& s : impl_->sources) caf::anon_send(s, stop_atom::value);
 }
 

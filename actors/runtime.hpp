@@ -102,8 +102,10 @@ public:
   /// Blocks until every actor finished (bounded sources) or one failed.
   /// @errors pipeline_error "<stage>: <reason>" on failure; the other actors are stopped.
   run_stats wait();
-  /// Asks the sources to end their streams; everything in flight drains.
-  void stop();
+  /// graceful: asks the sources to end their streams; everything in flight
+  /// drains. Not graceful: kills every actor at once (records in flight are
+  /// dropped, sinks do not flush); wait() then returns without an error.
+  void stop(bool graceful = true);
 
   const plan::physical_graph& physical() const noexcept;
 

@@ -468,8 +468,8 @@ std::vector<task_metrics> streaming_context::metrics() const {
   return rt_->job->metrics();
 }
 
-void streaming_context::stop() {
-  if (rt_) rt_->job->stop();
+void streaming_context::stop(bool graceful) {
+  if (rt_) rt_->job->stop(graceful);
 }
 
 }  // namespace weir

@@ -298,9 +298,13 @@ public:
   run_stats await_termination();
   /// start() + await_termination().
   run_stats run();
-  /// Asks the sources to end their streams (graceful: everything in flight
-  /// drains); safe from any thread and from signal-handling threads.
-  void stop();
+  /// Spark `stop(stopGracefully)`. Graceful (default): asks the sources to end
+  /// their streams; everything in flight drains and sinks flush. Not
+  /// graceful: the actors are killed at once, records in flight are dropped,
+  /// sinks do not flush, and await_termination() returns the statistics of
+  /// the tasks that finished (possibly none). Safe from any thread and from
+  /// signal-handling threads.
+  void stop(bool graceful = true);
 
   /// Live metrics of every task (actor) of the running job, in stage order:
   /// records in/out, backpressured time, queue depth and capacity, malformed

@@ -315,6 +315,30 @@ public:
   auto left_outer_join(const stream<U>& other) const {
     return join_as<U, false, true>(other, join_kind::left_outer, "left_outer_join");
   }
+  /// Spark `rightOuterJoin`: stream<std::pair<K, std::pair<std::optional<V>, W>>>.
+  template <class U>
+  auto right_outer_join(const stream<U>& other) const {
+    return join_as<U, true, false>(other, join_kind::right_outer, "right_outer_join");
+  }
+  /// Spark `cogroup`, same batch only: for every key of either stream,
+  /// stream<std::pair<K, std::pair<std::vector<V>, std::vector<W>>>>.
+  template <class U>
+  auto cogroup(const stream<U>& other) const {
+    if constexpr (!detail::typed_pair<T>::value || !detail::typed_pair<U>::value) {
+      static_assert(detail::typed_always_false<U>,
+                    "weir::stream<T>::cogroup needs two streams of pairs, std::pair<K, V> and std::pair<K, W>");
+      return *this;
+    } else if constexpr (!std::is_same_v<typename detail::typed_pair<T>::key, typename detail::typed_pair<U>::key>) {
+      static_assert(detail::typed_always_false<U>,
+                    "weir::stream<std::pair<K, V>>::cogroup needs the other stream's key type to be K too");
+      return *this;
+    } else {
+      using K = typename detail::typed_pair<T>::key;
+      using V = typename detail::typed_pair<T>::mapped;
+      using W = typename detail::typed_pair<U>::mapped;
+      return stream<std::pair<K, std::pair<std::vector<V>, std::vector<W>>>>(d_.cogroup(other.untyped()));
+    }
+  }
   /// Spark `fullOuterJoin`: stream<std::pair<K, std::pair<std::optional<V>, std::optional<W>>>>.
   template <class U>
   auto full_outer_join(const stream<U>& other) const {

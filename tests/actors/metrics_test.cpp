@@ -2,6 +2,9 @@
 // progress line read.
 #include <catch2/catch.hpp>
 
+#include <atomic>
+#include <thread>
+
 #include "weir/api/dstream.hpp"
 
 using namespace weir;
@@ -38,4 +41,17 @@ TEST_CASE("task metrics count the records of a bounded run", "[actors][metrics]"
     CHECK(t.done);
     CHECK(t.queue_depth == 0);
   }
+}
+
+TEST_CASE("stop(false) ends an unbounded run at once without an error", "[actors]") {
+  streaming_context ctx;
+  io::access_log_options g;  // unbounded, as fast as credit allows
+  auto seen = std::make_shared<std::atomic<std::uint64_t>>(0);
+  ctx.access_log(g).for_each_batch([seen](std::int64_t, records& b) { *seen += b.size(); });
+  ctx.start();
+  while (ctx.metrics().empty() || ctx.metrics()[0].records_in < 10'000) std::this_thread::yield();
+  auto t0 = std::chrono::steady_clock::now();
+  ctx.stop(false);
+  CHECK_NOTHROW(ctx.await_termination());
+  CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(2));
 }

@@ -217,6 +217,40 @@ TEST_CASE("typed api: join and left_outer_join of pair streams", "[api][typed]")
   CHECK(outer == std::vector<left>{{"a", {1, 10}}, {"a", {1, 11}}, {"b", {2, std::nullopt}}, {"c", {3, std::nullopt}}});
 }
 
+TEST_CASE("typed api: right_outer_join and cogroup of pair streams", "[api][typed]") {
+  weir::test::temp_dir tmp;
+  write(tmp.path / "l.jsonl", batches_file({{{"a", 1}, {"b", 2}}, {{"c", 3}}}));
+  write(tmp.path / "r.jsonl", batches_file({{{"a", 10}, {"a", 11}}, {{"d", 4}}}));
+  using right = std::pair<std::string, std::pair<std::optional<std::int64_t>, std::int64_t>>;
+  using grouped = std::pair<std::string, std::pair<std::vector<std::int64_t>, std::vector<std::int64_t>>>;
+  std::mutex mtx;
+  std::vector<right> outer;
+  std::vector<grouped> groups;
+  {
+    weir::streaming_context ssc(fast());
+    auto l = weir::as_stream<std::pair<std::string, std::int64_t>>(ssc.batches((tmp.path / "l.jsonl").string()));
+    auto r = weir::as_stream<std::pair<std::string, std::int64_t>>(ssc.batches((tmp.path / "r.jsonl").string()));
+    l.right_outer_join(r).for_each_batch([&](std::int64_t, const std::vector<right>& b) {
+      std::lock_guard<std::mutex> lock(mtx);
+      outer.insert(outer.end(), b.begin(), b.end());
+    });
+    l.cogroup(r).for_each_batch([&](std::int64_t, const std::vector<grouped>& b) {
+      std::lock_guard<std::mutex> lock(mtx);
+      for (auto g : b) {  // the order inside a group is not specified
+        std::sort(g.second.first.begin(), g.second.first.end());
+        std::sort(g.second.second.begin(), g.second.second.end());
+        groups.push_back(std::move(g));
+      }
+    });
+    ssc.run();
+  }
+  std::sort(outer.begin(), outer.end());
+  std::sort(groups.begin(), groups.end());
+  // batch 1: a joins twice; batch 2: d has no left side (c has no right side: not in a right join)
+  CHECK(outer == std::vector<right>{{"a", {1, 10}}, {"a", {1, 11}}, {"d", {std::nullopt, 4}}});
+  CHECK(groups == std::vector<grouped>{{"a", {{1}, {10, 11}}}, {"b", {{2}, {}}}, {"c", {{3}, {}}}, {"d", {{}, {4}}}});
+}
+
 TEST_CASE("typed api: event-time aggregate over structs", "[api][typed]") {
   weir::test::temp_dir tmp;
   // clicks as JSON objects, one batch per line; times out of order by up to 3 s
