@@ -323,8 +323,10 @@ public:
       for (auto& c : e.chans) c.building_marks.push_back({static_cast<std::uint32_t>(c.building.size()), wm});
   }
 
-  /// Record mode: flush partly filled wire batches (linger 0: now; else
-  /// after the linger bound, like Kafka's linger.ms).
+  /// After every message the task handled: publish the counters other
+  /// threads read; in record mode flush partly filled wire batches (linger 0:
+  /// now; else after the linger bound, like Kafka's linger.ms); schedule the
+  /// earliest processing-time timer of the chain's operators.
   void after_activation() {
     {  // counters other threads read
       std::uint64_t malformed = s_.source ? s_.source->malformed_records() : 0, late = 0;
