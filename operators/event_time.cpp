@@ -274,6 +274,21 @@ private:
     accum acc;
     bool fired = false;
   };
+  /// A key's sessions (sorted by start, so also by end) and the time of its
+  /// entry in index_ (end_watermark = none): one live entry per key, so the
+  /// index grows with the keys, not with the records.
+  struct key_sessions {
+    std::vector<session> list;
+    std::int64_t scheduled = end_watermark;
+  };
+
+  /// Makes sure the key is looked at by time t (a session end, or end +
+  /// allowed lateness for a fired one); a later entry becomes stale.
+  void schedule(key_sessions& ks, const value& key, std::int64_t t) {
+    if (t >= ks.scheduled) return;
+    ks.scheduled = t;
+    index_.emplace(t, key);
+  }
 
   void add_session(const value& key, std::int64_t ts, const value& v, const value& body, records& out) {
     const std::int64_t gap = o_.window.gap_ms, lateness = o_.allowed_lateness.count();
@@ -281,12 +296,12 @@ private:
       late(body);
       return;
     }
-    auto [list, fresh] = sessions_.try_emplace(key, key.hash());
+    auto [ks, fresh] = sessions_.try_emplace(key, key.hash());
     (void)fresh;
     session s{ts, ts + gap, {}, false};
     agg_.add(s.acc, v);
     // merge every session overlapping [ts, ts + gap)
-    auto& ss = *list;
+    auto& ss = ks->list;
     auto it = std::lower_bound(ss.begin(), ss.end(), s.start,
                                [](const session& a, std::int64_t t) { return a.end <= t; });
     auto first = it;
@@ -299,7 +314,7 @@ private:
     }
     it = ss.erase(first, it);
     it = ss.insert(it, std::move(s));
-    index_.emplace(it->end, key);
+    schedule(*ks, key, it->fired ? it->end + lateness : it->end);
     if (o_.output == output_mode::update || it->fired) out.push_back(result(it->start, it->end, key, it->acc));
   }
 
@@ -310,23 +325,30 @@ private:
     const std::int64_t lateness = o_.allowed_lateness.count();
     if (o_.window.type == window_spec::kind::session) {
       while (!index_.empty() && index_.begin()->first <= wm) {
+        const std::int64_t t = index_.begin()->first;
         value key = std::move(index_.begin()->second);
         index_.erase(index_.begin());
-        auto* list = sessions_.find(key, key.hash());
-        if (!list) continue;
-        for (auto it = list->begin(); it != list->end();) {
-          if (it->end > wm) break;
+        auto* ks = sessions_.find(key, key.hash());
+        if (!ks || ks->scheduled != t) continue;  // stale: an earlier entry replaced it
+        ks->scheduled = end_watermark;
+        std::int64_t next = end_watermark;
+        for (auto it = ks->list.begin(); it != ks->list.end();) {
+          if (it->end > wm) {  // still open, and so are the later ones
+            next = std::min(next, it->end);
+            break;
+          }
           if (!it->fired) {
             it->fired = true;
             if (o_.output == output_mode::append) out.push_back(result(it->start, it->end, key, it->acc));
           }
           if (it->end + lateness <= wm) {
-            it = list->erase(it);
+            it = ks->list.erase(it);
           } else {
-            index_.emplace(it->end + lateness, key);
+            next = std::min(next, it->end + lateness);
             ++it;
           }
         }
+        if (next != end_watermark) schedule(*ks, key, next);
         // an emptied list stays (cheap); it is reused when the key comes back
       }
       return;
@@ -371,8 +393,8 @@ private:
   std::int64_t wm_ = no_watermark;
   std::map<std::int64_t, fixed_window> windows_;
   std::map<std::int64_t, fixed_window>::iterator last_ = windows_.end();
-  detail::value_table<std::vector<session>> sessions_;
-  std::multimap<std::int64_t, value> index_;  // session end (or purge time) → key
+  detail::value_table<key_sessions> sessions_;
+  std::multimap<std::int64_t, value> index_;  // when to look at a key (session end or purge time) → key
 };
 
 }  // namespace

@@ -206,3 +206,25 @@ TEST_CASE("processing-time windows fire by timers", "[operators][event_time]") {
   CHECK(*r[0].find("value") == value(2));
   CHECK(h.op().next_timer() == end_watermark);
 }
+
+TEST_CASE("session windows with allowed lateness re-fire and then purge", "[operators][event_time]") {
+  event_window_options o;
+  o.window = window_spec::session(10ms);
+  o.agg = aggregation::count();
+  o.keyed = true;
+  o.time = field_t();
+  o.allowed_lateness = 20ms;
+  operator_harness h(make_event_window(o));
+  h.push({keyed("a", 0), keyed("a", 5), keyed("b", 100)});
+  CHECK(rows(h.watermark(15)) == decltype(rows({})){{0, 15, "a", value(2)}});
+  // within the lateness (15 + 20 > 20): merges into the fired session and re-emits it
+  CHECK(rows(h.push({keyed("a", 8)})) == decltype(rows({})){{0, 18, "a", value(3)}});
+  CHECK(h.watermark(30).empty());  // the re-fired session was already emitted
+  h.watermark(38);                 // 18 + 20: purged
+  CHECK(h.push({keyed("a", 5)}).empty());  // [5, 15) + 20 <= 38: late
+  CHECK(h.op().counters.late_records == 1);
+  // a long session of one key: many records, one result
+  for (int t = 200; t < 400; t += 5) h.push({keyed("c", t)});
+  auto r = rows(h.watermark(end_watermark));
+  CHECK(r == decltype(r){{100, 110, "b", value(1)}, {200, 405, "c", value(40)}});
+}
