@@ -11,6 +11,7 @@
 #include <cstring>
 #include <string>
 
+#include "latency_pipeline.hpp"
 #include "weir/api/dstream.hpp"
 
 #ifdef WEIR_USE_MIMALLOC
@@ -22,37 +23,9 @@ using namespace std::chrono_literals;
 
 namespace {
 
-/// A sink that drops what it gets (the runtime counts and times it).
-class null_sink final : public stream_operator {
-public:
-  void process(records& in, records&) override { in.clear(); }
-};
-
 run_stats run(double rate, std::uint64_t count, std::chrono::milliseconds duration,
               std::chrono::milliseconds linger, int parallelism) {
-  context_options o;
-  o.mode = execution_mode::record;
-  o.linger = linger;
-  o.parallelism = parallelism;
-  streaming_context ctx(o);
-  io::access_log_options g;
-  g.rate = rate;
-  g.count = count;
-  g.duration = duration;
-  watermark_options wm;
-  wm.time = [](const value& v) { return *v.find("time"); };
-  wm.delay = 1000ms;
-  event_window_options w;
-  w.window = window_spec::tumbling(1000ms);
-  w.agg = aggregation::count();
-  w.time = wm.time;
-  w.output = output_mode::update;
-  ctx.access_log(g)
-      .filter([](const value& v) { return v.find("status")->as_int() != 404; })
-      .with_watermark(wm)
-      .aggregate(w, [](const value& v) { return *v.find("path"); })
-      .sink("null", [] { return std::make_unique<null_sink>(); });
-  return ctx.run();
+  return perf::run_latency_pipeline(rate, count, duration, linger, parallelism);
 }
 
 }  // namespace

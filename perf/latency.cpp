@@ -4,41 +4,15 @@
 // First the maximum throughput (as fast as credit allows), then a run at half
 // of it; the latency percentiles are the runtime's, measured at the sink.
 #include "harness.hpp"
+#include "latency_pipeline.hpp"
 
 namespace weir::perf {
 namespace {
 
 using namespace std::chrono_literals;
 
-class null_sink final : public stream_operator {
-public:
-  void process(records& in, records&) override { in.clear(); }
-};
-
 run_stats run(double rate, std::uint64_t count, std::chrono::milliseconds duration, int parallelism) {
-  context_options o;
-  o.mode = execution_mode::record;
-  o.linger = 0ms;
-  o.parallelism = parallelism;
-  streaming_context ctx(o);
-  io::access_log_options g;
-  g.rate = rate;
-  g.count = count;
-  g.duration = duration;
-  watermark_options wm;
-  wm.time = [](const value& v) { return *v.find("time"); };
-  wm.delay = 1000ms;
-  event_window_options w;
-  w.window = window_spec::tumbling(1000ms);
-  w.agg = aggregation::count();
-  w.time = wm.time;
-  w.output = output_mode::update;
-  ctx.access_log(g)
-      .filter([](const value& v) { return v.find("status")->as_int() != 404; })
-      .with_watermark(wm)
-      .aggregate(w, [](const value& v) { return *v.find("path"); })
-      .sink("null", [] { return std::make_unique<null_sink>(); });
-  return ctx.run();
+  return run_latency_pipeline(rate, count, duration, 0ms, parallelism);
 }
 
 run_result measure(int parallelism, double seconds) {
