@@ -1,18 +1,129 @@
-// weir — checkpoint identifiers and barriers (thin for now; the barrier
-// snapshot protocol of Carbone et al. 2015 is built on top of this).
+// weir — checkpoints: what a checkpoint holds and where it is stored
+// (DESIGN §6, the asynchronous barrier snapshots of Carbone et al. 2015,
+// "Lightweight Asynchronous Snapshots for Distributed Dataflows"; recovery
+// is Spark's `StreamingContext.getOrCreate`). CAF-free: the runtime's
+// coordinator actor (actors/runtime.cpp) drives it.
+//
+// Layout of `--checkpoint DIR`:
+//   DIR/chk-000000000007/          one folder per checkpoint (id, 12 digits)
+//     task-S-I.bin                 one file per task (stage S, instance I)
+//     MANIFEST                     written last (temp + fsync + rename)
+// A checkpoint folder without a valid MANIFEST does not exist. Every file
+// starts with a header (magic, format version, flags, sizes) and ends with
+// the xxh3-64 checksum of its content; task files may be zstd-compressed.
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
 
 namespace weir::checkpoint {
 
-/// A checkpoint barrier: ids are strictly increasing within a run.
-struct checkpoint_barrier {
-  std::uint64_t checkpoint_id = 0;
-  std::int64_t timestamp_ms = 0;  ///< when the coordinator triggered it
+/// Storage format version written into every checkpoint file header. A
+/// checkpoint with a higher version is refused with a clear error.
+inline constexpr std::uint32_t format_version = 1;
+
+/// A checkpoint that cannot be written (disk full, permissions) or read
+/// (corrupt, from a newer weir). `what()` names the file and the reason.
+class checkpoint_error : public std::runtime_error {
+public:
+  using std::runtime_error::runtime_error;
 };
 
-/// Storage format version written into every checkpoint file header.
-inline constexpr std::uint32_t format_version = 1;
+/// The state of one operator of a task's chain, encoded by its
+/// snapshot_state (see operators/snapshot.hpp).
+struct operator_section {
+  std::string name;   ///< node name, e.g. "reduce_by_key"
+  std::string bytes;  ///< the operator's encoded state (may be empty)
+};
+
+/// The snapshot of one task (one parallel instance of a stage).
+struct task_snapshot {
+  int stage = 0;                ///< stage id in the physical plan
+  int instance = 0;             ///< parallel instance
+  std::string name;             ///< "file -> parse_log[0]" (for inspect and errors)
+  bool finished = false;        ///< the task had ended its stream (final state)
+  std::string runtime;          ///< the runtime's own state (batch clock, watermarks), encoded
+  std::string source_position;  ///< the source's encoded position; empty without a source
+  std::string source_describe;  ///< human-readable position, e.g. "x.txt: line 12, byte 345"
+  std::vector<operator_section> operators;  ///< one per chain operator, in chain order
+};
+
+/// A complete checkpoint.
+struct checkpoint_data {
+  std::uint64_t id = 0;          ///< strictly increasing within a checkpoint directory
+  std::int64_t timestamp_ms = 0; ///< when the coordinator triggered it (ms since the epoch)
+  std::string plan;              ///< fingerprint of the physical plan (stage names and parallelism)
+  bool final = false;            ///< taken at the end of a bounded run: every task finished
+  std::vector<task_snapshot> tasks;
+};
+
+/// What `weir checkpoints list` shows of one checkpoint folder.
+struct checkpoint_info {
+  std::uint64_t id = 0;
+  std::int64_t timestamp_ms = 0;
+  std::uint64_t bytes = 0;       ///< total size of its files on disk
+  std::size_t tasks = 0;
+  bool final = false;
+  bool valid = false;            ///< manifest and every file check out
+  std::string problem;           ///< why not valid ("MANIFEST missing", "task-1-0.bin: checksum mismatch")
+  std::string path;              ///< the folder
+};
+
+struct store_options {
+  std::string dir;        ///< the checkpoint directory (created if missing)
+  int retain = 3;         ///< keep the newest K complete checkpoints (>= 1)
+  bool compress = false;  ///< zstd level 1 for task files
+};
+
+/// The checkpoint directory.
+/// @thread One store per directory and process; not thread-safe.
+class store {
+public:
+  /// @errors checkpoint_error when `dir` exists and is not a directory.
+  explicit store(store_options o);
+
+  /// Writes checkpoint `c`: each task file (write, fsync), then the MANIFEST
+  /// (temp, fsync, rename, fsync of the directory), then deletes checkpoints
+  /// beyond the newest `retain` and folders of failed attempts.
+  /// Crash points: "after_snapshot_write" (task files written, no manifest),
+  /// "before_manifest_rename".
+  /// @returns bytes written.
+  /// @errors checkpoint_error (ENOSPC, EIO...) naming the file; the partial
+  ///         folder is removed and earlier checkpoints are untouched.
+  std::uint64_t write(const checkpoint_data& c);
+
+  /// The newest valid checkpoint. A newer folder that is invalid (manifest
+  /// missing, checksum mismatch, truncated) is skipped and reported through
+  /// `warn` ("checkpoint 7 is corrupt (task-1-0.bin: checksum mismatch); using 6").
+  /// @returns nullopt when no folder has a valid manifest.
+  /// @errors checkpoint_error when the newest checkpoint with a manifest has a
+  ///         format version from the future (refusing is safer than falling back).
+  std::optional<checkpoint_data> load_latest(const std::function<void(const std::string&)>& warn);
+
+  /// Every checkpoint folder, oldest first, validated.
+  std::vector<checkpoint_info> list() const;
+
+  /// Loads one checkpoint by id, validated. @errors checkpoint_error.
+  checkpoint_data load(std::uint64_t id) const;
+
+  /// True when the directory is missing or holds nothing at all.
+  bool empty() const;
+
+  /// Id the next checkpoint should get: one more than any folder's id (valid
+  /// or not), so ids never repeat within a directory.
+  std::uint64_t next_id() const;
+
+  const store_options& options() const noexcept { return o_; }
+
+private:
+  store_options o_;
+};
+
+/// The physical plan's fingerprint for checkpoint_data::plan.
+std::string plan_fingerprint(const std::vector<std::pair<std::string, int>>& stages);
 
 }  // namespace weir::checkpoint

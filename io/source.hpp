@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "weir/operators/snapshot.hpp"
 #include "weir/operators/stream_operator.hpp"
 
 namespace weir::io {
@@ -57,6 +58,32 @@ public:
   /// Records the source itself dropped as malformed (e.g. a partial line at a
   /// disconnect); summed into `malformed_records`. Called from the source's actor.
   virtual std::uint64_t malformed_records() const { return 0; }
+
+  // --- checkpoints (DESIGN §6) ---------------------------------------------
+
+  /// True when the source can resume from a recorded position (file, dir,
+  /// Kafka, generators). A source that cannot (socket, stdin) makes the
+  /// run's guarantee at-most-once for the records in flight at a crash.
+  virtual bool replayable() const { return false; }
+
+  /// Writes the position after the records returned by read() so far (file
+  /// offset and line, Kafka offsets per partition, generator sequence...).
+  /// @errors pipeline_error when the position cannot be taken.
+  virtual void snapshot_position(state_writer& /*w*/) const {}
+
+  /// After open(): continue after the position written by snapshot_position
+  /// (the records before it are not read again).
+  /// @errors pipeline_error for a corrupt position or when the input can no
+  ///         longer be positioned there (file shorter than the offset...).
+  virtual void restore_position(state_reader& /*r*/) {}
+
+  /// One line for `weir checkpoints inspect`, e.g. "apache_logs: line 4719,
+  /// byte 812345"; taken at the same time as snapshot_position.
+  virtual std::string describe_position() const { return {}; }
+
+  /// Checkpoint `checkpoint_id` completed (e.g. Kafka commits its offsets to
+  /// the broker, for lag monitoring only: weir's own offsets are in the checkpoint).
+  virtual void notify_checkpoint_complete(std::uint64_t /*checkpoint_id*/) {}
 
   /// Human-readable name for errors and plans, e.g. `file("input.txt")`.
   virtual std::string describe() const = 0;

@@ -19,6 +19,9 @@
 
 namespace weir {
 
+class state_writer;
+class state_reader;
+
 /// The records of (part of) one batch.
 using records = std::vector<value>;
 
@@ -78,6 +81,12 @@ struct operator_context {
   std::chrono::milliseconds input_slide() const { return slide.count() > 0 ? slide : batch_interval; }
   int instance = 0;                                ///< index of this parallel instance
   int parallelism = 1;                             ///< number of parallel instances
+  /// The run takes checkpoints (`--checkpoint DIR`): sinks write each epoch
+  /// by two-phase commit (pending until notify_checkpoint_complete).
+  bool checkpointing = false;
+  /// The run resumes from a checkpoint: restore_state follows open(), so
+  /// open() must not reset existing output (e.g. truncate a sink's file).
+  bool restoring = false;
 };
 
 /// One operator of a chain. Lifecycle: open → (process* on_batch_end)* →
@@ -134,6 +143,30 @@ public:
   virtual std::int64_t next_timer() const { return end_watermark; }
   /// Processing time (wall clock, ms since the epoch) reached `now_ms`.
   virtual void on_processing_time(std::int64_t /*now_ms*/, records& /*out*/) {}
+
+  // --- checkpoints (DESIGN §6; Carbone et al. 2015) ---------------------------
+
+  /// Checkpoint `checkpoint_id`'s barrier reached the operator: every record
+  /// and signal before it has been processed, none after it. Write the state
+  /// a restarted operator needs to continue exactly from here (keyed state,
+  /// windows, timers, buffered batches, counters) with `w`. A sink
+  /// pre-commits here (two-phase commit: make the epoch's output durable but
+  /// invisible, record what commit will need in `w`, start the next epoch).
+  /// Stateless operators write nothing.
+  /// @errors throws pipeline_error when it cannot (e.g. ENOSPC pre-committing):
+  ///         the checkpoint is aborted and counted, processing goes on.
+  virtual void snapshot_state(std::uint64_t /*checkpoint_id*/, state_writer& /*w*/) {}
+
+  /// After open() (with operator_context::restoring): load the state written
+  /// by snapshot_state of checkpoint `checkpoint_id`, which completed. A sink
+  /// commits here what that checkpoint pre-committed and discards output
+  /// written after it (Flink's recoverAndCommit).
+  /// @errors throws pipeline_error for a corrupt state (state_reader does).
+  virtual void restore_state(std::uint64_t /*checkpoint_id*/, state_reader& /*r*/) {}
+
+  /// Checkpoint `checkpoint_id` completed (its manifest is durable): a sink
+  /// commits the epochs pre-committed up to it. Idempotent.
+  virtual void notify_checkpoint_complete(std::uint64_t /*checkpoint_id*/) {}
 
   /// Malformed and late record counts (summed into run statistics and metrics).
   operator_counters counters;

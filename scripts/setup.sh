@@ -6,7 +6,7 @@ set -euo pipefail
 PACKAGES=(
   g++ cmake ninja-build pkg-config   # toolchain
   libcaf-dev                         # CAF 0.17.6, the actor runtime
-  libsimdjson-dev libmimalloc-dev libxxhash-dev
+  libsimdjson-dev libmimalloc-dev libxxhash-dev libzstd-dev
   libfmt-dev libcli11-dev            # formatting, CLI parsing
   catch2                             # Catch2 v2, the test framework
   librdkafka-dev                     # Kafka receiver and sink (and its mock cluster for tests)

@@ -1,0 +1,86 @@
+// weir — binary encoding of operator and source state for checkpoints
+// (CAF-free). The checkpoint store (checkpoint/) frames, checksums and
+// compresses the bytes; this header only encodes them.
+//
+// Encoding: little-endian fixed-width integers, LEB128 varints for sizes and
+// counts, length-prefixed strings; a value is its kind byte followed by its
+// content (arrays and objects recursively, the tuple flag kept).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "weir/operators/stream_operator.hpp"
+#include "weir/operators/value.hpp"
+
+namespace weir {
+
+/// Appends encoded state to a byte string.
+/// @thread Not thread-safe; one writer per task snapshot.
+class state_writer {
+public:
+  void u8(std::uint8_t v) { buf_.push_back(static_cast<char>(v)); }
+  void boolean(bool v) { u8(v ? 1 : 0); }
+  /// Unsigned LEB128 (sizes, counts, ids).
+  void varint(std::uint64_t v);
+  /// Fixed 8 bytes, little-endian (times in ms, watermarks, offsets).
+  void i64(std::int64_t v);
+  void u64(std::uint64_t v) { i64(static_cast<std::int64_t>(v)); }
+  void f64(double v);
+  /// Length-prefixed bytes.
+  void str(std::string_view s);
+  /// A record value (recursively), with its tuple flag.
+  void val(const value& v);
+
+  const std::string& bytes() const noexcept { return buf_; }
+  std::string take() { return std::move(buf_); }
+  std::size_t size() const noexcept { return buf_.size(); }
+
+private:
+  std::string buf_;
+};
+
+/// Decodes state written by state_writer.
+/// @errors every read throws pipeline_error "corrupt checkpoint state of
+///         <what>: <detail> at byte N" on truncated or invalid input (it never
+///         reads out of bounds).
+class state_reader {
+public:
+  /// `what` names the state in errors (e.g. "operator reduce_by_key[1]").
+  state_reader(std::string_view data, std::string what) : data_(data), what_(std::move(what)) {}
+
+  std::uint8_t u8();
+  bool boolean();
+  std::uint64_t varint();
+  std::int64_t i64();
+  std::uint64_t u64() { return static_cast<std::uint64_t>(i64()); }
+  double f64();
+  std::string str();
+  value val();
+
+  bool at_end() const noexcept { return pos_ == data_.size(); }
+  std::size_t position() const noexcept { return pos_; }
+  /// Throws the corrupt-state error with `detail`.
+  [[noreturn]] void fail(const std::string& detail) const;
+  /// Throws unless every byte was read (trailing garbage = corrupt).
+  void expect_end() const;
+
+private:
+  void need(std::size_t n) const;
+  value val_depth(int depth);
+  std::string_view data_;
+  std::size_t pos_ = 0;
+  std::string what_;
+};
+
+/// Crash points for recovery tests (DESIGN §9): when the environment variable
+/// WEIR_CRASH_AT names `point` (optionally `point:N` = at its N-th passing,
+/// 1-based, default 1), the process calls `_exit(77)` there, skipping every
+/// destructor and buffer flush, as a kill -9 would. Named points:
+/// "after_snapshot_write", "before_manifest_rename",
+/// "after_manifest_before_commit", "during_sink_commit", "during_recovery".
+/// @thread Safe from any thread (the pass counter is atomic).
+void crash_point(const char* point);
+
+}  // namespace weir
