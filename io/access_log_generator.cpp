@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "weir/io/sources.hpp"
+#include "weir/operators/detail/sealed_state.hpp"
 
 namespace weir::io {
 namespace {
@@ -61,6 +62,10 @@ public:
     double u1 = 1.0 - uniform(), u2 = uniform();
     return std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2);
   }
+
+  /// The generator's state (checkpoints).
+  const std::array<std::uint64_t, 4>& state() const noexcept { return s_; }
+  void set_state(const std::array<std::uint64_t, 4>& s) noexcept { s_ = s; }
 
 private:
   static std::uint64_t rotl(std::uint64_t x, int k) noexcept { return (x << k) | (x >> (64 - k)); }
@@ -225,6 +230,52 @@ public:
   }
 
   std::string describe() const override { return "generate(\"access_log\")"; }
+
+  // Checkpoints: the records emitted, both xoshiro states, the burst
+  // schedule and the run time so far (pacing and `duration` continue from
+  // it). The seed, rate and table sizes are checked: they shape the sequence.
+  bool replayable() const override { return true; }
+
+  void snapshot_position(state_writer& w) const override {
+    if (!opened_) throw pipeline_error(describe() + ": position taken before open");
+    weir::detail::write_sealed(w, 1, [&](state_writer& s) {
+      s.u64(opts_.seed);
+      s.f64(opts_.rate);
+      s.u64(opts_.paths);
+      s.u64(emitted_);
+      for (auto x : rng_.state()) s.u64(x);
+      for (auto x : burst_rng_.state()) s.u64(x);
+      s.i64(burst_start_);
+      s.i64(burst_end_);
+      s.f64(burst_frac_);
+      // the run time matters only for pacing and `duration` (0 otherwise: a
+      // position then depends on the records emitted alone)
+      const bool timed = opts_.rate > 0 || opts_.duration.count() > 0;
+      s.i64(timed ? std::chrono::duration_cast<std::chrono::nanoseconds>(clock_type::now() - open_time_).count() : 0);
+    });
+  }
+
+  void restore_position(state_reader& r) override {
+    if (!opened_) throw pipeline_error(describe() + ": position restored before open");
+    weir::detail::read_sealed(r, 1, "source " + describe(), [&](state_reader& s) {
+      if (s.u64() != opts_.seed || s.f64() != opts_.rate || s.u64() != opts_.paths)
+        s.fail("the position is of a generator with another seed, rate or paths");
+      emitted_ = s.u64();
+      std::array<std::uint64_t, 4> a{}, b{};
+      for (auto& x : a) x = s.u64();
+      for (auto& x : b) x = s.u64();
+      rng_.set_state(a);
+      burst_rng_.set_state(b);
+      burst_start_ = s.i64();
+      burst_end_ = s.i64();
+      burst_frac_ = s.f64();
+      const std::int64_t elapsed = s.i64();
+      if (elapsed < 0) s.fail("negative run time");
+      open_time_ = clock_type::now() - std::chrono::nanoseconds(elapsed);
+    });
+  }
+
+  std::string describe_position() const override { return describe() + ": " + std::to_string(emitted_) + " records emitted"; }
 
 private:
   struct path_info {

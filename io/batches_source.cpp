@@ -4,6 +4,7 @@
 
 #include "weir/io/json.hpp"
 #include "weir/io/sources.hpp"
+#include "weir/operators/detail/sealed_state.hpp"
 
 namespace weir::io {
 namespace {
@@ -47,6 +48,36 @@ public:
   }
 
   bool logical_clock() const override { return true; }
+
+  // Checkpoints: the batch being read (= the logical clock: batch k ends
+  // at its k-th batch_end) and the next record within it.
+  bool replayable() const override { return true; }
+
+  void snapshot_position(state_writer& w) const override {
+    weir::detail::write_sealed(w, 1, [&](state_writer& s) {
+      s.str(path_);
+      s.i64(batch_);
+      s.u64(pos_);
+    });
+  }
+
+  void restore_position(state_reader& r) override {
+    weir::detail::read_sealed(r, 1, "source " + describe(), [&](state_reader& s) {
+      if (s.str() != path_) s.fail("the position is of another file than \"" + path_ + "\"");
+      const std::int64_t b = s.i64();
+      const std::uint64_t p = s.u64();
+      if (b < 0 || b > total_) s.fail("batch " + std::to_string(b) + " of " + std::to_string(total_));
+      const auto k = static_cast<std::size_t>(b);
+      if (p > 0 && (k >= batches_.size() || p > batches_[k].size()))
+        s.fail("record " + std::to_string(p) + " of batch " + std::to_string(b + 1) + " (the file changed?)");
+      batch_ = b;
+      pos_ = static_cast<std::size_t>(p);
+    });
+  }
+
+  std::string describe_position() const override {
+    return describe() + ": batch " + std::to_string(batch_ + 1) + ", record " + std::to_string(pos_);
+  }
   std::string describe() const override { return "batches(\"" + path_ + "\")"; }
 
 private:

@@ -97,6 +97,8 @@ struct ysb_tally {
 /// The generator as a source: JSON strings or binary tuples, `count` events
 /// over all partitions (this partition's share), paced at `rate` if set.
 /// Counts into `tally` (may be null) what it emits.
+/// Checkpoints: replayable (the count emitted, and the tally so far, which a
+/// restored source carries on).
 /// @errors pipeline_error at open for partitions < 1, a partition out of
 ///         range, a rate < 0 or events_per_second <= 0.
 source_ptr make_ysb_generator(const ysb_options& o, std::shared_ptr<ysb_tally> tally = nullptr);
@@ -150,6 +152,7 @@ value nexmark_value(const nexmark_event& e);
 
 /// The generator as a source of nexmark_value() objects.
 /// @errors pipeline_error at open for bad partitions, rate or events_per_second.
+/// Checkpoints: replayable (the count emitted: event i is a function of seed and i).
 source_ptr make_nexmark_generator(const nexmark_options& o);
 
 }  // namespace weir::io

@@ -90,6 +90,28 @@ public:
   std::vector<std::string>& fields() noexcept { return fields_; }
   const std::string& reason() const noexcept { return reason_; }
 
+  /// Checkpoints: the state machine in the middle of a record.
+  void save(state_writer& w) const {
+    w.u8(static_cast<std::uint8_t>(st_));
+    w.varint(fields_.size());
+    for (auto& f : fields_) w.str(f);
+    w.str(field_);
+    w.u64(line_);
+    w.u64(qline_);
+    w.u64(qcol_);
+  }
+  void load(state_reader& r) {
+    const std::uint8_t st = r.u8();
+    if (st > static_cast<std::uint8_t>(state::quote_seen)) r.fail("bad CSV scanner state " + std::to_string(st));
+    st_ = static_cast<state>(st);
+    fields_.clear();
+    for (std::uint64_t i = 0, n = r.varint(); i < n; ++i) fields_.push_back(r.str());
+    field_ = r.str();
+    line_ = static_cast<std::size_t>(r.u64());
+    qline_ = static_cast<std::size_t>(r.u64());
+    qcol_ = static_cast<std::size_t>(r.u64());
+  }
+
   void reset() {
     st_ = state::field_start;
     fields_.clear();
@@ -182,6 +204,28 @@ public:
   /// Stateful (an open quote spans records) but chainable: the API routes
   /// parse_csv as one global instance right after its line source.
   bool stateless() const override { return true; }
+
+protected:
+  // Checkpoints: a record open over several lines (its scanner state, raw
+  // text and provenance) and the header.
+  void save_more(state_writer& w) const override {
+    scan_.save(w);
+    w.str(raw_);
+    // an open record's provenance is fixed at the end of every process() call
+    w.str(start_prov_);
+    w.boolean(have_header_);
+    w.varint(header_.size());
+    for (auto& h : header_) w.val(h);
+  }
+  void load_more(state_reader& r) override {
+    scan_.load(r);
+    raw_ = r.str();
+    start_prov_ = r.str();
+    start_ = 0;
+    have_header_ = r.boolean();
+    header_.clear();
+    for (std::uint64_t i = 0, n = r.varint(); i < n; ++i) header_.push_back(r.val());
+  }
 
 private:
   std::string record_provenance() const { return start_prov_.empty() ? provenance(start_) : start_prov_; }

@@ -15,6 +15,7 @@
 #include "weir/io/detail/line_reader.hpp"
 #include "weir/io/detail/net.hpp"
 #include "weir/io/sources.hpp"
+#include "weir/operators/detail/sealed_state.hpp"
 
 namespace weir::io {
 namespace {
@@ -72,6 +73,87 @@ public:
 
   std::string describe() const override { return "dir(\"" + dir_ + "\")"; }
 
+  // Checkpoints: the files seen (read, being read or queued: name and inode),
+  // the queue of files not yet opened, and the file being read with its byte
+  // offset and line. Files that appeared after the checkpoint are found by
+  // the first listing after the restore.
+  bool replayable() const override { return true; }
+
+  void snapshot_position(state_writer& w) const override {
+    weir::detail::write_sealed(w, 1, [&](state_writer& s) {
+      s.str(dir_);
+      s.varint(seen_.size());
+      for (auto& [name, ino] : seen_) {
+        s.str(name);
+        s.u64(static_cast<std::uint64_t>(ino));
+      }
+      s.varint(queue_.size());
+      for (auto& e : queue_) {
+        s.str(e.name);
+        s.u64(static_cast<std::uint64_t>(e.ino));
+        s.i64(static_cast<std::int64_t>(e.mtime.tv_sec));
+        s.i64(static_cast<std::int64_t>(e.mtime.tv_nsec));
+      }
+      const bool reading = fd_ >= 0 && reader_;
+      s.boolean(reading);
+      if (reading) {
+        s.str(current_name_);
+        s.u64(reader_->offset());
+        s.u64(reader_->lines());
+      }
+    });
+  }
+
+  void restore_position(state_reader& r) override {
+    weir::detail::read_sealed(r, 1, "source " + describe(), [&](state_reader& s) {
+      if (s.str() != dir_) s.fail("the position is of another directory than \"" + dir_ + "\"");
+      std::map<std::string, ino_t> seen;
+      for (std::uint64_t i = 0, n = s.varint(); i < n; ++i) {
+        std::string name = s.str();
+        seen[name] = static_cast<ino_t>(s.u64());
+      }
+      std::deque<entry> queue;
+      for (std::uint64_t i = 0, n = s.varint(); i < n; ++i) {
+        entry e;
+        e.name = s.str();
+        e.ino = static_cast<ino_t>(s.u64());
+        e.mtime.tv_sec = static_cast<time_t>(s.i64());
+        e.mtime.tv_nsec = static_cast<long>(s.i64());
+        queue.push_back(std::move(e));
+      }
+      close_file();
+      reader_.reset();
+      seen_ = std::move(seen);
+      queue_ = std::move(queue);
+      if (s.boolean()) {
+        std::string name = s.str();
+        const std::uint64_t offset = s.u64(), lines = s.u64();
+        if (lines > offset) s.fail("more lines than bytes in " + name);
+        queue_.push_front(entry{name, 0, {}});
+        open_next();
+        struct stat st {};
+        if (::fstat(fd_, &st) != 0)
+          throw pipeline_error(describe() + ": cannot stat " + *current_ + ": " + detail::errno_text(errno));
+        if (static_cast<std::uint64_t>(st.st_size) < offset)
+          throw pipeline_error(describe() + ": cannot resume " + *current_ + " at byte " + std::to_string(offset) +
+                               ": the file now has only " + std::to_string(st.st_size) + " bytes");
+        if (::lseek(fd_, static_cast<off_t>(offset), SEEK_SET) < 0)
+          throw pipeline_error(describe() + ": cannot seek " + *current_ + " to byte " + std::to_string(offset) + ": " +
+                               detail::errno_text(errno));
+        reader_->restart_at(offset, lines);
+      }
+    });
+    next_poll_ = clock::now();  // list at once: files may have arrived meanwhile
+  }
+
+  std::string describe_position() const override {
+    std::string s = std::to_string(seen_.size()) + " files seen, " + std::to_string(queue_.size()) + " queued";
+    if (fd_ >= 0 && reader_)
+      s += ", reading " + current_name_ + " at line " + std::to_string(reader_->lines()) + ", byte " +
+           std::to_string(reader_->offset());
+    return s;
+  }
+
 private:
   struct entry {
     std::string name;
@@ -121,6 +203,7 @@ private:
     ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
     fd_ = fd;
     current_ = std::make_shared<const std::string>(path);
+    current_name_ = e.name;
     reader_.emplace("file(\"" + path + "\")", path, opts_.max_line_bytes);
     reader_->attach(fd_);
   }
@@ -137,6 +220,7 @@ private:
   clock::time_point next_poll_{};
   int fd_ = -1;
   std::shared_ptr<const std::string> current_;
+  std::string current_name_;  // the name of the file being read, in dir_
   std::optional<detail::line_reader> reader_;
   detail::segment_origin origin_;
 };

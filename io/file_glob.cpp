@@ -9,6 +9,7 @@
 #include "weir/io/detail/errno_text.hpp"
 #include "weir/io/detail/file_glob.hpp"
 #include "weir/io/sources.hpp"
+#include "weir/operators/detail/sealed_state.hpp"
 
 namespace weir::io::detail {
 namespace {
@@ -70,6 +71,54 @@ public:
   }
 
   std::string describe() const override { return "file(\"" + pattern_ + "\")"; }
+
+  // Checkpoints: the file list as expanded by the first run (files matching
+  // later are not added, so a replay reads the same input), the index of the
+  // file being read and its position, or of the next file to open.
+  bool replayable() const override { return true; }
+
+  void snapshot_position(state_writer& w) const override {
+    weir::detail::write_sealed(w, 1, [&](state_writer& s) {
+      s.str(pattern_);
+      s.varint(files_.size());
+      for (auto& f : files_) s.str(f);
+      s.boolean(cur_ != nullptr);
+      if (cur_) {
+        s.varint(next_ - 1);
+        cur_->snapshot_position(s);
+      } else {
+        s.varint(next_);
+      }
+    });
+  }
+
+  void restore_position(state_reader& r) override {
+    weir::detail::read_sealed(r, 1, "source " + describe(), [&](state_reader& s) {
+      if (s.str() != pattern_) s.fail("the position is of another pattern than \"" + pattern_ + "\"");
+      const std::uint64_t n = s.varint();
+      std::vector<std::string> files;
+      for (std::uint64_t i = 0; i < n; ++i) files.push_back(s.str());
+      if (files.empty()) s.fail("no file in the list");
+      const bool open_file = s.boolean();
+      const std::uint64_t index = s.varint();
+      if (index > files.size() || (open_file && index >= files.size()))
+        s.fail("file index " + std::to_string(index) + " of " + std::to_string(files.size()) + " files");
+      close();
+      cur_.reset();
+      done_.reset();
+      files_ = std::move(files);
+      next_ = static_cast<std::size_t>(index);
+      if (open_file) {
+        open_next();  // a file of the list that is gone: its open error
+        cur_->restore_position(s);
+      }
+    });
+  }
+
+  std::string describe_position() const override {
+    if (cur_) return "file " + std::to_string(next_) + " of " + std::to_string(files_.size()) + ": " + cur_->describe_position();
+    return "file " + std::to_string(next_ + 1) + " of " + std::to_string(files_.size()) + " next";
+  }
 
 private:
   void open_next() {

@@ -9,6 +9,7 @@
 #include "weir/io/detail/file_glob.hpp"
 #include "weir/io/detail/line_reader.hpp"
 #include "weir/io/sources.hpp"
+#include "weir/operators/detail/sealed_state.hpp"
 
 namespace weir::io {
 namespace {
@@ -48,6 +49,47 @@ public:
   }
 
   std::string describe() const override { return "file(\"" + path_ + "\")"; }
+
+  // Checkpoints: the byte offset after the last line returned and the line
+  // count, so provenance ("PATH:LINE") continues right after a restore.
+  bool replayable() const override { return true; }
+
+  void snapshot_position(state_writer& w) const override {
+    if (!reader_) throw pipeline_error(describe() + ": position taken before open");
+    weir::detail::write_sealed(w, 1, [&](state_writer& s) {
+      s.str(path_);
+      s.u64(reader_->offset());
+      s.u64(reader_->lines());
+    });
+  }
+
+  void restore_position(state_reader& r) override {
+    if (!reader_) throw pipeline_error(describe() + ": position restored before open");
+    std::uint64_t offset = 0, lines = 0;
+    weir::detail::read_sealed(r, 1, "source " + describe(), [&](state_reader& s) {
+      std::string p = s.str();
+      if (p != path_) s.fail("the position is of file \"" + p + "\", not \"" + path_ + "\"");
+      offset = s.u64();
+      lines = s.u64();
+      if (lines > offset) s.fail("more lines (" + std::to_string(lines) + ") than bytes (" + std::to_string(offset) + ")");
+    });
+    struct stat st {};
+    if (::fstat(fd_, &st) != 0) throw pipeline_error(describe() + ": cannot stat: " + detail::errno_text(errno));
+    if (static_cast<std::uint64_t>(st.st_size) < offset)
+      throw pipeline_error(describe() + ": cannot resume at byte " + std::to_string(offset) + " (line " +
+                           std::to_string(lines + 1) + "): the file " + path_ + " now has only " +
+                           std::to_string(st.st_size) + " bytes");
+    if (::lseek(fd_, static_cast<off_t>(offset), SEEK_SET) < 0)
+      throw pipeline_error(describe() + ": cannot seek to byte " + std::to_string(offset) + ": " +
+                           detail::errno_text(errno));
+    reader_->restart_at(offset, lines);
+    origin_.first_line = lines + 1;
+  }
+
+  std::string describe_position() const override {
+    if (!reader_) return path_ + ": not open";
+    return path_ + ": line " + std::to_string(reader_->lines()) + ", byte " + std::to_string(reader_->offset());
+  }
 
   /// Record i of the last read is line first_line + i of the file: "PATH:LINE".
   const record_origin* origin() const override { return &origin_; }

@@ -138,6 +138,23 @@ public:
   const record_origin* origin() const override;
   std::string describe() const override;
 
+  /// Checkpoints: the position is the next offset of every assigned
+  /// partition (and, with until_end, the end offsets fixed at the first
+  /// open). restore_position (after open) re-assigns the partitions at those
+  /// offsets; @errors pipeline_error when this instance's partition set
+  /// differs from the checkpoint's (topics, partition count or parallelism
+  /// changed) or for a corrupt position.
+  bool replayable() const override;
+  void snapshot_position(state_writer& w) const override;
+  void restore_position(state_reader& r) override;
+  std::string describe_position() const override;  ///< "kafka(\"t\"): t/0@12, t/1@9"
+  /// Commits the offsets of the last snapshot_position to the group with
+  /// rd_kafka_commit (asynchronous; for lag monitoring only — weir resumes
+  /// from the checkpoint, not from the group). From then on the periodic
+  /// commits stop: checkpoints drive the commits. Assumes at most one
+  /// checkpoint in flight (the coordinator's rule).
+  void notify_checkpoint_complete(std::uint64_t checkpoint_id) override;
+
   /// Next offset per assigned partition (this instance), sorted.
   std::vector<kafka_partition_offset> offsets() const;
   bool paused() const;             ///< partitions currently paused for backpressure

@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -20,6 +21,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "weir/io/kafka.hpp"
+#include "weir/operators/detail/sealed_state.hpp"
 
 namespace weir::io {
 
@@ -181,7 +183,95 @@ struct kafka_reader::impl : record_origin {
 
   std::vector<rd_kafka_message_t*> msgs;
 
+  // checkpoints: the offsets of the last snapshot, committed on completion
+  std::vector<kafka_partition_offset> snapshot_offsets;
+  bool checkpointed = false;  ///< a checkpoint completed: periodic commits stop
+
   explicit impl(kafka_options opts) : o(std::move(opts)) {}
+
+  void snapshot(state_writer& w) {
+    if (!rk) fail("position taken before open");
+    std::lock_guard<std::mutex> lock(mtx);
+    snapshot_offsets = offsets();
+    weir::detail::write_sealed(w, 1, [&](state_writer& s) {
+      s.varint(parts.size());
+      for (auto& p : parts) {
+        s.str(p.topic);
+        s.i64(p.partition);
+        s.i64(p.next);
+        s.i64(p.end);
+      }
+    });
+  }
+
+  static std::string list_text(const std::vector<std::pair<std::string, std::int32_t>>& v) {
+    std::string t;
+    for (auto& [topic, p] : v) t += (t.empty() ? "" : ", ") + topic + "/" + std::to_string(p);
+    return t.empty() ? "none" : t;
+  }
+
+  // After open(): the partition set must be the checkpoint's; every
+  // partition is re-assigned at its checkpointed next offset (and keeps the
+  // checkpoint's end for until_end, so a replay stops where the first run would).
+  void restore(state_reader& r) {
+    if (!rk) fail("position restored before open");
+    std::vector<part> saved;
+    weir::detail::read_sealed(r, 1, "source " + name(), [&](state_reader& s) {
+      for (std::uint64_t i = 0, n = s.varint(); i < n; ++i) {
+        part p;
+        p.topic = s.str();
+        const std::int64_t id = s.i64();
+        if (id < 0 || id > std::numeric_limits<std::int32_t>::max()) s.fail("partition " + std::to_string(id));
+        p.partition = static_cast<std::int32_t>(id);
+        p.next = s.i64();
+        p.end = s.i64();
+        if (p.next < 0 || p.end < -1) s.fail("offset " + std::to_string(p.next) + " of " + p.topic);
+        saved.push_back(std::move(p));
+      }
+    });
+    std::vector<std::pair<std::string, std::int32_t>> now, then;
+    for (auto& p : parts) now.emplace_back(p.topic, p.partition);
+    for (auto& p : saved) then.emplace_back(p.topic, p.partition);
+    if (now != then)
+      fail("the partitions changed since the checkpoint: it holds offsets for " + list_text(then) +
+           ", this instance is assigned " + list_text(now) +
+           " (restore with the same topics, partitions and parallelism, or start without the checkpoint)");
+    std::lock_guard<std::mutex> lock(mtx);
+    remaining = 0;
+    list_ptr assign(rd_kafka_topic_partition_list_new(static_cast<int>(saved.size())));
+    for (std::size_t i = 0; i < parts.size(); ++i) {
+      auto& p = parts[i];
+      p.next = saved[i].next;
+      p.end = o.until_end ? saved[i].end : -1;
+      p.done = p.end >= 0 && p.next >= p.end;
+      if (p.done) continue;
+      ++remaining;
+      rd_kafka_topic_partition_list_add(assign.get(), p.topic.c_str(), p.partition)->offset = p.next;
+    }
+    if (rd_kafka_resp_err_t e = rd_kafka_assign(rk, assign.get()); e != RD_KAFKA_RESP_ERR_NO_ERROR)
+      fail(std::string("cannot assign the partitions at the checkpoint's offsets: ") + rd_kafka_err2str(e));
+    paused = false;
+    pending = offsets();
+    report();
+  }
+
+  // Commits the last snapshot's offsets to the group (asynchronously; for
+  // lag monitoring: weir's own offsets are in the checkpoint).
+  void commit_checkpoint() {
+    if (!rk) return;
+    std::lock_guard<std::mutex> lock(mtx);
+    checkpointed = true;
+    if (snapshot_offsets.empty()) return;
+    auto l = make_list(snapshot_offsets);
+    rd_kafka_commit(rk, l.get(), 1);  // result: on_commit, served by read()
+  }
+
+  std::string position_text() const {
+    std::lock_guard<std::mutex> lock(mtx);
+    std::string t;
+    for (auto& p : parts) t += (t.empty() ? "" : ", ") + p.topic + "/" + std::to_string(p.partition) + "@" + std::to_string(p.next);
+    return name() + ": " + (t.empty() ? "no partition" : t);
+  }
 
   std::string describe(std::size_t i) const override {
     if (i >= origins.size()) return "kafka";
@@ -352,7 +442,7 @@ struct kafka_reader::impl : record_origin {
   }
 
   void maybe_commit() {
-    if (o.commit_interval.count() <= 0) return;
+    if (o.commit_interval.count() <= 0 || checkpointed) return;
     auto now = clock_type::now();
     if (now < next_commit) return;
     while (next_commit <= now) next_commit += o.commit_interval;
@@ -523,6 +613,11 @@ void kafka_reader::close() { impl_->close(); }
 const record_origin* kafka_reader::origin() const { return impl_.get(); }
 std::string kafka_reader::describe() const { return impl_->name(); }
 std::vector<kafka_partition_offset> kafka_reader::offsets() const { return impl_->offsets(); }
+bool kafka_reader::replayable() const { return true; }
+void kafka_reader::snapshot_position(state_writer& w) const { impl_->snapshot(w); }
+void kafka_reader::restore_position(state_reader& r) { impl_->restore(r); }
+std::string kafka_reader::describe_position() const { return impl_->position_text(); }
+void kafka_reader::notify_checkpoint_complete(std::uint64_t) { impl_->commit_checkpoint(); }
 bool kafka_reader::paused() const {
   std::lock_guard<std::mutex> lock(impl_->mtx);
   return impl_->paused;

@@ -6,6 +6,7 @@
 
 #include "weir/io/bench_generators.hpp"
 #include "weir/io/detail/bench_random.hpp"
+#include "weir/operators/detail/sealed_state.hpp"
 
 namespace weir::io {
 namespace {
@@ -87,6 +88,30 @@ public:
   std::string describe() const override {
     return "generate(\"nexmark\") partition " + std::to_string(o_.partition) + "/" + std::to_string(o_.partitions);
   }
+
+  // Checkpoints: events are a function of (seed, index): the count emitted.
+  bool replayable() const override { return true; }
+
+  void snapshot_position(state_writer& w) const override {
+    weir::detail::write_sealed(w, 1, [&](state_writer& s) {
+      s.u64(o_.seed);
+      s.varint(static_cast<std::uint64_t>(o_.partition));
+      s.varint(static_cast<std::uint64_t>(o_.partitions));
+      s.u64(emitted_);
+    });
+  }
+
+  void restore_position(state_reader& r) override {
+    weir::detail::read_sealed(r, 1, "source " + describe(), [&](state_reader& s) {
+      if (s.u64() != o_.seed || s.varint() != static_cast<std::uint64_t>(o_.partition) ||
+          s.varint() != static_cast<std::uint64_t>(o_.partitions))
+        s.fail("the position is of a generator with another seed or partitioning");
+      emitted_ = s.u64();
+    });
+    pacer_.resume(o_.rate, emitted_);
+  }
+
+  std::string describe_position() const override { return describe() + ": " + std::to_string(emitted_) + " events emitted"; }
 
 private:
   nexmark_options o_;

@@ -7,6 +7,7 @@
 #include <map>
 
 #include "weir/io/detail/net.hpp"
+#include "weir/operators/detail/sealed_state.hpp"
 
 namespace weir::io {
 
@@ -77,11 +78,12 @@ public:
     if (!rcv_) throw pipeline_error(name_ + ": the receiver factory returned no receiver");
     if (auto d = rcv_->describe(); !d.empty() && d != "receiver") name_ = std::move(d);
     oname_ = std::make_shared<const std::string>(name_);
-    started_ = true;  // on_stop() also runs if on_start() throws halfway
-    rcv_->on_start();
+    if (rcv_->replayable()) return;  // started at the first read, after a restore
+    start();
   }
 
   read_result read(records& out, std::size_t max) override {
+    if (!started_) start();
     origin_.clear();
     auto& sh = *rcv_->sh_;
     std::size_t n = 0;
@@ -118,7 +120,39 @@ public:
   const record_origin* origin() const override { return &origin_; }
   std::string describe() const override { return name_; }
 
+  // Checkpoints: the records delivered (provenance continues) and the
+  // receiver's own position, for a receiver that opts in.
+  bool replayable() const override { return rcv_ && rcv_->replayable(); }
+
+  void snapshot_position(state_writer& w) const override {
+    if (!replayable()) throw pipeline_error(name_ + ": not replayable");
+    weir::detail::write_sealed(w, 1, [&](state_writer& s) {
+      s.u64(delivered_);
+      rcv_->snapshot_position(delivered_, s);
+    });
+  }
+
+  void restore_position(state_reader& r) override {
+    if (!replayable()) throw pipeline_error(name_ + ": not replayable, cannot restore a position");
+    if (started_) throw pipeline_error(name_ + ": position restored after the receiver started");
+    weir::detail::read_sealed(r, 1, "source " + name_, [&](state_reader& s) {
+      delivered_ = s.u64();
+      rcv_->restore_position(delivered_, s);
+    });
+  }
+
+  std::string describe_position() const override { return name_ + ": " + std::to_string(delivered_) + " records delivered"; }
+
+  void notify_checkpoint_complete(std::uint64_t id) override {
+    if (rcv_ && rcv_->replayable()) rcv_->notify_checkpoint_complete(id);
+  }
+
 private:
+  void start() {
+    started_ = true;  // on_stop() also runs if on_start() throws halfway
+    rcv_->on_start();
+  }
+
   std::function<receiver_ptr()> make_;
   std::string name_;
   std::shared_ptr<const std::string> oname_;

@@ -75,6 +75,29 @@ public:
   /// True once the run is stopping (the receiver thread should return).
   bool is_stopped() const;
 
+  // --- checkpoints (opt-in; DESIGN §6) -----------------------------------------
+  //
+  // A receiver that can re-deliver its input from a position (a replayable
+  // upstream: a log, a queue with offsets) overrides these; otherwise the
+  // run's guarantee for its records is at-most-once for what was in flight
+  // at a crash. Positions count records delivered to the pipeline, not
+  // records stored: records still in the buffer at a checkpoint are not
+  // covered by it and must be stored again after a restore.
+
+  /// True when the receiver can resume after its first `delivered` records.
+  /// A replayable receiver's on_start() runs at the first read, after a
+  /// restore if there is one (not in open()).
+  virtual bool replayable() const { return false; }
+  /// Writes what the receiver needs to continue after record `delivered`
+  /// (1-based count over the run, as in its provenance). Called from the
+  /// runtime while the receiver's thread may be running.
+  virtual void snapshot_position(std::uint64_t /*delivered*/, state_writer& /*w*/) const {}
+  /// Before on_start(): the next store() must be record `delivered` + 1.
+  /// @errors pipeline_error when it cannot (corrupt position: state_reader throws).
+  virtual void restore_position(std::uint64_t /*delivered*/, state_reader& /*r*/) {}
+  /// Checkpoint `checkpoint_id` completed (e.g. acknowledge upstream).
+  virtual void notify_checkpoint_complete(std::uint64_t /*checkpoint_id*/) {}
+
   struct shared;  ///< the buffer and flags (receiver.cpp)
 
 private:

@@ -16,10 +16,17 @@ namespace weir::io {
 /// A `path` with `*`, `?` or `[` is a glob(7) pattern (`logs/*.log`): the
 /// matching files are read one after the other, sorted by name (byte order);
 /// a pattern matching no file is an error at open().
+/// Checkpoints: replayable — the position is the byte offset and line after
+/// the last line read (for a glob: the file list of the first run, the
+/// current file's index and its position); a restore seeks there, so
+/// provenance "PATH:LINE" continues. A file now shorter than the recorded
+/// offset is a pipeline_error naming the file and the offset.
 /// @errors open() throws pipeline_error when the file cannot be opened.
 source_ptr make_file_source(std::string path, std::size_t max_line_bytes = 64u << 20);
 
 /// Lines of standard input (non-blocking: returns idle while no data is ready).
+/// Not replayable: with checkpoints, lines in flight at a crash are lost
+/// (at-most-once for them).
 source_ptr make_stdin_source(std::size_t max_line_bytes = 64u << 20);
 
 /// Spark-style deterministic replay: a JSON-lines file, one line = one batch's
@@ -28,6 +35,8 @@ source_ptr make_stdin_source(std::size_t max_line_bytes = 64u << 20);
 /// batches have run (total <= 0: as many as lines).
 /// @errors open() throws pipeline_error naming the file and the line for a
 ///         missing file, malformed JSON or a line that is not an array.
+/// Checkpoints: replayable (the batch index, i.e. the logical clock, and the
+/// record within the batch).
 source_ptr make_batches_source(std::string path, std::int64_t total);
 
 /// A realistic web-access-log event generator (the main job's default input).
@@ -44,6 +53,8 @@ struct access_log_options {
   double zipf_s = 1.1;                     ///< Zipf exponent of path popularity
   std::int64_t start_time_ms = 1'700'000'000'000;  ///< event time of the first record
 };
+/// Checkpoints: replayable (count emitted, both RNG states, burst schedule,
+/// run time so far; a position of another seed, rate or paths is an error).
 source_ptr make_access_log_generator(const access_log_options& opts);
 
 }  // namespace weir::io
@@ -82,6 +93,10 @@ struct dir_options {
 ///         (e.g. deleted before it was read) and record_error
 ///         "<file>:<line>: line longer than N bytes".
 /// @thread As source_reader: one caller at a time.
+/// Checkpoints: replayable — the position holds the names (and inodes) of
+/// the files seen (read, being read or queued) and the byte offset and line
+/// in the current file; files that appear while the job is down are read
+/// after the restore.
 source_ptr make_dir_source(std::string dir, dir_options opts = {});
 
 /// A parsed "host:port" address.
@@ -135,6 +150,8 @@ struct socket_options {
 ///         cannot connect to h:p: Connection refused (5 attempts)" when the
 ///         first connection fails `retries` times, and record_error
 ///         "<peer> line N: line longer than M bytes".
+/// Not replayable: with checkpoints, lines in flight at a crash are lost
+/// (at-most-once for them; a TCP peer cannot be rewound).
 source_ptr make_socket_source(std::string address, socket_options opts = {});
 
 /// Options of `make_listen_source` (the DSL's `listen(address, ...)`).
@@ -157,6 +174,8 @@ struct listen_options {
 /// "127.0.0.1:54321 line 12").
 /// @errors open() throws pipeline_error for a bad address ("expected
 ///         host:port"), "cannot listen on H:P: Address already in use", etc.
+/// Not replayable: with checkpoints, lines in flight at a crash are lost
+/// (at-most-once for them).
 source_ptr make_listen_source(std::string address, listen_options opts = {});
 
 }  // namespace weir::io

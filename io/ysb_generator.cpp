@@ -4,6 +4,7 @@
 
 #include "weir/io/bench_generators.hpp"
 #include "weir/io/detail/bench_random.hpp"
+#include "weir/operators/detail/sealed_state.hpp"
 
 namespace weir::io {
 namespace {
@@ -75,6 +76,56 @@ public:
   std::string describe() const override {
     return "generate(\"ysb\") partition " + std::to_string(o_.partition) + "/" + std::to_string(o_.partitions);
   }
+
+  // Checkpoints: events are a function of (seed, index), so the position is
+  // the count emitted; the tally (views per window and campaign, bytes) is
+  // kept too, so that a restored run reports the uninterrupted run's tally.
+  bool replayable() const override { return true; }
+
+  void snapshot_position(state_writer& w) const override {
+    weir::detail::write_sealed(w, 1, [&](state_writer& s) {
+      s.u64(o_.seed);
+      s.varint(static_cast<std::uint64_t>(o_.partition));
+      s.varint(static_cast<std::uint64_t>(o_.partitions));
+      s.u64(emitted_);
+      s.u64(bytes_);
+      s.i64(base_window_);
+      s.varint(views_.size());
+      for (auto& win : views_) {
+        std::uint64_t nz = 0;
+        for (auto c : win) nz += c > 0;
+        s.varint(nz);
+        for (std::size_t c = 0; c < win.size(); ++c)
+          if (win[c] > 0) {
+            s.varint(c);
+            s.u64(win[c]);
+          }
+      }
+    });
+  }
+
+  void restore_position(state_reader& r) override {
+    weir::detail::read_sealed(r, 1, "source " + describe(), [&](state_reader& s) {
+      if (s.u64() != o_.seed || s.varint() != static_cast<std::uint64_t>(o_.partition) ||
+          s.varint() != static_cast<std::uint64_t>(o_.partitions))
+        s.fail("the position is of a generator with another seed or partitioning");
+      emitted_ = s.u64();
+      bytes_ = s.u64();
+      if (s.i64() != base_window_) s.fail("the position is of a generator with another start time");
+      const std::uint64_t nw = s.varint();
+      if (nw > (std::uint64_t{1} << 24)) s.fail("too many windows (" + std::to_string(nw) + ")");
+      views_.assign(static_cast<std::size_t>(nw), {});
+      for (auto& win : views_)
+        for (std::uint64_t k = 0, nz = s.varint(); k < nz; ++k) {
+          const std::uint64_t c = s.varint();
+          if (c >= win.size()) s.fail("campaign index " + std::to_string(c));
+          win[static_cast<std::size_t>(c)] = s.u64();
+        }
+    });
+    pacer_.resume(o_.rate, emitted_);
+  }
+
+  std::string describe_position() const override { return describe() + ": " + std::to_string(emitted_) + " events emitted"; }
 
 private:
   void flush() {

@@ -6,7 +6,9 @@
 #include <vector>
 
 #include "weir/operators/basic_operators.hpp"
+#include "weir/operators/detail/sealed_state.hpp"
 #include "weir/operators/detail/value_table.hpp"
+#include "weir/operators/snapshot.hpp"
 
 namespace weir {
 
@@ -100,6 +102,33 @@ public:
       // the next watermark re-activates the input
       emitted_ = no_watermark;
     }
+  }
+
+  // Checkpoints: the records seen, the max event time, the pending and last
+  // emitted watermark, the idle state and the wall-clock time of the last
+  // record (the idle timer continues from it), the malformed count.
+  void snapshot_state(std::uint64_t, state_writer& w) override {
+    detail::write_sealed(w, 1, [&](state_writer& s) {
+      s.u64(seen_);
+      s.i64(max_ts_);
+      s.i64(pending_);
+      s.i64(emitted_);
+      s.i64(last_record_);
+      s.boolean(idle_);
+      s.u64(counters.malformed_records);
+    });
+  }
+
+  void restore_state(std::uint64_t, state_reader& r) override {
+    detail::read_sealed(r, 1, "watermark assigner", [&](state_reader& s) {
+      seen_ = s.u64();
+      max_ts_ = s.i64();
+      pending_ = s.i64();
+      emitted_ = s.i64();
+      last_record_ = s.i64();
+      idle_ = s.boolean();
+      counters.malformed_records = s.u64();
+    });
   }
 
 private:
@@ -233,6 +262,131 @@ public:
 
   void on_processing_time(std::int64_t now, records& out) override {
     if (!o_.time) advance(now, out);
+  }
+
+  // Checkpoints: every window (fixed) or every key's sessions and the
+  // session index, each accumulator, fired flags (allowed-lateness windows
+  // kept after firing), the current watermark (or processing time reached),
+  // the record count and the late/malformed counters. Processing-time timers
+  // are the window ends themselves, so they come back with the windows.
+  // Hash tables are written in probe order with their capacity, so a
+  // restored operator emits in the same order as one never interrupted.
+  void snapshot_state(std::uint64_t, state_writer& w) override {
+    detail::write_sealed(w, 1, [&](state_writer& s) {
+      s.u8(shape());
+      s.u64(seen_);
+      s.i64(wm_);
+      s.u64(counters.late_records);
+      s.u64(counters.malformed_records);
+      auto put_acc = [&](const accum& a) {
+        s.val(a.v);
+        s.i64(a.n);
+      };
+      if (o_.window.type == window_spec::kind::session) {
+        s.varint(sessions_.capacity());
+        s.varint(sessions_.size());
+        sessions_.for_each_in_probe_order([&](const value& key, const key_sessions& ks) {
+          s.val(key);
+          s.i64(ks.scheduled);
+          s.varint(ks.list.size());
+          for (auto& x : ks.list) {
+            s.i64(x.start);
+            s.i64(x.end);
+            s.boolean(x.fired);
+            put_acc(x.acc);
+          }
+        });
+        s.varint(index_.size());
+        for (auto& [t, key] : index_) {
+          s.i64(t);
+          s.val(key);
+        }
+      } else {
+        s.varint(windows_.size());
+        for (auto& [start, fw] : windows_) {
+          s.i64(start);
+          s.boolean(fw.fired);
+          s.varint(fw.table.capacity());
+          s.varint(fw.table.size());
+          fw.table.for_each_in_probe_order([&](const value& key, const accum& a) {
+            s.val(key);
+            put_acc(a);
+          });
+        }
+      }
+    });
+  }
+
+  void restore_state(std::uint64_t, state_reader& r) override {
+    detail::read_sealed(r, 1, "event window " + o_.window.describe(), [&](state_reader& s) {
+      if (s.u8() != shape())
+        s.fail("the state is of a different window operator (shape, keying, output mode or time domain changed)");
+      seen_ = s.u64();
+      wm_ = s.i64();
+      counters.late_records = s.u64();
+      counters.malformed_records = s.u64();
+      auto get_acc = [&](accum& a) {
+        a.v = s.val();
+        a.n = s.i64();
+        if (a.n < 0) s.fail("negative record count in a window");
+      };
+      // a table's capacity, then its entry count (checked against each other)
+      auto get_table_size = [&](std::size_t& cap_out) {
+        const std::uint64_t cap = s.varint();
+        const std::uint64_t n = s.varint();
+        if (cap < 16 || (cap & (cap - 1)) != 0 || n > (std::uint64_t{1} << 40) || cap > std::max<std::uint64_t>(16, 4 * n) ||
+            n * 10 > cap * 7)
+          s.fail("bad hash table capacity " + std::to_string(cap) + " for " + std::to_string(n) + " entries");
+        cap_out = static_cast<std::size_t>(cap);
+        return n;
+      };
+      windows_.clear();
+      last_ = windows_.end();
+      index_.clear();
+      if (o_.window.type == window_spec::kind::session) {
+        std::size_t cap = 0;
+        const std::uint64_t n = get_table_size(cap);
+        sessions_ = detail::value_table<key_sessions>(cap);
+        for (std::uint64_t i = 0; i < n; ++i) {
+          value key = s.val();
+          auto [ks, fresh] = sessions_.try_emplace(key, key.hash());
+          if (!fresh) s.fail("duplicate session key " + shown(key));
+          ks->scheduled = s.i64();
+          const std::uint64_t m = s.varint();
+          for (std::uint64_t j = 0; j < m; ++j) {
+            session x;
+            x.start = s.i64();
+            x.end = s.i64();
+            x.fired = s.boolean();
+            get_acc(x.acc);
+            ks->list.push_back(std::move(x));
+          }
+        }
+        const std::uint64_t k = s.varint();
+        for (std::uint64_t i = 0; i < k; ++i) {
+          std::int64_t t = s.i64();
+          index_.emplace_hint(index_.end(), t, s.val());
+        }
+      } else {
+        const std::uint64_t n = s.varint();
+        for (std::uint64_t i = 0; i < n; ++i) {
+          const std::int64_t start = s.i64();
+          auto [it, fresh] = windows_.try_emplace(start);
+          if (!fresh) s.fail("duplicate window start " + std::to_string(start));
+          fixed_window& fw = it->second;
+          fw.fired = s.boolean();
+          std::size_t cap = 0;
+          const std::uint64_t m = get_table_size(cap);
+          fw.table = detail::value_table<accum>(cap);
+          for (std::uint64_t j = 0; j < m; ++j) {
+            value key = s.val();
+            auto [acc, new_key] = fw.table.try_emplace(key, key.hash());
+            if (!new_key) s.fail("duplicate key " + shown(key) + " in window " + std::to_string(start));
+            get_acc(*acc);
+          }
+        }
+      }
+    });
   }
 
 private:
@@ -369,6 +523,12 @@ private:
         ++it;
       }
     }
+  }
+
+  /// What the state's layout depends on: window kind, keyed, output mode, time domain.
+  std::uint8_t shape() const {
+    return static_cast<std::uint8_t>(static_cast<int>(o_.window.type) | (o_.keyed ? 4 : 0) |
+                                     (o_.output == output_mode::update ? 8 : 0) | (o_.time ? 0 : 16));
   }
 
   value result(std::int64_t start, std::int64_t end, const value& key, const accum& acc) const {

@@ -41,6 +41,14 @@ public:
     rate_ = rate;
     t0_ = std::chrono::steady_clock::now();
   }
+  /// Continues pacing after a checkpoint restore: as if `emitted` records
+  /// had been emitted on schedule up to now.
+  void resume(double rate, std::uint64_t emitted) {
+    start(rate);
+    if (rate > 0)
+      t0_ -= std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+          std::chrono::duration<double>(static_cast<double>(emitted) / rate));
+  }
   /// How many records may be emitted now given `emitted` so far (at most max).
   std::size_t allowance(std::uint64_t emitted, std::size_t max, read_result& idle) const {
     if (rate_ <= 0) return max;

@@ -8,7 +8,9 @@
 #include <string_view>
 #include <utility>
 
+#include "weir/operators/detail/sealed_state.hpp"
 #include "weir/operators/error_policy.hpp"
+#include "weir/operators/snapshot.hpp"
 #include "weir/operators/stream_operator.hpp"
 
 namespace weir::io::detail {
@@ -17,7 +19,29 @@ class decoder_base : public stream_operator {
 public:
   explicit decoder_base(error_policy p) : policy_(std::move(p)) {}
 
+  /// Checkpoints: the record count (provenance "record N" continues), the
+  /// malformed count, then what save_more() adds (a decoder with state
+  /// across process() calls, e.g. a CSV record open over several lines).
+  void snapshot_state(std::uint64_t, state_writer& w) override {
+    weir::detail::write_sealed(w, 1, [&](state_writer& s) {
+      s.u64(seen_);
+      s.u64(counters.malformed_records);
+      save_more(s);
+    });
+  }
+
+  void restore_state(std::uint64_t, state_reader& r) override {
+    weir::detail::read_sealed(r, 1, "decoder", [&](state_reader& s) {
+      seen_ = s.u64();
+      counters.malformed_records = s.u64();
+      load_more(s);
+    });
+  }
+
 protected:
+  virtual void save_more(state_writer&) const {}
+  virtual void load_more(state_reader&) {}
+
   /// Provenance of record `i` (0-based) of the current process() input: the
   /// source's (e.g. "apache_logs:8899") when known, else "record N" with N
   /// the 1-based count of records this instance has seen.

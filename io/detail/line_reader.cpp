@@ -57,10 +57,14 @@ line_reader::fill_status line_reader::fill(bool poll_first) {
     if (r == 0) return fill_status::not_ready;
     // POLLIN, POLLHUP or POLLERR: read(2) tells which.
   }
-  if (begin_ == end_) begin_ = scan_ = end_ = 0;
+  if (begin_ == end_) {
+    base_ += end_;
+    begin_ = scan_ = end_ = 0;
+  }
   if (cap_ - end_ < chunk_) {
     // Make room: move the partial line to the front, grow if still short.
     if (begin_ > 0) {
+      base_ += begin_;
       std::memmove(buf_.get(), buf_.get() + begin_, end_ - begin_);
       scan_ -= begin_;
       end_ -= begin_;

@@ -49,6 +49,20 @@ public:
   /// Number of lines returned so far.
   std::uint64_t lines() const noexcept { return line_no_; }
 
+  /// Byte offset (in the descriptor's input, counted from where reading
+  /// started) just after the last line returned: where a reader positioned
+  /// by `restart_at` continues with the next line.
+  std::uint64_t offset() const noexcept { return base_ + begin_; }
+
+  /// Drops the buffer and continues at `offset` (the caller has positioned
+  /// the descriptor there) as line `lines + 1` (checkpoint restore).
+  void restart_at(std::uint64_t offset, std::uint64_t lines) noexcept {
+    base_ = offset;
+    begin_ = scan_ = end_ = 0;
+    eof_ = false;
+    line_no_ = lines;
+  }
+
 private:
   enum class fill_status { data, eof, not_ready };
   bool next_line(records& out);  // extract one line from the buffer if complete
@@ -66,6 +80,7 @@ private:
   std::size_t end_ = 0;    // end of valid data
   bool eof_ = false;
   std::uint64_t line_no_ = 0;
+  std::uint64_t base_ = 0;  // input offset of buf_[0]
 };
 
 }  // namespace weir::io::detail
