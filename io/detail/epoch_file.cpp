@@ -59,7 +59,13 @@ void epoch_file::open(bool restoring) {
   pending_.clear();
   size_ = 0;
   seq_ = 1;
-  if (restoring) return;  // restore() decides what OUT keeps
+  if (restoring) {
+    // restore() decides what OUT keeps; until then (and if no state comes)
+    // commits append after what OUT holds
+    struct stat st {};
+    committed_ = ::stat(path_.c_str(), &st) == 0 ? static_cast<std::uint64_t>(st.st_size) : 0;
+    return;
+  }
   remove_pending_except({});
   ::rmdir(dir_.c_str());
   int fd;
