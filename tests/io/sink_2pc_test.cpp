@@ -288,7 +288,7 @@ TEST_CASE("sink 2pc: a checkpointed run writes the same bytes as one without che
   }
 }
 
-TEST_CASE("sink 2pc: a crash at every step, recovered on a new instance, loses and duplicates nothing",
+TEST_CASE("sink 2pc: a crash at every step recovered on a new instance loses and duplicates nothing",
           "[io][sinks][checkpoint]") {
   const auto ev = schedule();
   for (std::string kind : kinds) {
@@ -362,7 +362,7 @@ int run_crash_child(const std::string& kind, const fs::path& base, std::size_t n
 
 }  // namespace
 
-TEST_CASE("sink 2pc: a real crash in the middle of a commit (forked child, WEIR_CRASH_AT) is recovered",
+TEST_CASE("sink 2pc: a real crash in the middle of a commit (forked child with WEIR_CRASH_AT) is recovered",
           "[io][sinks][checkpoint]") {
   const auto ev = schedule();
   for (std::string kind : kinds) {
