@@ -285,7 +285,7 @@ public:
       if (o_.window.type == window_spec::kind::session) {
         s.varint(sessions_.capacity());
         s.varint(sessions_.size());
-        sessions_.for_each_in_probe_order([&](const value& key, const key_sessions& ks) {
+        sessions_.for_each_replayable([&](const value& key, const key_sessions& ks) {
           s.val(key);
           s.i64(ks.scheduled);
           s.varint(ks.list.size());
@@ -308,7 +308,7 @@ public:
           s.boolean(fw.fired);
           s.varint(fw.table.capacity());
           s.varint(fw.table.size());
-          fw.table.for_each_in_probe_order([&](const value& key, const accum& a) {
+          fw.table.for_each_replayable([&](const value& key, const accum& a) {
             s.val(key);
             put_acc(a);
           });

@@ -68,26 +68,6 @@ public:
       if (s.used) f(s.key, s.val);
   }
 
-  /// Number of slots (a power of two, at least 16).
-  std::size_t capacity() const noexcept { return slots_.size(); }
-
-  /// Calls f(key, val) for every entry in an order that, replayed with
-  /// try_emplace into an empty table constructed with capacity() slots,
-  /// rebuilds the same slot layout, hence the same for_each order (checkpoint
-  /// restore: output order stays identical). The order is cyclic, starting
-  /// after an empty slot: a linear-probing run never crosses an empty slot,
-  /// so every entry's probe run is refilled before the entry is replayed.
-  template <class F>
-  void for_each_in_probe_order(F&& f) const {
-    const std::size_t n = slots_.size();
-    std::size_t e = 0;
-    while (e < n && slots_[e].used) ++e;  // load <= 0.7: an empty slot exists
-    for (std::size_t k = 1; k <= n; ++k) {
-      const slot& s = slots_[(e + k) & mask_];
-      if (s.used) f(s.key, s.val);
-    }
-  }
-
   /// Appends every entry to `out` as a pair (key, value), moving the values
   /// out, then clears the table. The per-batch output of keyed aggregations.
   template <class Out>
@@ -112,6 +92,26 @@ public:
     for (auto& s : slots_)
       if (s.used) s = slot{};
     size_ = 0;
+  }
+
+  // --- checkpoints (detail/state_codec.hpp) ---------------------------------
+
+  /// Number of slots (a power of two, >= 16).
+  std::size_t capacity() const noexcept { return slots_.size(); }
+
+  /// Calls f(key, val) for every entry, in slot order starting after an empty
+  /// slot and wrapping around. Inserting the entries in this order with
+  /// try_emplace into an empty table of the same capacity rebuilds the same
+  /// slot layout (linear probing: every slot between an entry's home and its
+  /// slot is filled before it), hence the same iteration order.
+  template <class F>
+  void for_each_replayable(F&& f) const {
+    std::size_t start = 0;
+    while (slots_[start].used) ++start;  // exists: the load factor stays <= 0.7
+    for (std::size_t j = 1; j <= slots_.size(); ++j) {
+      const slot& s = slots_[(start + j) & mask_];
+      if (s.used) f(s.key, s.val);
+    }
   }
 
 private:

@@ -396,7 +396,7 @@ TEST_CASE("a hash table replayed in probe order has the same iteration order", "
         *t.try_emplace(k, k.hash()).first = i;
       }
       detail::value_table<int> probe(t.capacity()), slot(t.capacity());
-      t.for_each_in_probe_order([&](const value& key, int v) { *probe.try_emplace(key, key.hash()).first = v; });
+      t.for_each_replayable([&](const value& key, int v) { *probe.try_emplace(key, key.hash()).first = v; });
       t.for_each([&](const value& key, int v) { *slot.try_emplace(key, key.hash()).first = v; });
       std::vector<std::pair<value, int>> a, b, c;
       t.for_each([&](const value& key, int v) { a.emplace_back(key, v); });
