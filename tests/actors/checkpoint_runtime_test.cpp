@@ -316,7 +316,7 @@ TEST_CASE("killed at random moments and restarted, the committed output equals a
   CHECK(bad == 0);
 }
 
-TEST_CASE("barriers of unioned sources are aligned; kills and restarts still give exact totals",
+TEST_CASE("barriers of unioned sources are aligned - kills and restarts still give exact totals",
           "[checkpoint][actors]") {
   temp_dir d("union");
   run_setup s;

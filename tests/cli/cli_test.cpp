@@ -13,6 +13,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "support/cwd_guard.hpp"
 #include "support/test_data.hpp"
 #include "support/weir_process.hpp"
 
@@ -91,6 +92,7 @@ TEST_CASE("cli: check prints ok for every shipped example", "[cli]") {
   for (auto& entry : fs::directory_iterator(fs::path(WEIR_SOURCE_DIR) / "examples")) {
     if (entry.path().extension() != ".weir") continue;
     INFO(entry.path());
+    weir::test::cwd_guard in_root(WEIR_SOURCE_DIR);  // where the examples' relative table paths resolve
     auto r = run_weir({"check", entry.path().string()}, tmp.path);
     CHECK(r.err.empty());
     CHECK(r.exit_code == 0);

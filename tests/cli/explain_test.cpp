@@ -11,6 +11,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "support/cwd_guard.hpp"
 #include "support/test_data.hpp"
 #include "support/weir_process.hpp"
 #include "weir/api/dstream.hpp"
@@ -24,15 +25,6 @@ namespace {
 
 const std::string word_count =
     R"(file("x") | flat_map(split(_, " ")) | map((_, 1)) | reduce_by_key(sum) | print())";
-
-/// Runs the rest of a scope (and the weir processes it spawns) in `dir`.
-struct cwd_guard {
-  fs::path old;
-  explicit cwd_guard(const fs::path& dir) : old(fs::current_path()) { fs::current_path(dir); }
-  ~cwd_guard() { fs::current_path(old); }
-  cwd_guard(const cwd_guard&) = delete;
-  cwd_guard& operator=(const cwd_guard&) = delete;
-};
 
 std::vector<std::string> lines_of(const std::string& s) {
   std::vector<std::string> out;
