@@ -69,6 +69,7 @@ struct checkpoint_info {
   std::size_t tasks = 0;
   bool final = false;
   bool valid = false;            ///< manifest and every file check out
+  bool manifest = false;         ///< the MANIFEST was readable: timestamp_ms, tasks and final come from it
   std::string problem;           ///< why not valid ("MANIFEST missing", "task-1-0.bin: checksum mismatch")
   std::string path;              ///< the folder
 };
@@ -77,6 +78,12 @@ struct store_options {
   std::string dir;        ///< the checkpoint directory (created if missing)
   int retain = 3;         ///< keep the newest K complete checkpoints (>= 1)
   bool compress = false;  ///< zstd level 1 for task files
+  /// Quota on the bytes of all files under `dir` (0 = none): a write that
+  /// would exceed it writes what fits, then fails as a full disk does
+  /// (checkpoint_error "...: No space left on device (quota ...)"). When 0,
+  /// the environment variable WEIR_CHECKPOINT_QUOTA_BYTES, read at each
+  /// write(), sets it (fault injection for full-disk tests without root).
+  std::uint64_t max_bytes = 0;
 };
 
 /// The checkpoint directory.
