@@ -9,8 +9,9 @@
 //     task-S-I.bin                 one file per task (stage S, instance I)
 //     MANIFEST                     written last (temp + fsync + rename)
 // A checkpoint folder without a valid MANIFEST does not exist. Every file
-// starts with a header (magic, format version, flags, sizes) and ends with
-// the xxh3-64 checksum of its content; task files may be zstd-compressed.
+// starts with a header (magic, format version, flags, sizes, header
+// checksum) and ends with the xxh3-64 checksum of its content; task files
+// may be zstd-compressed. The byte layout is in checkpoint/format.hpp.
 #pragma once
 
 #include <cstdint>
@@ -95,7 +96,13 @@ public:
 
   /// Writes checkpoint `c`: each task file (write, fsync), then the MANIFEST
   /// (temp, fsync, rename, fsync of the directory), then deletes checkpoints
-  /// beyond the newest `retain` and folders of failed attempts.
+  /// beyond the newest `retain` and folders of failed attempts. Retention
+  /// counts "complete" folders (a readable MANIFEST of this format version,
+  /// every listed file present with its size; checksums are not re-read) and
+  /// deletes every other chk- folder older than the newest complete one,
+  /// except one whose MANIFEST comes from a newer weir; nothing else in the
+  /// directory is touched. `c.id` must be new (next_id()), tasks' (stage,
+  /// instance) pairs distinct and >= 0.
   /// Crash points: "after_snapshot_write" (task files written, no manifest),
   /// "before_manifest_rename".
   /// @returns bytes written.
@@ -111,7 +118,9 @@ public:
   ///         format version from the future (refusing is safer than falling back).
   std::optional<checkpoint_data> load_latest(const std::function<void(const std::string&)>& warn);
 
-  /// Every checkpoint folder, oldest first, validated.
+  /// Every checkpoint folder, oldest first, validated (reads every file).
+  /// A file with a checkpoint folder's name is listed, invalid ("not a
+  /// directory"); entries with other names are ignored.
   std::vector<checkpoint_info> list() const;
 
   /// Loads one checkpoint by id, validated. @errors checkpoint_error.

@@ -52,9 +52,8 @@ int inspect(ck::store& s, const checkpoints_args& a, std::FILE* out, std::FILE* 
       return 1;
     }
     std::uint64_t id = std::stoull(t);
-    bool present = false;
-    for (auto& i : s.list()) present = present || i.id == id;
-    if (!present) {
+    std::error_code ec;
+    if (!std::filesystem::exists(std::filesystem::path(a.dir) / fmt::format("chk-{:012}", id), ec)) {
       fmt::print(err, "weir checkpoints: {}: no checkpoint {}\n", a.dir, id);
       return 1;
     }
@@ -68,11 +67,14 @@ int inspect(ck::store& s, const checkpoints_args& a, std::FILE* out, std::FILE* 
     }
     c = std::move(*latest);
   }
-  std::uint64_t bytes = 0;
-  for (auto& i : s.list())
-    if (i.id == c.id) bytes = i.bytes;
-  fmt::print(out, "checkpoint {}: {}\n", c.id,
-             (std::filesystem::path(a.dir) / fmt::format("chk-{:012}", c.id)).string());
+  auto folder = std::filesystem::path(a.dir) / fmt::format("chk-{:012}", c.id);
+  std::uint64_t bytes = 0;  // on disk, as `list` counts them
+  std::error_code ec;
+  for (std::filesystem::recursive_directory_iterator it(folder, ec), end; !ec && it != end; it.increment(ec)) {
+    std::error_code e2;
+    if (it->is_regular_file(e2)) bytes += it->file_size(e2);
+  }
+  fmt::print(out, "checkpoint {}: {}\n", c.id, folder.string());
   fmt::print(out, "time:  {}\n", iso_utc(c.timestamp_ms));
   fmt::print(out, "plan:  {}\n", c.plan);
   fmt::print(out, "final: {}\n", c.final ? "yes" : "no");
