@@ -444,7 +444,8 @@ bool manifest_from_future(const fs::path& folder, std::uint64_t id) {
   return false;
 }
 
-void fsync_path(const fs::path& p, const std::string& what) {
+void fsync_path(const fs::path& p, const std::string& what, bool durable) {
+  if (!durable) return;
   int fd = ::open(p.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) throw checkpoint_error("cannot open " + what + " " + p.string() + ": " + errno_text(errno));
   if (::fsync(fd) != 0) {
@@ -462,7 +463,7 @@ struct quota {
   std::string source;
 };
 
-void write_whole_file(const fs::path& p, std::string_view data, quota& q) {
+void write_whole_file(const fs::path& p, std::string_view data, quota& q, bool durable) {
   int fd = ::open(p.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0) throw checkpoint_error("cannot create " + p.string() + ": " + errno_text(errno));
   auto fail = [&](const std::string& what, int e, const std::string& extra = "") {
@@ -488,7 +489,7 @@ void write_whole_file(const fs::path& p, std::string_view data, quota& q) {
     done += static_cast<std::size_t>(w);
     q.used += static_cast<std::uint64_t>(w);
   }
-  if (::fsync(fd) != 0) fail("fsync", errno);
+  if (durable && ::fsync(fd) != 0) fail("fsync", errno);
   if (::close(fd) != 0) throw checkpoint_error("cannot close " + p.string() + ": " + errno_text(errno));
 }
 
@@ -556,21 +557,24 @@ std::uint64_t store::write(const checkpoint_data& c) {
     for (auto& t : c.tasks) {
       std::string name = task_file_name(t.stage, t.instance);
       std::string file = format::frame(encode_task(t), 0, o_.compress);
-      write_whole_file(folder / name, file, q);
+      write_whole_file(folder / name, file, q, o_.durable);
       bytes += file.size();
       m.files.push_back({name, file.size(), format::checksum(file)});
     }
     crash_point("after_snapshot_write");
     std::string mf = format::frame(encode_manifest(m), format::flag_manifest, false);
-    write_whole_file(folder / manifest_tmp_name, mf, q);
+    write_whole_file(folder / manifest_tmp_name, mf, q, o_.durable);
     bytes += mf.size();
-    fsync_path(folder, "checkpoint folder");     // the task files' entries
-    fsync_path(o_.dir, "checkpoint directory");  // the folder's entry
     crash_point("before_manifest_rename");
     if (::rename((folder / manifest_tmp_name).c_str(), (folder / manifest_name).c_str()) != 0)
       throw checkpoint_error("cannot rename " + (folder / manifest_tmp_name).string() + " to MANIFEST: " +
                              errno_text(errno));
-    fsync_path(folder, "checkpoint folder");
+    // The folder's entries (task files, MANIFEST) and the folder's own entry.
+    // No fsync of the folder is needed before the rename: a MANIFEST that
+    // became durable before a task file's entry names a missing file, which
+    // loading reports as corrupt (never silently wrong).
+    fsync_path(folder, "checkpoint folder", o_.durable);
+    fsync_path(o_.dir, "checkpoint directory", o_.durable);
   } catch (const checkpoint_error& e) {
     fs::remove_all(folder, ec);
     throw checkpoint_error(label + " failed: " + e.what());

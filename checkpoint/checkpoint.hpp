@@ -85,6 +85,11 @@ struct store_options {
   /// the environment variable WEIR_CHECKPOINT_QUOTA_BYTES, read at each
   /// write(), sets it (fault injection for full-disk tests without root).
   std::uint64_t max_bytes = 0;
+  /// fsync every file and the directories (power-cut safe). false skips
+  /// every fsync: a checkpoint still survives the process being killed
+  /// (kill -9: the page cache stays), not a power cut or a kernel crash;
+  /// for tests and benchmarks (an fsync costs 2-80 ms on a busy VM).
+  bool durable = true;
 };
 
 /// The checkpoint directory.

@@ -133,6 +133,20 @@ TEST_CASE("checkpoint store: an empty checkpoint and a final one round-trip", "[
   CHECK(s.next_id() == 2);
 }
 
+TEST_CASE("checkpoint store: durable = false (no fsync) writes the same bytes", "[checkpoint]") {
+  temp_dir a, b;
+  store_options o;
+  o.dir = (a.path / "ck").string();
+  store(o).write(make_checkpoint(5));
+  o.dir = (b.path / "ck").string();
+  o.durable = false;
+  store s(o);
+  s.write(make_checkpoint(5));
+  for (auto name : {"MANIFEST", "task-0-0.bin", "task-1-1.bin", "task-2-0.bin"})
+    CHECK(read_bytes(a.path / "ck" / folder(5) / name) == read_bytes(b.path / "ck" / folder(5) / name));
+  require_equal(*s.load_latest(nullptr), make_checkpoint(5));
+}
+
 TEST_CASE("checkpoint store: retention keeps the newest K and removes failed attempts", "[checkpoint]") {
   temp_dir tmp;
   auto dir = tmp.path;
