@@ -9,8 +9,9 @@
 //     task-S-I.bin                 one file per task (stage S, instance I)
 //     MANIFEST                     written last (temp + fsync + rename)
 // A checkpoint folder without a valid MANIFEST does not exist. Every file
-// starts with a header (magic, format version, flags, sizes) and ends with
-// the xxh3-64 checksum of its content; task files may be zstd-compressed.
+// starts with a header (magic, format version, flags, sizes, header
+// checksum) and ends with the xxh3-64 checksum of its content; task files
+// may be zstd-compressed. The byte layout is in checkpoint/format.hpp.
 #pragma once
 
 #include <cstdint>
@@ -69,6 +70,7 @@ struct checkpoint_info {
   std::size_t tasks = 0;
   bool final = false;
   bool valid = false;            ///< manifest and every file check out
+  bool manifest = false;         ///< the MANIFEST was readable: timestamp_ms, tasks and final come from it
   std::string problem;           ///< why not valid ("MANIFEST missing", "task-1-0.bin: checksum mismatch")
   std::string path;              ///< the folder
 };
@@ -77,6 +79,17 @@ struct store_options {
   std::string dir;        ///< the checkpoint directory (created if missing)
   int retain = 3;         ///< keep the newest K complete checkpoints (>= 1)
   bool compress = false;  ///< zstd level 1 for task files
+  /// Quota on the bytes of all files under `dir` (0 = none): a write that
+  /// would exceed it writes what fits, then fails as a full disk does
+  /// (checkpoint_error "...: No space left on device (quota ...)"). When 0,
+  /// the environment variable WEIR_CHECKPOINT_QUOTA_BYTES, read at each
+  /// write(), sets it (fault injection for full-disk tests without root).
+  std::uint64_t max_bytes = 0;
+  /// fsync every file and the directories (power-cut safe). false skips
+  /// every fsync: a checkpoint still survives the process being killed
+  /// (kill -9: the page cache stays), not a power cut or a kernel crash;
+  /// for tests and benchmarks (an fsync costs 2-80 ms on a busy VM).
+  bool durable = true;
 };
 
 /// The checkpoint directory.
@@ -88,7 +101,13 @@ public:
 
   /// Writes checkpoint `c`: each task file (write, fsync), then the MANIFEST
   /// (temp, fsync, rename, fsync of the directory), then deletes checkpoints
-  /// beyond the newest `retain` and folders of failed attempts.
+  /// beyond the newest `retain` and folders of failed attempts. Retention
+  /// counts "complete" folders (a readable MANIFEST of this format version,
+  /// every listed file present with its size; checksums are not re-read) and
+  /// deletes every other chk- folder older than the newest complete one,
+  /// except one whose MANIFEST comes from a newer weir; nothing else in the
+  /// directory is touched. `c.id` must be new (next_id()), tasks' (stage,
+  /// instance) pairs distinct and >= 0.
   /// Crash points: "after_snapshot_write" (task files written, no manifest),
   /// "before_manifest_rename".
   /// @returns bytes written.
@@ -104,7 +123,9 @@ public:
   ///         format version from the future (refusing is safer than falling back).
   std::optional<checkpoint_data> load_latest(const std::function<void(const std::string&)>& warn);
 
-  /// Every checkpoint folder, oldest first, validated.
+  /// Every checkpoint folder, oldest first, validated (reads every file).
+  /// A file with a checkpoint folder's name is listed, invalid ("not a
+  /// directory"); entries with other names are ignored.
   std::vector<checkpoint_info> list() const;
 
   /// Loads one checkpoint by id, validated. @errors checkpoint_error.

@@ -6,6 +6,7 @@
 //   weir explain FILE.weir | -e '...' [--parallelism N] [--dot]
 //   weir run ... --metrics 127.0.0.1:9464 [--metrics-linger 30s]   Prometheus /metrics
 //   weir run ... --quiet | --progress auto|always|never | --log-format text|json
+//   weir checkpoints list DIR | inspect DIR [ID]
 //
 // Exit codes: 0 success (also after SIGINT/SIGTERM, which drain gracefully);
 // 1 runtime failure (missing input file, a record an expression cannot
@@ -41,6 +42,7 @@
 #endif
 
 #include "weir/api/dstream.hpp"
+#include "weir/cli/checkpoints_cmd.hpp"
 #include "weir/cli/dsl_error.hpp"
 #include "weir/cli/lexer.hpp"
 #include "weir/cli/metrics_server.hpp"
@@ -405,6 +407,8 @@ int main(int argc, char** argv) {
       "explain", "print the physical plan (stages, chains, parallel instances, edges) without running it");
   add_common_options(explain, explain_args, false);
   explain->add_flag("--dot", explain_args.dot, "print the plan as a Graphviz DOT graph (dot -Tpng renders it)");
+  weir::cli::checkpoints_args checkpoints_args;
+  weir::cli::add_checkpoints_command(app, checkpoints_args);
 
   try {
     app.parse(argc, argv);
@@ -414,6 +418,7 @@ int main(int argc, char** argv) {
   }
 
   try {
+    if (!checkpoints_args.action.empty()) return weir::cli::run_checkpoints(checkpoints_args);
     if (run->parsed()) return execute(run_args, mode::run);
     if (explain->parsed()) return execute(explain_args, mode::explain);
     return execute(check_args, mode::check);

@@ -6,6 +6,8 @@ find_package(simdjson CONFIG REQUIRED)
 find_package(mimalloc CONFIG REQUIRED)
 find_package(CLI11 CONFIG QUIET)
 pkg_check_modules(XXHASH REQUIRED IMPORTED_TARGET libxxhash)
+# zstd (Debian libzstd-dev): optional compression of checkpoint task files.
+pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)
 # librdkafka's C API (Debian librdkafka-dev): the kafka() receiver and kafka_out() sink.
 pkg_check_modules(RDKAFKA REQUIRED IMPORTED_TARGET rdkafka)
 
