@@ -5,6 +5,7 @@
 #include <array>
 #include <atomic>
 #include <deque>
+#include <map>
 #include <limits>
 #include <mutex>
 #include <optional>
@@ -12,8 +13,11 @@
 
 #include <caf/all.hpp>
 
+#include "weir/checkpoint/checkpoint.hpp"
 #include "weir/operators/basic_operators.hpp"
+#include "weir/operators/log.hpp"
 #include "weir/operators/partitioning.hpp"
+#include "weir/operators/snapshot.hpp"
 
 namespace weir::actors {
 
@@ -81,13 +85,18 @@ struct task_report {
   std::uint64_t malformed_records = 0;
   std::uint64_t late_records = 0;
   std::shared_ptr<latency_histogram> latency;  ///< sinks only
+  /// With checkpoints: the task's state after its end of stream (a
+  /// checkpoint taken later holds it in place of a barrier snapshot).
+  std::shared_ptr<checkpoint::task_snapshot> final_state;
 };
+using snapshot_ptr = std::shared_ptr<checkpoint::task_snapshot>;
 
 }  // namespace weir::actors
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(weir::actors::batch_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(weir::actors::task_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(weir::actors::task_report)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(weir::actors::snapshot_ptr)
 
 namespace weir {
 
@@ -110,6 +119,11 @@ using done_atom = caf::atom_constant<caf::atom("done")>;
 using fail_atom = caf::atom_constant<caf::atom("fail")>;
 using linger_atom = caf::atom_constant<caf::atom("linger")>;
 using timer_atom = caf::atom_constant<caf::atom("timer")>;
+using barrier_atom = caf::atom_constant<caf::atom("barrier")>;
+using trigger_atom = caf::atom_constant<caf::atom("trigger")>;
+using ack_atom = caf::atom_constant<caf::atom("ack")>;
+using abort_atom = caf::atom_constant<caf::atom("abort")>;
+using complete_atom = caf::atom_constant<caf::atom("complete")>;
 
 using clock = std::chrono::steady_clock;
 
@@ -124,13 +138,13 @@ std::int64_t wall_ms() {
 
 namespace {
 
-enum class item_kind : std::uint8_t { data, mark, eos };
+enum class item_kind : std::uint8_t { data, mark, eos, barrier };
 
 /// A queued message on a channel: data (needs credit to send) or a control
 /// signal (ordered with data, no credit).
 struct item {
   item_kind kind;
-  std::int64_t time = 0;  ///< mark: the batch time; eos: 1 = drain windows, 0 = do not
+  std::int64_t time = 0;  ///< mark: the batch time; eos: 1 = drain windows, 0 = do not; barrier: checkpoint id
   batch_ptr data;
 };
 
@@ -161,6 +175,7 @@ struct in_channel {
   bool drain = true;    ///< with eos: whether the sender drained (wall-clock run)
   std::int64_t wm = no_watermark;  ///< the channel's watermark
   bool idle = false;               ///< the sender's input went idle
+  bool barrier = false;  ///< delivered the barrier being aligned; held until all inputs have
 };
 
 struct chain_op {
@@ -228,6 +243,16 @@ struct task_state {
   std::uint64_t queued = 0;            ///< items waiting in the input channels
   bool held = false;                   ///< holding input for want of credit (non-source)
   clock::time_point held_since;
+
+  // checkpoints (DESIGN §6)
+  int stage_id = 0, instance = 0;
+  bool checkpointing = false;
+  std::uint64_t cp_pending = 0;   ///< source: checkpoint to inject after the batch end at cp_at
+  std::int64_t cp_at = 0;         ///< source: batch time the barrier follows (0 = the next one)
+  std::uint64_t cp_aligning = 0;  ///< barrier being aligned on the inputs (0 = none)
+  std::uint64_t cp_dead = 0;      ///< barriers with an id <= this were aborted: dropped
+  bool restored_finished = false; ///< restored from a final state: only passes end of stream on
+  bool eos_drain = true;          ///< the drain flag of the end of stream it sent
 };
 
 namespace {
@@ -264,6 +289,9 @@ public:
           break;
         case item_kind::eos:
           self_->send(c.target, eos_atom::value, c.target_channel, it.time != 0);
+          break;
+        case item_kind::barrier:
+          self_->send(c.target, barrier_atom::value, c.target_channel, static_cast<std::uint64_t>(it.time));
           break;
       }
       c.outbox.pop_front();
@@ -481,6 +509,135 @@ public:
       op.op->on_batch_end(t, out);
     });
     if (t % s_.out_slide == 0) emit_signal(item_kind::mark, t);
+    // a source's barrier follows a batch end (DESIGN §6: in micro-batch
+    // mode the barrier coincides with a batch boundary), the same one on
+    // every source, so that multi-input tasks can align barriers and
+    // batch ends together
+    if (s_.source && s_.cp_pending != 0 && t % s_.out_slide == 0 &&
+        (s_.cp_at == 0 || s_.source->logical_clock() || t >= s_.cp_at)) {
+      std::uint64_t id = s_.cp_pending;
+      s_.cp_pending = 0;
+      checkpoint_here(id);
+    }
+  }
+
+  // --- checkpoints -----------------------------------------------------------
+
+  /// The runtime's own state of the task: batch clock and watermarks.
+  std::string encode_runtime() const {
+    state_writer w;
+    w.varint(1);  // layout version
+    w.i64(s_.last_mark);
+    w.i64(s_.next_mark);
+    w.i64(s_.in_wm);
+    w.boolean(s_.in_idle);
+    w.i64(s_.live->watermark.load(relaxed));
+    w.boolean(s_.eos_drain);
+    w.varint(s_.fwd_wm.size());
+    for (auto v : s_.fwd_wm) w.i64(v);
+    w.varint(s_.ins.size());
+    for (auto& c : s_.ins) {
+      w.i64(c.wm);
+      w.boolean(c.idle);
+    }
+    return w.take();
+  }
+
+  /// The task's snapshot: runtime state, source position, each operator's state.
+  /// @errors what snapshot_state / snapshot_position throw.
+  snapshot_ptr take_snapshot(std::uint64_t id, bool finished) {
+    auto snap = std::make_shared<checkpoint::task_snapshot>();
+    snap->stage = s_.stage_id;
+    snap->instance = s_.instance;
+    snap->name = s_.name;
+    snap->finished = finished;
+    snap->runtime = encode_runtime();
+    if (s_.source) {
+      state_writer w;
+      s_.source->snapshot_position(w);
+      snap->source_position = w.take();
+      snap->source_describe = s_.source->describe_position();
+    }
+    for (auto& op : s_.chain) {
+      state_writer w;
+      op.op->snapshot_state(id, w);
+      snap->operators.push_back({op.name, w.take()});
+    }
+    return snap;
+  }
+
+  /// Every record and signal before barrier `id` is processed and none after
+  /// it: snapshot, acknowledge to the coordinator, forward the barrier.
+  void checkpoint_here(std::uint64_t id) {
+    snapshot_ptr snap;
+    try {
+      snap = take_snapshot(id, false);
+    } catch (const std::exception& e) {
+      // e.g. a sink could not pre-commit (disk full): the checkpoint fails, the run goes on
+      log_message(log_level::warning, s_.name + ": checkpoint " + std::to_string(id) + " failed: " + e.what());
+      s_.cp_dead = std::max(s_.cp_dead, id);
+      self_->send(s_.coordinator, abort_atom::value, id);
+      return;
+    }
+    self_->send(s_.coordinator, ack_atom::value, id, std::move(snap));
+    emit_signal(item_kind::barrier, static_cast<std::int64_t>(id));
+  }
+
+  /// Barrier alignment (Flink's aligned checkpoints): when every live input
+  /// delivered the barrier, snapshot. When every live input is held — some
+  /// by the barrier, the others by a batch end that needs the held ones —
+  /// the sources put the barrier after different batches: abort it.
+  void check_barrier() {
+    if (s_.cp_aligning == 0 || s_.inputs_done) return;
+    bool all = true, stuck = true;
+    for (auto& c : s_.ins) {
+      if (c.eos || c.barrier) continue;
+      all = false;
+      if (!c.marked) stuck = false;
+    }
+    std::uint64_t id = s_.cp_aligning;
+    if (all) {
+      release_barrier();
+      checkpoint_here(id);
+    } else if (stuck) {
+      log_message(log_level::warning, s_.name + ": checkpoint " + std::to_string(id) +
+                                          " aborted: its barriers follow different batch ends");
+      s_.cp_dead = std::max(s_.cp_dead, id);
+      release_barrier();
+      self_->send(s_.coordinator, abort_atom::value, id);
+    }
+  }
+
+  void release_barrier() {
+    s_.cp_aligning = 0;
+    for (auto& c : s_.ins) c.barrier = false;
+  }
+
+  /// The coordinator triggers checkpoint `id` on a source: its barrier
+  /// follows the batch end at `at` (0 = the next one).
+  void on_trigger(std::uint64_t id, std::int64_t at) {
+    if (s_.inputs_done || !s_.source) return;
+    if (at != 0 && !s_.source->logical_clock() && s_.last_mark >= at) {
+      // this source is past the batch end the others put the barrier after
+      self_->send(s_.coordinator, abort_atom::value, id);
+      return;
+    }
+    s_.cp_pending = id;
+    s_.cp_at = at;
+  }
+
+  void on_abort(std::uint64_t id) {
+    s_.cp_dead = std::max(s_.cp_dead, id);
+    if (s_.cp_pending != 0 && s_.cp_pending <= id) s_.cp_pending = 0;
+    if (s_.cp_aligning != 0 && s_.cp_aligning <= id) {
+      release_barrier();
+      pump();
+    }
+  }
+
+  void on_complete(std::uint64_t id) {
+    for (auto& op : s_.chain) op.op->notify_checkpoint_complete(id);
+    if (s_.source) s_.source->notify_checkpoint_complete(id);
   }
 
   /// Delivers a control signal to chain[0..n): each operator first processes
@@ -515,6 +672,13 @@ public:
   /// emitted what it holds (unless the run is on a logical clock), flush, and
   /// send end of stream.
   void finish_stream(bool drain) {
+    if (s_.restored_finished) {  // its output was produced before the checkpoint
+      emit_signal(item_kind::eos, s_.eos_drain ? 1 : 0);
+      s_.inputs_done = true;
+      maybe_complete();
+      return;
+    }
+    s_.eos_drain = drain;
     // bounded input: every event-time window fires (Flink's final MAX watermark)
     s_.cur_ingest = steady_ns();
     watermark_from(0, end_watermark);
@@ -543,6 +707,7 @@ public:
       s_.report.late_records += op.op->counters.late_records;
     }
     if (s_.source) s_.report.malformed_records += s_.source->malformed_records();
+    if (s_.checkpointing) s_.report.final_state = take_snapshot(final_checkpoint_id, true);
     s_.live->malformed.store(s_.report.malformed_records, relaxed);
     s_.live->late.store(s_.report.late_records, relaxed);
     s_.live->queue_depth.store(0, relaxed);
@@ -575,7 +740,7 @@ public:
       for (std::size_t k = 0; k < n; ++k) {
         std::size_t ci = (s_.rr + k) % n;
         in_channel& c = s_.ins[ci];
-        if (c.queue.empty() || c.marked || c.eos) continue;
+        if (c.queue.empty() || c.marked || c.eos || c.barrier) continue;
         s_.rr = (ci + 1) % n;
         item it = std::move(c.queue.front());
         c.queue.pop_front();
@@ -591,7 +756,16 @@ public:
             c.marked = true;
             c.mark_time = it.time;
             check_alignment();
+            check_barrier();
             break;
+          case item_kind::barrier: {
+            auto id = static_cast<std::uint64_t>(it.time);
+            if (id <= s_.cp_dead) break;  // aborted
+            c.barrier = true;
+            s_.cp_aligning = id;
+            check_barrier();
+            break;
+          }
           case item_kind::eos:
             c.eos = true;
             c.drain = it.time != 0;
@@ -599,8 +773,10 @@ public:
             combine_watermarks();
             if (std::all_of(s_.ins.begin(), s_.ins.end(), [](auto& x) { return x.eos; }))
               finish_stream(std::all_of(s_.ins.begin(), s_.ins.end(), [](auto& x) { return x.drain; }));
-            else
+            else {
               check_alignment();
+              check_barrier();
+            }
             break;
         }
         break;
@@ -726,6 +902,10 @@ public:
       }
       return;
     }
+    if (s_.restored_finished) {
+      finish_stream(s_.eos_drain);
+      return;
+    }
     const std::int64_t b = s_.opts.batch_interval.count();
     const bool logical = s_.source->logical_clock();
     while (!logical && elapsed_ms() >= s_.next_mark) {
@@ -846,6 +1026,22 @@ caf::behavior task_actor(caf::stateful_actor<task_holder>* self, task_ptr st) {
       [guarded](credit_atom, std::int32_t edge, std::int32_t ch, std::int32_t n) {
         guarded([&](task_logic& l, task_state&) { l.on_credit(edge, ch, n); });
       },
+      [guarded](barrier_atom, std::int32_t ch, std::uint64_t id) {
+        guarded([&](task_logic& l, task_state& s) {
+          s.ins.at(static_cast<std::size_t>(ch)).queue.push_back({item_kind::barrier, static_cast<std::int64_t>(id), nullptr});
+          ++s.queued;
+          l.pump();
+        });
+      },
+      [guarded](trigger_atom, std::uint64_t id, std::int64_t at) {
+        guarded([&](task_logic& l, task_state&) { l.on_trigger(id, at); });
+      },
+      [guarded](abort_atom, std::uint64_t id) {
+        guarded([&](task_logic& l, task_state&) { l.on_abort(id); });
+      },
+      [guarded](complete_atom, std::uint64_t id) {
+        guarded([&](task_logic& l, task_state&) { l.on_complete(id); });
+      },
   };
 }
 
@@ -867,8 +1063,28 @@ struct job::impl {
   bool running = false;
   std::atomic<bool> killed{false};  // stop(false): actors killed on purpose
   clock::time_point started;
+  clock::time_point clock_origin;  // time 0 of the batch clock (earlier when resumed)
+
+  // checkpoints
+  std::vector<task_ptr> states;                 // every task, in stage order
+  std::vector<caf::actor> source_tasks;         // stage order
+  std::unique_ptr<checkpoint::store> cp_store;
+  std::string plan_print;
+  bool restored_final = false;                  // resumed from a final checkpoint
+  mutable std::mutex cp_mtx;                    // guards cp_stats
+  checkpoint_stats cp_stats;
 
   impl(const plan::logical_graph& g, context_options o) : graph(g), opts(o) {}
+
+  checkpoint_stats cp_snapshot() const {
+    std::lock_guard<std::mutex> lock(cp_mtx);
+    return cp_stats;
+  }
+  template <class F>
+  void cp_update(F&& f) {
+    std::lock_guard<std::mutex> lock(cp_mtx);
+    f(cp_stats);
+  }
 
   void kill_all() {
     for (auto& t : tasks) caf::anon_send_exit(t, caf::exit_reason::kill);
@@ -884,7 +1100,17 @@ job::job(const plan::logical_graph& g, context_options opts) : impl_(std::make_u
   if (o.batch_size == 0) throw pipeline_error("batch size must be >= 1");
   if (o.edge_capacity == 0) throw pipeline_error("edge capacity must be >= 1");
   impl_->phys = plan::make_physical(g, o.parallelism);
+  if (!o.checkpoint.dir.empty()) {
+    if (o.checkpoint.interval.count() <= 0)
+      throw pipeline_error("checkpoint interval must be positive, got " +
+                           std::to_string(o.checkpoint.interval.count()) + "ms");
+    if (o.checkpoint.timeout.count() <= 0) throw pipeline_error("checkpoint timeout must be positive");
+    if (o.checkpoint.retain < 1)
+      throw pipeline_error("checkpoints to retain must be >= 1, got " + std::to_string(o.checkpoint.retain));
+  }
 }
+
+checkpoint_stats job::checkpoints() const { return impl_->cp_snapshot(); }
 
 job::~job() {
   if (!impl_) return;
@@ -947,16 +1173,63 @@ void job::start() {
     out_slides[static_cast<std::size_t>(st.id)] = cur;
   }
 
+  // Checkpoints: the store, and the checkpoint to resume from (Spark's
+  // StreamingContext.getOrCreate: the newest valid one).
+  const auto restore_began = clock::now();
+  std::optional<checkpoint::checkpoint_data> restore;
+  std::map<std::pair<int, int>, const checkpoint::task_snapshot*> restore_of;
+  if (!m.opts.checkpoint.dir.empty()) {
+    const auto& co = m.opts.checkpoint;
+    std::vector<std::pair<std::string, int>> fp;
+    for (auto& st : phys.stages) fp.emplace_back(st.name, st.parallelism);
+    m.plan_print = checkpoint::plan_fingerprint(fp);
+    try {
+      m.cp_store = std::make_unique<checkpoint::store>(checkpoint::store_options{co.dir, co.retain, co.compress});
+      if (!co.fresh) {
+        restore = m.cp_store->load_latest([](const std::string& w) { log_message(log_level::warning, w); });
+        if (!restore && !m.cp_store->empty())
+          throw pipeline_error("checkpoint directory " + co.dir +
+                               " holds no valid checkpoint (see `weir checkpoints list " + co.dir +
+                               "`); refusing to start from scratch: use --fresh to do so");
+      }
+    } catch (const checkpoint::checkpoint_error& e) {
+      throw pipeline_error(e.what());
+    }
+    if (restore) {
+      if (restore->plan != m.plan_print)
+        throw pipeline_error("checkpoint " + std::to_string(restore->id) + " in " + co.dir +
+                             " was taken with another plan (stages or parallelism changed); "
+                             "run the same pipeline and --parallelism, or use --fresh");
+      for (auto& t : restore->tasks) restore_of[{t.stage, t.instance}] = &t;
+      m.restored_final = restore->final;
+    }
+  }
+  const std::uint64_t restore_op_id = restore ? (restore->final ? final_checkpoint_id : restore->id) : 0;
+
   // Build every task's state (opens sources and operators here, so that
   // configuration errors surface from start()).
   std::vector<std::vector<task_ptr>> states(phys.stages.size());
+  std::vector<std::vector<const checkpoint::task_snapshot*>> snaps(phys.stages.size());
   operator_context ctx;
   ctx.batch_interval = m.opts.batch_interval;
+  ctx.checkpointing = m.cp_store != nullptr;
+  ctx.restoring = restore.has_value();
   for (auto& st : phys.stages) {
     for (int i = 0; i < st.parallelism; ++i) {
       auto t = std::make_shared<task_state>();
       t->name = st.parallelism > 1 ? st.name + "[" + std::to_string(i) + "]" : st.name;
       t->opts = m.opts;
+      t->stage_id = st.id;
+      t->instance = i;
+      t->checkpointing = m.cp_store != nullptr;
+      const checkpoint::task_snapshot* snap = nullptr;
+      if (restore) {
+        auto it = restore_of.find({st.id, i});
+        if (it == restore_of.end())
+          throw pipeline_error("checkpoint " + std::to_string(restore->id) + " has no state for task " + t->name);
+        snap = it->second;
+      }
+      snaps[static_cast<std::size_t>(st.id)].push_back(snap);
       ctx.instance = i;
       ctx.parallelism = st.parallelism;
       if (st.source_node >= 0) {
@@ -969,6 +1242,14 @@ void job::start() {
         } catch (const std::exception& e) {
           throw pipeline_error(t->source->describe() + ": " + e.what());
         }
+        if (snap && !snap->finished && t->source->replayable()) {
+          state_reader r(snap->source_position, "the position of " + t->source->describe());
+          t->source->restore_position(r);
+        } else if (!snap && t->checkpointing && !t->source->replayable()) {
+          log_message(log_level::warning, t->source->describe() +
+                                               " cannot replay its input: records in flight at a crash are "
+                                               "lost (at-most-once for this source)");
+        }
       }
       t->in_slide = in_slides[static_cast<std::size_t>(st.id)];
       t->out_slide = out_slides[static_cast<std::size_t>(st.id)];
@@ -978,6 +1259,13 @@ void job::start() {
         chain_op op{n.make_operator(), n.name, n.sink};
         try {
           op.op->open(ctx);
+          if (snap) {
+            if (ci >= snap->operators.size() || snap->operators[ci].name != n.name)
+              throw pipeline_error("checkpoint " + std::to_string(restore->id) + ": task " + t->name +
+                                   " has no state for operator " + n.name);
+            state_reader r(snap->operators[ci].bytes, "operator " + n.name + " of " + t->name);
+            op.op->restore_state(restore_op_id, r);
+          }
         } catch (const pipeline_error&) {
           throw;
         } catch (const std::exception& e) {
@@ -994,6 +1282,7 @@ void job::start() {
         if (t->chain[ci].sink && !t->report.latency) t->report.latency = std::make_shared<latency_histogram>();
       }
       states[static_cast<std::size_t>(st.id)].push_back(std::move(t));
+      if (snap) crash_point("during_recovery");
     }
   }
 
@@ -1071,13 +1360,50 @@ void job::start() {
       m.live.push_back(t.live);
     }
 
+  // Restored tasks: the runtime's own state (needs the wired channels).
+  std::int64_t clock_offset = 0;  // the batch time the run resumes at, ms
+  for (auto& st : phys.stages)
+    for (int i = 0; i < st.parallelism; ++i) {
+      auto& t = *states[static_cast<std::size_t>(st.id)][static_cast<std::size_t>(i)];
+      t.next_mark = m.opts.batch_interval.count();
+      const auto* snap = snaps[static_cast<std::size_t>(st.id)][static_cast<std::size_t>(i)];
+      if (!snap) continue;
+      state_reader r(snap->runtime, "the runtime state of " + t.name);
+      if (r.varint() != 1) r.fail("unknown runtime state layout");
+      t.last_mark = r.i64();
+      t.next_mark = r.i64();
+      t.in_wm = r.i64();
+      t.in_idle = r.boolean();
+      t.live->watermark.store(r.i64(), relaxed);
+      t.eos_drain = r.boolean();
+      if (r.varint() != t.fwd_wm.size()) r.fail("chain length differs");
+      for (auto& v : t.fwd_wm) v = r.i64();
+      if (r.varint() != t.ins.size()) r.fail("number of input channels differs");
+      for (auto& c : t.ins) {
+        c.wm = r.i64();
+        c.idle = r.boolean();
+      }
+      r.expect_end();
+      t.restored_finished = snap->finished;
+      clock_offset = std::max(clock_offset, t.last_mark);
+    }
+  if (restore) {
+    m.cp_update([&](checkpoint_stats& c) {
+      c.restored_id = restore->id;
+      c.restore_s = std::chrono::duration<double>(clock::now() - restore_began).count();
+    });
+    log_message(log_level::info, "resumed from checkpoint " + std::to_string(restore->id) +
+                                     (restore->final ? " (final: the input was fully processed)" : ""));
+  }
+
   m.started = clock::now();
+  m.clock_origin = m.started - std::chrono::milliseconds(clock_offset);
   for (auto& st : phys.stages)
     for (int i = 0; i < st.parallelism; ++i) {
       auto& t = states[static_cast<std::size_t>(st.id)][static_cast<std::size_t>(i)];
       t->coordinator = coordinator;
-      t->start = m.started;
-      t->next_mark = m.opts.batch_interval.count();
+      t->start = m.clock_origin;
+      m.states.push_back(t);
       (*m.coord)->send(handles[static_cast<std::size_t>(st.id)][static_cast<std::size_t>(i)], init_atom::value);
     }
   {
@@ -1086,11 +1412,32 @@ void job::start() {
       if (st.source_node >= 0)
         for (auto& h : handles[static_cast<std::size_t>(st.id)]) m.sources.push_back(h);
   }
+  for (auto& st : phys.stages)
+    if (st.source_node >= 0)
+      for (auto& h : handles[static_cast<std::size_t>(st.id)]) m.source_tasks.push_back(h);
   m.running = true;
   for (auto& st : phys.stages)
     if (st.source_node >= 0)
       for (auto& h : handles[static_cast<std::size_t>(st.id)]) (*m.coord)->send(h, start_atom::value);
 }
+
+namespace {
+
+/// The checkpoint coordinator's bookkeeping (DESIGN §6), run by the job's
+/// thread inside wait(): triggers checkpoint n on the sources every
+/// interval, collects each task's snapshot (or its final state once it has
+/// finished), writes the checkpoint (the write runs here, while the tasks
+/// go on processing), then announces it complete. At most one in flight.
+struct coordinator_state {
+  std::uint64_t next_id = 1;
+  std::uint64_t in_flight = 0;
+  clock::time_point in_flight_since, next_trigger;
+  std::int64_t in_flight_wall_ms = 0;
+  std::vector<snapshot_ptr> acks;    // by task index, for in_flight
+  std::vector<snapshot_ptr> finals;  // by task index: final states of finished tasks
+};
+
+}  // namespace
 
 run_stats job::wait() {
   auto& m = *impl_;
@@ -1101,35 +1448,171 @@ run_stats job::wait() {
   std::size_t remaining = m.tasks.size();
   std::vector<caf::actor_addr> reported;  // tasks that said done or fail before terminating
   auto& self = *m.coord;
+
+  const bool cp = m.cp_store != nullptr;
+  coordinator_state co;
+  std::map<std::pair<int, int>, std::size_t> index_of;
+  for (std::size_t i = 0; i < m.states.size(); ++i) index_of[{m.states[i]->stage_id, m.states[i]->instance}] = i;
+  if (cp) {
+    co.next_id = m.cp_store->next_id();
+    co.next_trigger = clock::now() + m.opts.checkpoint.interval;
+    co.acks.resize(m.states.size());
+    co.finals.resize(m.states.size());
+  }
+  auto broadcast = [&](auto atom, std::uint64_t id) {
+    for (auto& t : m.tasks) self->send(t, atom, id);
+  };
+  auto abort_in_flight = [&](const std::string& why) {
+    if (co.in_flight == 0) return;
+    log_message(log_level::warning, "checkpoint " + std::to_string(co.in_flight) + " aborted: " + why);
+    broadcast(abort_atom::value, co.in_flight);
+    m.cp_update([](checkpoint_stats& c) { ++c.aborted; });
+    co.in_flight = 0;
+    std::fill(co.acks.begin(), co.acks.end(), nullptr);
+  };
+  auto write_checkpoint = [&](std::uint64_t id, std::int64_t wall_ms, bool final,
+                              const std::vector<snapshot_ptr>& parts) -> bool {
+    checkpoint::checkpoint_data d;
+    d.id = id;
+    d.timestamp_ms = wall_ms;
+    d.plan = m.plan_print;
+    d.final = final;
+    for (auto& p : parts) d.tasks.push_back(*p);
+    try {
+      auto bytes = m.cp_store->write(d);
+      m.cp_update([&](checkpoint_stats& c) {
+        ++c.completed;
+        c.last_id = id;
+        c.last_completed_ms = weir::actors::wall_ms();
+        c.last_duration_s = static_cast<double>(c.last_completed_ms - wall_ms) / 1e3;
+        c.last_bytes = bytes;
+      });
+      return true;
+    } catch (const std::exception& e) {
+      log_message(log_level::warning, "checkpoint " + std::to_string(id) + " failed: " + e.what());
+      m.cp_update([](checkpoint_stats& c) { ++c.failed; });
+      return false;
+    }
+  };
+  auto maybe_complete = [&] {
+    if (co.in_flight == 0) return;
+    std::vector<snapshot_ptr> parts(m.states.size());
+    for (std::size_t i = 0; i < parts.size(); ++i) {
+      parts[i] = co.acks[i] ? co.acks[i] : co.finals[i];
+      if (!parts[i]) return;
+    }
+    if (remaining == 0 || std::all_of(co.finals.begin(), co.finals.end(), [](auto& f) { return f != nullptr; }))
+      return;  // everything finished: the final checkpoint replaces it
+    std::uint64_t id = co.in_flight;
+    co.in_flight = 0;
+    std::fill(co.acks.begin(), co.acks.end(), nullptr);
+    if (write_checkpoint(id, co.in_flight_wall_ms, false, parts)) {
+      crash_point("after_manifest_before_commit");
+      broadcast(complete_atom::value, id);
+    } else {
+      broadcast(abort_atom::value, id);
+    }
+  };
+  auto trigger = [&] {
+    co.next_trigger = clock::now() + m.opts.checkpoint.interval;
+    if (co.in_flight != 0 || m.source_tasks.empty()) return;
+    std::size_t live = 0;
+    for (std::size_t i = 0; i < m.states.size(); ++i)
+      if (m.states[i]->source && !co.finals[i]) ++live;
+    if (live == 0) return;
+    co.in_flight = co.next_id++;
+    co.in_flight_since = clock::now();
+    co.in_flight_wall_ms = weir::actors::wall_ms();
+    // the batch end every source puts the barrier after: the next but one,
+    // so that no source has passed it when the trigger arrives
+    const std::int64_t b = m.opts.batch_interval.count();
+    const std::int64_t elapsed =
+        std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - m.clock_origin).count();
+    const std::int64_t at = (elapsed / b + 2) * b;
+    for (auto& h : m.source_tasks) self->send(h, trigger_atom::value, co.in_flight, at);
+  };
+
   while (remaining > 0) {
-    self->receive(
-        [&](done_atom, const task_report& r) {
-          stats.source_records += r.source_records;
-          stats.sink_records += r.sink_records;
-          stats.batches += r.batches;
-          stats.source_backpressure_s += r.backpressure_s;
-          stats.malformed_records += r.malformed_records;
-          stats.late_records += r.late_records;
-          if (r.latency) latency.merge(*r.latency);
-          reported.push_back(self->current_sender()->address());
-        },
-        [&](fail_atom, const std::string& msg) {
-          reported.push_back(self->current_sender()->address());
-          if (!failure) {
-            failure = msg;
-            m.kill_all();
-          }
-        },
-        [&](caf::down_msg& dm) {
-          --remaining;
-          bool said = std::find(reported.begin(), reported.end(), dm.source) != reported.end();
-          if (!said && !failure && !m.killed.load()) {
-            failure = "an actor terminated unexpectedly: " + caf::to_string(dm.reason);
-            m.kill_all();
-          }
-        });
+    auto handle_done = [&](done_atom, const task_report& r) {
+      stats.source_records += r.source_records;
+      stats.sink_records += r.sink_records;
+      stats.batches += r.batches;
+      stats.source_backpressure_s += r.backpressure_s;
+      stats.malformed_records += r.malformed_records;
+      stats.late_records += r.late_records;
+      if (r.latency) latency.merge(*r.latency);
+      reported.push_back(self->current_sender()->address());
+      if (cp && r.final_state) {
+        auto it = index_of.find({r.final_state->stage, r.final_state->instance});
+        if (it != index_of.end()) co.finals[it->second] = r.final_state;
+        maybe_complete();
+      }
+    };
+    auto handle_fail = [&](fail_atom, const std::string& msg) {
+      reported.push_back(self->current_sender()->address());
+      if (!failure) {
+        failure = msg;
+        m.kill_all();
+      }
+    };
+    auto handle_down = [&](caf::down_msg& dm) {
+      --remaining;
+      bool said = std::find(reported.begin(), reported.end(), dm.source) != reported.end();
+      if (!said && !failure && !m.killed.load()) {
+        failure = "an actor terminated unexpectedly: " + caf::to_string(dm.reason);
+        m.kill_all();
+      }
+    };
+    auto handle_ack = [&](ack_atom, std::uint64_t id, const snapshot_ptr& snap) {
+      if (id != co.in_flight || !snap) return;
+      auto it = index_of.find({snap->stage, snap->instance});
+      if (it == index_of.end()) return;
+      co.acks[it->second] = snap;
+      maybe_complete();
+    };
+    auto handle_abort = [&](abort_atom, std::uint64_t id) {
+      if (id == co.in_flight) abort_in_flight("declined by a task (see above) or its barriers did not align");
+    };
+    if (!cp) {
+      self->receive(handle_done, handle_fail, handle_down, handle_ack, handle_abort);
+      continue;
+    }
+    auto now = clock::now();
+    if (co.in_flight != 0 && now - co.in_flight_since >= m.opts.checkpoint.timeout)
+      abort_in_flight("not complete within " + std::to_string(m.opts.checkpoint.timeout.count()) + "ms");
+    if (now >= co.next_trigger && !failure) trigger();
+    auto until = co.next_trigger;
+    if (co.in_flight != 0) until = std::min(until, co.in_flight_since + m.opts.checkpoint.timeout);
+    auto wait_for = std::chrono::duration_cast<std::chrono::milliseconds>(until - clock::now());
+    if (wait_for.count() < 1) wait_for = std::chrono::milliseconds(1);
+    self->receive(handle_done, handle_fail, handle_down, handle_ack, handle_abort,
+                  caf::after(wait_for) >> [] {});
   }
   m.running = false;
+
+  // A bounded run with checkpoints ends with a final checkpoint (every task
+  // finished), then the sinks commit their last epoch (two-phase commit).
+  if (cp && !failure && !m.killed.load()) {
+    bool all_final = std::all_of(co.finals.begin(), co.finals.end(), [](auto& f) { return f != nullptr; });
+    if (all_final) {
+      if (!m.restored_final &&
+          !write_checkpoint(co.next_id++, weir::actors::wall_ms(), true, co.finals))
+        failure = "the final checkpoint could not be written (see above): the output of the last epoch "
+                  "is pre-committed but not committed; run again to commit it";
+      if (!failure) {
+        crash_point("after_manifest_before_commit");
+        try {
+          for (auto& t : m.states) {
+            for (auto& op : t->chain) op.op->notify_checkpoint_complete(final_checkpoint_id);
+            if (t->source) t->source->notify_checkpoint_complete(final_checkpoint_id);
+          }
+        } catch (const std::exception& e) {
+          failure = std::string("committing the output: ") + e.what();
+        }
+      }
+    }
+  }
+  stats.checkpoints = m.cp_snapshot();
   stats.elapsed_s = std::chrono::duration<double>(clock::now() - m.started).count();
   stats.latency_samples = latency.total();
   stats.latency_p50_us = latency.quantile(0.5) / 1e3;

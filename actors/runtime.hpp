@@ -31,6 +31,19 @@ namespace weir {
 /// full or after the linger bound, like Kafka's linger.ms).
 enum class execution_mode { micro_batch, record };
 
+/// Checkpoints (DESIGN §6; Carbone et al. 2015's asynchronous barrier
+/// snapshots; recovery is Spark's `StreamingContext.getOrCreate`).
+struct checkpoint_options {
+  std::string dir;                             ///< checkpoint directory; empty = no checkpoints
+  std::chrono::milliseconds interval{10000};   ///< time between checkpoint triggers (> 0)
+  std::chrono::milliseconds timeout{60000};    ///< a checkpoint not complete by then is aborted and counted
+  int retain = 3;                              ///< complete checkpoints kept (>= 1)
+  bool compress = false;                       ///< zstd for task state files
+  /// Start from scratch even when `dir` holds checkpoints (otherwise a
+  /// non-empty `dir` without a valid checkpoint is an error).
+  bool fresh = false;
+};
+
 /// Configuration of a run. Durations in ms.
 struct context_options {
   execution_mode mode = execution_mode::micro_batch;
@@ -40,6 +53,20 @@ struct context_options {
   std::size_t batch_size = 1024;  ///< max records per wire batch between actors
   std::size_t edge_capacity = 8;  ///< credits (wire batches in flight) per channel
   int threads = 0;                ///< CAF scheduler threads; 0 = number of cores
+  checkpoint_options checkpoint;  ///< barrier snapshots; off unless checkpoint.dir is set
+};
+
+/// What checkpointing did so far (cumulative; all zero without checkpoints).
+struct checkpoint_stats {
+  std::uint64_t completed = 0;  ///< checkpoints whose manifest was written
+  std::uint64_t failed = 0;     ///< writes that failed (disk full, I/O error)
+  std::uint64_t aborted = 0;    ///< timed out, declined, or barriers not aligned on one batch
+  std::uint64_t last_id = 0;    ///< id of the last completed checkpoint (0 = none)
+  std::int64_t last_completed_ms = 0;  ///< wall clock (ms since the epoch) when it completed
+  double last_duration_s = 0;   ///< trigger to manifest, s
+  std::uint64_t last_bytes = 0; ///< bytes written for it
+  std::uint64_t restored_id = 0;  ///< checkpoint the run resumed from (0 = started fresh)
+  double restore_s = 0;           ///< time spent loading and restoring it, s
 };
 
 /// What a finished run did.
@@ -56,6 +83,7 @@ struct run_stats {
   /// firing that emitted it) to the sink's processing of it.
   std::uint64_t latency_samples = 0;
   double latency_p50_us = 0, latency_p99_us = 0, latency_p999_us = 0, latency_max_us = 0;
+  checkpoint_stats checkpoints;  ///< with --checkpoint: what checkpointing did
 };
 
 /// A live view of one task (one parallel instance of a stage) for metrics and
@@ -97,7 +125,13 @@ public:
   job& operator=(const job&) = delete;
 
   /// Opens sources and operators, spawns the actors and starts the sources.
-  /// @errors pipeline_error when a source cannot open (e.g. missing file).
+  /// With checkpoint.dir holding a valid checkpoint, restores every task
+  /// from the newest valid one first (a corrupt newer one is skipped with a
+  /// warning on the log).
+  /// @errors pipeline_error when a source cannot open (e.g. missing file);
+  ///         when checkpoint.dir is not empty but holds no valid checkpoint
+  ///         (unless checkpoint.fresh); when the checkpoint was taken with
+  ///         another plan (stages or parallelism changed) or is corrupt.
   void start();
   /// Blocks until every actor finished (bounded sources) or one failed.
   /// @errors pipeline_error "<stage>: <reason>" on failure; the other actors are stopped.
@@ -112,6 +146,9 @@ public:
   /// The live metrics of every task, in stage order; empty before start().
   /// @thread Safe from any thread while the job runs or after it ended.
   std::vector<task_metrics> metrics() const;
+
+  /// Checkpoint counters so far. @thread Safe from any thread.
+  checkpoint_stats checkpoints() const;
 
 private:
   struct impl;

@@ -468,6 +468,11 @@ std::vector<task_metrics> streaming_context::metrics() const {
   return rt_->job->metrics();
 }
 
+checkpoint_stats streaming_context::checkpoints() const {
+  if (!rt_ || !rt_->job) return {};
+  return rt_->job->checkpoints();
+}
+
 void streaming_context::stop(bool graceful) {
   if (rt_) rt_->job->stop(graceful);
 }

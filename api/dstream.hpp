@@ -312,6 +312,10 @@ public:
   /// @thread Safe from any thread once start() has returned.
   std::vector<task_metrics> metrics() const;
 
+  /// Checkpoint counters so far (see weir::checkpoint_stats); zeros before
+  /// start() or without checkpoint options. @thread Safe from any thread.
+  checkpoint_stats checkpoints() const;
+
   /// The progress objects (read offsets, commits, pauses) of the context's
   /// Kafka streams, in the order kafka_stream() was called (for metrics).
   /// @thread The vector: build thread, before start(); each kafka_progress is thread-safe.

@@ -79,6 +79,12 @@ struct command_args {
   bool quiet = false;                         ///< run: no progress line, no info lines
   std::string progress = "auto";              ///< run: auto | always | never
   std::string log_format = "text";            ///< text | json (weir::log_message)
+  std::optional<std::string> checkpoint;      ///< run: checkpoint directory
+  std::string checkpoint_interval = "10s";
+  std::string checkpoint_timeout = "60s";
+  int checkpoint_retain = 3;
+  bool checkpoint_compress = false;
+  bool fresh = false;
 };
 
 enum class mode { run, check, explain };
@@ -119,7 +125,42 @@ void add_common_options(CLI::App* cmd, command_args& a, bool run) {
     cmd->add_option("--progress", a.progress,
                     "live status line on stderr: auto (when stderr is a terminal), always, never")
         ->check(CLI::IsMember({"auto", "always", "never"}));
+    cmd->add_option("--checkpoint", a.checkpoint,
+                    "take barrier snapshots into DIR and resume from its newest valid checkpoint "
+                    "(exactly-once file sinks; see README 'Checkpoints and recovery')");
+    cmd->add_option("--checkpoint-interval", a.checkpoint_interval,
+                    "time between checkpoints (default 10s)");
+    cmd->add_option("--checkpoint-timeout", a.checkpoint_timeout,
+                    "abort (and count) a checkpoint not complete within this time (default 60s)");
+    cmd->add_option("--checkpoint-retain", a.checkpoint_retain, "complete checkpoints to keep (default 3)")
+        ->check(CLI::Range(1, 1 << 20));
+    cmd->add_flag("--checkpoint-compress", a.checkpoint_compress, "compress checkpoint state with zstd");
+    cmd->add_flag("--fresh", a.fresh,
+                  "with --checkpoint: start from scratch even if DIR holds checkpoints");
   }
+}
+
+/// The checkpoint options of `weir run` (DESIGN §6).
+weir::checkpoint_options checkpoint_options_of(const command_args& a) {
+  weir::checkpoint_options c;
+  if (!a.checkpoint) {
+    if (a.fresh) throw usage_error("--fresh needs --checkpoint DIR");
+    return c;
+  }
+  if (a.checkpoint->empty()) throw usage_error("--checkpoint: expected a directory, got ''");
+  c.dir = *a.checkpoint;
+  auto duration = [](const std::string& flag, const std::string& v) {
+    std::int64_t ms = 0;
+    if (!weir::dsl::parse_duration(v, ms) || ms <= 0)
+      throw usage_error(fmt::format("{}: expected a positive duration like 500ms or 10s, got '{}'", flag, v));
+    return std::chrono::milliseconds(ms);
+  };
+  c.interval = duration("--checkpoint-interval", a.checkpoint_interval);
+  c.timeout = duration("--checkpoint-timeout", a.checkpoint_timeout);
+  c.retain = a.checkpoint_retain;
+  c.compress = a.checkpoint_compress;
+  c.fresh = a.fresh;
+  return c;
 }
 
 std::string read_script(const command_args& a, std::string& name) {
@@ -239,6 +280,7 @@ int execute(const command_args& a, mode m) {
   weir::dsl::settings over = overrides_of(a);
   weir::dsl::pipeline_spec spec = weir::dsl::compile_script(text, name);
   weir::context_options opts = weir::dsl::make_context_options(spec.settings, over);
+  if (m == mode::run) opts.checkpoint = checkpoint_options_of(a);
 
   signal_waiter::block_signals();  // before any thread exists
   weir::streaming_context ctx(opts);
@@ -325,6 +367,14 @@ int execute(const command_args& a, mode m) {
                "p50 {:.1f} µs, p99 {:.1f} µs, p99.9 {:.1f} µs, max {:.1f} µs",
                rate, stats.latency_samples, stats.latency_p50_us, stats.latency_p99_us,
                stats.latency_p999_us, stats.latency_max_us));
+  }
+  if (a.stats && a.checkpoint) {
+    const auto& c = stats.checkpoints;
+    weir::log_message(weir::log_level::info,
+                      fmt::format("checkpoints: {} completed, {} failed, {} aborted; last {} ({} bytes, {:.3f} s); "
+                                  "resumed from {} (restore {:.3f} s)",
+                                  c.completed, c.failed, c.aborted, c.last_id, c.last_bytes, c.last_duration_s,
+                                  c.restored_id, c.restore_s));
   }
   return exit_ok;
 }

@@ -62,6 +62,13 @@ struct operator_counters {
   std::uint64_t late_records = 0;       ///< event-time records that arrived after their window closed
 };
 
+/// The checkpoint id of the final snapshot a bounded run takes when every
+/// task has finished (after on_end_of_stream): sinks pre-commit their last
+/// epoch under it, and notify_checkpoint_complete(final_checkpoint_id)
+/// commits every pre-committed epoch. restore_state of a final checkpoint
+/// gets this id too.
+inline constexpr std::uint64_t final_checkpoint_id = std::numeric_limits<std::uint64_t>::max();
+
 /// Where the records of the current process() call came from: set by the
 /// runtime for the first operator after a source, when the source knows
 /// (e.g. "apache_logs:4719" for record i of a file read).
