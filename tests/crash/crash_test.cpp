@@ -473,7 +473,7 @@ TEST_CASE("crash test: SIGKILL at 50 random moments then the committed output eq
     ++round;
     job j(tmp.path, "round-" + std::to_string(round), source);
     std::string delays;
-    int kills = kill_randomly(j, rng, 50 - total_kills, 30, 900, delays);
+    int kills = kill_randomly(j, rng, 50 - total_kills, 20, 700, delays);
     total_kills += kills;
     auto rep = check(read_output(j.out), exp, &ref);
     std::printf("crash test: round %d: %d SIGKILLs (after ms: %s), %d runs; %s\n", round, kills, delays.c_str(),
@@ -629,7 +629,7 @@ TEST_CASE("crash test: Kafka source on the mock cluster SIGKILLed at 50 random m
     job j(tmp.path, "kafka-round-" + std::to_string(round), source, {"--checkpoint-interval", kInterval},
           kafka_out(topic));
     std::string delays;
-    int kills = kill_randomly(j, rng, 50 - total_kills, 30, 900, delays);
+    int kills = kill_randomly(j, rng, 50 - total_kills, 20, 700, delays);
     total_kills += kills;
     auto rep = check(read_output(j.out), exp, &ref);
     std::printf("crash test (Kafka): round %d: %d SIGKILLs (after ms: %s), %d runs; %s\n", round, kills,
