@@ -316,12 +316,16 @@ int execute(const command_args& a, mode m) {
     std::vector<weir::cli::kafka_source_metrics> kafka;
     for (auto& p : ctx.kafka_sources()) kafka.push_back({fmt::format("kafka{}", kafka.size()), p});
     auto t0 = std::chrono::steady_clock::now();
-    server = std::make_unique<weir::cli::metrics_server>(*a.metrics, [&ctx, &started, &finished, kafka, t0] {
+    const bool checkpointing = a.checkpoint.has_value();
+    server = std::make_unique<weir::cli::metrics_server>(*a.metrics, [&ctx, &started, &finished, kafka, t0,
+                                                                      checkpointing] {
       weir::cli::metrics_snapshot snap;
       snap.started = started.load(std::memory_order_acquire);
       snap.finished = finished.load(std::memory_order_acquire);
       if (snap.started) snap.tasks = ctx.metrics();  // thread-safe once start() returned
       snap.kafka = kafka;
+      snap.checkpointing = checkpointing;
+      if (snap.started && checkpointing) snap.checkpoints = ctx.checkpoints();
       snap.uptime_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       snap.now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                         std::chrono::system_clock::now().time_since_epoch())
@@ -342,7 +346,9 @@ int execute(const command_args& a, mode m) {
     signal_waiter waiter(ctx);
     {
       std::optional<weir::cli::progress_display> progress;
-      if (show_progress) progress.emplace([&ctx] { return ctx.metrics(); });
+      std::function<weir::checkpoint_stats()> poll_cp;
+      if (a.checkpoint) poll_cp = [&ctx] { return ctx.checkpoints(); };
+      if (show_progress) progress.emplace([&ctx] { return ctx.metrics(); }, poll_cp);
       try {
         stats = ctx.await_termination();
       } catch (...) {

@@ -121,6 +121,31 @@ std::string render_prometheus(const metrics_snapshot& s) {
            "Wall clock minus a task's last watermark, seconds (event-time progress lag).", has_wm,
            [&](auto& t) { return fmt_double(static_cast<double>(s.now_ms - t.watermark) / 1000.0); });
 
+  if (s.checkpointing) {
+    const auto& c = s.checkpoints;
+    f.begin("weir_checkpoints_total", "counter",
+            "Checkpoints by outcome: completed (manifest written), failed (write error, e.g. disk full), "
+            "aborted (timed out, declined, or barriers not aligned).");
+    f.sample("weir_checkpoints_total", "status=\"completed\"", num(c.completed));
+    f.sample("weir_checkpoints_total", "status=\"failed\"", num(c.failed));
+    f.sample("weir_checkpoints_total", "status=\"aborted\"", num(c.aborted));
+    f.begin("weir_checkpoint_last_id", "gauge", "Id of the last completed checkpoint (0 = none).");
+    f.sample("weir_checkpoint_last_id", "", num(c.last_id));
+    f.begin("weir_checkpoint_last_duration_seconds", "gauge",
+            "Trigger to manifest of the last completed checkpoint, seconds.");
+    f.sample("weir_checkpoint_last_duration_seconds", "", fmt_double(c.last_duration_s));
+    f.begin("weir_checkpoint_last_size_bytes", "gauge", "Bytes written for the last completed checkpoint.");
+    f.sample("weir_checkpoint_last_size_bytes", "", num(c.last_bytes));
+    f.begin("weir_checkpoint_last_completed_timestamp_seconds", "gauge",
+            "When the last checkpoint completed, Unix seconds (0 = none).");
+    f.sample("weir_checkpoint_last_completed_timestamp_seconds", "",
+             fmt_double(static_cast<double>(c.last_completed_ms) / 1000.0));
+    f.begin("weir_checkpoint_restored_id", "gauge", "Checkpoint the run resumed from (0 = started fresh).");
+    f.sample("weir_checkpoint_restored_id", "", num(c.restored_id));
+    f.begin("weir_checkpoint_restore_seconds", "gauge", "Time spent loading and restoring that checkpoint, seconds.");
+    f.sample("weir_checkpoint_restore_seconds", "", fmt_double(c.restore_s));
+  }
+
   if (!s.kafka.empty()) {
     f.begin("weir_kafka_records_read_total", "counter", "Records a Kafka source read, all partitions.");
     for (auto& k : s.kafka)

@@ -34,6 +34,8 @@ struct metrics_snapshot {
   bool finished = false;                    ///< the job ended (every task done, or failed)
   double uptime_s = 0;                      ///< since the metrics server started, s
   std::int64_t now_ms = 0;                  ///< wall clock, Unix ms (for watermark lag)
+  bool checkpointing = false;               ///< the run takes checkpoints (--checkpoint)
+  checkpoint_stats checkpoints;             ///< its checkpoint counters
 };
 
 /// Renders a snapshot in Prometheus text format (one # HELP and # TYPE per

@@ -5,15 +5,18 @@
 // batch is closed by on_batch_end(t).
 #include <cerrno>
 #include <iostream>
+#include <memory>
 #include <string>
 #include <utility>
 
 #include <fcntl.h>
 #include <unistd.h>
 
+#include "weir/io/detail/epoch_file.hpp"
 #include "weir/io/detail/errno_text.hpp"
 #include "weir/io/detail/file_writer.hpp"
 #include "weir/io/sinks.hpp"
+#include "weir/operators/snapshot.hpp"
 
 namespace weir::io {
 namespace {
@@ -23,6 +26,7 @@ public:
   void open(const operator_context& ctx) { interval_ = ctx.input_slide().count(); }
   std::int64_t current() const noexcept { return last_end_ + interval_; }
   void ended(std::int64_t t) noexcept { last_end_ = t; }
+  std::int64_t last_end() const noexcept { return last_end_; }
 
 private:
   std::int64_t interval_ = 1000;
@@ -88,35 +92,63 @@ private:
 
 class jsonl_sink final : public stream_operator {
 public:
-  explicit jsonl_sink(std::string path) : out_(path, "jsonl(\"" + path + "\")") {}
+  explicit jsonl_sink(std::string path) : out_(path, "jsonl(\"" + path + "\")"), path_(std::move(path)) {}
 
   void open(const operator_context& ctx) override {
     clock_.open(ctx);
-    out_.open();
+    if (ctx.checkpointing) {
+      epochs_ = std::make_unique<detail::epoch_file>(path_, "jsonl(\"" + path_ + "\")");
+      epochs_->open(ctx.restoring);
+    } else {
+      out_.open();
+    }
   }
 
   void process(records& in, records&) override {
     std::string prefix = "{\"time\":" + std::to_string(clock_.current()) + ",\"record\":";
-    auto& buf = out_.buffer();
+    auto& buf = epochs_ ? epochs_->buffer() : out_.buffer();
     for (auto& r : in) {
       buf += prefix;
       r.append_json(buf);
       buf += "}\n";
-      out_.maybe_flush();
+      if (epochs_) epochs_->maybe_flush();
+      else out_.maybe_flush();
     }
   }
 
   // Hands the batch's lines to the kernel, so that memory stays bounded and
-  // <path>.tmp can be followed while the job runs.
+  // <path>.tmp (checkpointed: the epoch's pending file) can be followed.
   void on_batch_end(std::int64_t t, records&) override {
-    out_.flush();
+    if (epochs_) epochs_->flush();
+    else out_.flush();
     clock_.ended(t);
   }
 
-  void on_end_of_stream(records&) override { out_.commit(); }
+  void on_end_of_stream(records&) override {
+    if (epochs_) epochs_->end_of_stream();
+    else out_.commit();
+  }
+
+  // Two-phase commit (checkpointed runs only; see detail/epoch_file.hpp).
+  void snapshot_state(std::uint64_t id, state_writer& w) override {
+    if (!epochs_) return;
+    w.i64(clock_.last_end());
+    epochs_->snapshot(id, w);
+  }
+  void notify_checkpoint_complete(std::uint64_t id) override {
+    if (epochs_) epochs_->commit(id);
+  }
+  void restore_state(std::uint64_t id, state_reader& r) override {
+    if (!epochs_) throw pipeline_error("jsonl(\"" + path_ + "\"): restore_state without checkpointing");
+    clock_.ended(r.i64());
+    epochs_->restore(id, r);
+    r.expect_end();
+  }
 
 private:
   detail::file_writer out_;
+  std::string path_;
+  std::unique_ptr<detail::epoch_file> epochs_;  ///< set in checkpointed runs
   batch_clock clock_;
 };
 

@@ -17,12 +17,30 @@ namespace weir::io {
 ///   <first n records, Spark toString layout (value::to_text)>
 ///   ...            (only if the batch has more than n records)
 ///   <empty line>
-/// Writes to `out` (default std::cout). At-least-once.
+/// Writes to `out` (default std::cout). At-least-once, also with checkpoints:
+/// after a recovery, what was printed after the restored checkpoint is
+/// printed again (a console cannot be rolled back).
 operator_ptr make_print_sink(std::size_t n = 10, std::ostream* out = nullptr);
 
 /// One JSON object per record: {"time": <batch time ms>, "record": <value>}\n.
 /// The file is written as <path>.tmp and renamed to <path> at end of stream.
-/// @errors pipeline_error when the file cannot be created or written.
+///
+/// Checkpointed runs (operator_context::checkpointing; also write_csv):
+/// exactly-once by two-phase commit. <path> is created empty and grows by
+/// whole epochs (the output between two checkpoint barriers): an epoch is
+/// written to <path>.weir-pending/epoch-N, fsync'ed by snapshot_state
+/// (pre-commit), appended to <path> and fsync'ed by
+/// notify_checkpoint_complete (commit), then its pending file is removed.
+/// restore_state truncates <path> to what the restored checkpoint committed
+/// and commits its pre-committed epochs (Flink's recoverAndCommit with the
+/// truncate-based RecoverableWriter); other pending files are deleted.
+/// The state holds the batch clock, <path>'s committed length and the list
+/// of pre-committed epochs (a few bytes each).
+/// @errors pipeline_error when the file cannot be created or written
+///         ("jsonl(\"p\"): cannot write \"p.weir-pending/epoch-3\": No space
+///         left on device"), and from restore_state when <path> is shorter
+///         than the restored checkpoint committed or a pending file it needs
+///         is missing.
 operator_ptr make_jsonl_sink(std::string path);
 
 /// One JSON line per batch, also for empty batches:
@@ -48,6 +66,15 @@ operator_ptr make_batch_sink(std::function<void(std::int64_t, records&)> fn);
 /// it is fsync'ed and renamed to `dir/prefix-t.suffix/part-NNNNN` (then the
 /// folder is fsync'ed), so a file under its final name is always complete.
 /// No `_SUCCESS` marker is written (instances commit independently).
+/// Checkpointed runs: exactly-once by two-phase commit. A finished part file
+/// is staged as `dir/.prefix-part-NNNNN.weir-pending/epoch-S/<batch folder>`
+/// instead; notify_checkpoint_complete renames the staged files of the
+/// completed checkpoint's epochs into their batch folders. restore_state
+/// renames those of the restored checkpoint (rename is atomic; a file
+/// already moved is in place), deletes the other staged files and this
+/// instance's part files of batches after the checkpoint's last batch (the
+/// replay writes them again). Records of an unfinished batch at a barrier
+/// (record mode) are carried in the state.
 /// @errors pipeline_error "write_text(\"DIR\"): ..." when a folder or file
 ///         cannot be created or written.
 operator_ptr make_text_files_sink(std::string dir, std::string prefix = "out", std::string suffix = "txt");
@@ -59,7 +86,9 @@ operator_ptr make_text_files_sink(std::string dir, std::string prefix = "out", s
 /// missing → empty field); an array or tuple gives one field per item; any
 /// other value one field. Strings are written raw, numbers and bools as
 /// text, null as an empty field, nested arrays/objects as JSON.
-/// Written as <path>.tmp, renamed to <path> at end of stream.
+/// Written as <path>.tmp, renamed to <path> at end of stream. Checkpointed
+/// runs: exactly-once by two-phase commit as write_jsonl; the header and the
+/// columns are part of the state, so the header is written once.
 /// @errors pipeline_error when the file cannot be created or written.
 operator_ptr make_csv_sink(std::string path);
 
@@ -71,7 +100,8 @@ enum class stdout_format : std::uint8_t {
 
 /// One line per record to `out` (default std::cout), flushed at every batch
 /// end; no batch headers (use print() for Spark's pprint layout).
-/// At-least-once.
+/// At-least-once, also with checkpoints: after a recovery, the lines written
+/// after the restored checkpoint are written again.
 operator_ptr make_stdout_sink(stdout_format format = stdout_format::jsonl, std::ostream* out = nullptr);
 
 }  // namespace weir::io

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <string>
 
+#include "weir/operators/detail/state_codec.hpp"
 #include "weir/operators/detail/value_table.hpp"
 
 namespace weir {
@@ -65,6 +66,18 @@ public:
     out.emplace_back(n_);
     n_ = 0;
   }
+  /// State: the count of the current batch so far.
+  void snapshot_state(std::uint64_t, state_writer& w) override {
+    detail::write_state(w, "count", 1, [&](state_writer& w) { w.i64(n_); });
+  }
+  void restore_state(std::uint64_t, state_reader& r) override {
+    std::int64_t n = 0;
+    detail::read_state(r, "count", 1, [&](state_reader& r) {
+      n = r.i64();
+      if (n < 0) r.fail("negative record count " + std::to_string(n));
+    });
+    n_ = n;
+  }
 
 private:
   std::int64_t n_ = 0;
@@ -82,6 +95,19 @@ public:
   }
   void on_batch_end(std::int64_t, records& out) override {
     table_.drain_pairs(out);
+  }
+  /// State: the accumulators of the current batch.
+  void snapshot_state(std::uint64_t, state_writer& w) override {
+    detail::write_state(w, "reduce_by_key", 1, [&](state_writer& w) {
+      detail::write_table(w, table_, [](state_writer& w, const value& v) { w.val(v); });
+    });
+  }
+  void restore_state(std::uint64_t, state_reader& r) override {
+    detail::value_table<value> t;
+    detail::read_state(r, "reduce_by_key", 1, [&](state_reader& r) {
+      t = detail::read_table<value>(r, [](state_reader& r) { return r.val(); });
+    });
+    table_ = std::move(t);
   }
 
 private:
@@ -104,6 +130,28 @@ public:
     std::sort(items_.begin(), items_.end(), before);
     for (auto& it : items_) out.push_back(std::move(it.rec));
     items_.clear();
+  }
+  /// State: the candidates of the current batch, (by(record), record) each.
+  void snapshot_state(std::uint64_t, state_writer& w) override {
+    detail::write_state(w, "top", 1, [&](state_writer& w) {
+      w.varint(items_.size());
+      for (auto& it : items_) {
+        w.val(it.key);
+        w.val(it.rec);
+      }
+    });
+  }
+  void restore_state(std::uint64_t, state_reader& r) override {
+    std::vector<item> items;
+    detail::read_state(r, "top", 1, [&](state_reader& r) {
+      const std::size_t n = detail::read_count(r, 2, "top candidates");
+      items.reserve(n);
+      for (std::size_t i = 0; i < n; ++i) {
+        value k = r.val();
+        items.push_back({std::move(k), r.val()});
+      }
+    });
+    items_ = std::move(items);
   }
 
 private:

@@ -15,6 +15,7 @@
 #include <xxhash.h>
 
 #include "weir/operators/basic_operators.hpp"
+#include "weir/operators/detail/state_codec.hpp"
 #include "weir/operators/detail/value_table.hpp"
 
 namespace weir {
@@ -82,6 +83,15 @@ public:
     out.push_back(value::array(std::move(buf_)));
     buf_ = records{};
   }
+  /// State: the records of the current batch.
+  void snapshot_state(std::uint64_t, state_writer& w) override {
+    detail::write_state(w, "glom", 1, [&](state_writer& w) { detail::write_records(w, buf_); });
+  }
+  void restore_state(std::uint64_t, state_reader& r) override {
+    records buf;
+    detail::read_state(r, "glom", 1, [&](state_reader& r) { buf = detail::read_records(r); });
+    buf_ = std::move(buf);
+  }
 
 private:
   records buf_;
@@ -114,6 +124,31 @@ public:
     time_ = t + slide_;
     pos_ = 0;
   }
+  /// State: the PRNG's position, (time of the batch being filled, position
+  /// in it), plus fraction and seed to check that the pipeline is the same.
+  void snapshot_state(std::uint64_t, state_writer& w) override {
+    detail::write_state(w, "sample", 1, [&](state_writer& w) {
+      w.f64(fraction_);
+      w.u64(seed_);
+      w.i64(time_);
+      w.i64(pos_);
+    });
+  }
+  void restore_state(std::uint64_t, state_reader& r) override {
+    std::int64_t time = 0, pos = 0;
+    detail::read_state(r, "sample", 1, [&](state_reader& r) {
+      const double fraction = r.f64();
+      const std::uint64_t seed = r.u64();
+      if (!(fraction == fraction_) || seed != seed_)
+        r.fail("state of sample(" + std::to_string(fraction) + ", seed " + std::to_string(seed) +
+               "), restored into sample(" + std::to_string(fraction_) + ", seed " + std::to_string(seed_) + ")");
+      time = r.i64();
+      pos = r.i64();
+      if (pos < 0) r.fail("negative record position " + std::to_string(pos));
+    });
+    time_ = time;
+    pos_ = pos;
+  }
 
 private:
   double fraction_;
@@ -138,6 +173,19 @@ public:
     }
   }
   void on_batch_end(std::int64_t, records&) override { seen_.clear(); }
+  /// State: the records already seen in the current batch.
+  void snapshot_state(std::uint64_t, state_writer& w) override {
+    detail::write_state(w, "distinct", 1, [&](state_writer& w) {
+      detail::write_table(w, seen_, [](state_writer& w, char c) { w.u8(static_cast<std::uint8_t>(c)); });
+    });
+  }
+  void restore_state(std::uint64_t, state_reader& r) override {
+    detail::value_table<char> seen;
+    detail::read_state(r, "distinct", 1, [&](state_reader& r) {
+      seen = detail::read_table<char>(r, [](state_reader& r) { return static_cast<char>(r.u8()); });
+    });
+    seen_ = std::move(seen);
+  }
 
 private:
   detail::value_table<char> seen_;
@@ -152,6 +200,23 @@ public:
     out.reserve(out.size() + counts_.size());
     counts_.for_each([&](const value& k, std::int64_t n) { out.push_back(value::pair(k, n)); });
     counts_.clear();
+  }
+  /// State: the counts of the current batch.
+  void snapshot_state(std::uint64_t, state_writer& w) override {
+    detail::write_state(w, "count_by_value", 1, [&](state_writer& w) {
+      detail::write_table(w, counts_, [](state_writer& w, std::int64_t n) { w.varint(static_cast<std::uint64_t>(n)); });
+    });
+  }
+  void restore_state(std::uint64_t, state_reader& r) override {
+    detail::value_table<std::int64_t> counts;
+    detail::read_state(r, "count_by_value", 1, [&](state_reader& r) {
+      counts = detail::read_table<std::int64_t>(r, [](state_reader& r) {
+        const std::uint64_t n = r.varint();
+        if (n == 0 || n > static_cast<std::uint64_t>(INT64_MAX)) r.fail("impossible count " + std::to_string(n));
+        return static_cast<std::int64_t>(n);
+      });
+    });
+    counts_ = std::move(counts);
   }
 
 private:
@@ -177,6 +242,18 @@ public:
     if (has_) out.push_back(std::move(acc_));
     acc_ = value{};
     has_ = false;
+  }
+  /// State: the accumulator of the current batch, if any record came.
+  void snapshot_state(std::uint64_t, state_writer& w) override {
+    detail::write_state(w, "reduce", 1, [&](state_writer& w) {
+      detail::write_optional(w, has_ ? std::optional<value>(acc_) : std::nullopt);
+    });
+  }
+  void restore_state(std::uint64_t, state_reader& r) override {
+    std::optional<value> acc;
+    detail::read_state(r, "reduce", 1, [&](state_reader& r) { acc = detail::read_optional(r); });
+    has_ = acc.has_value();
+    acc_ = acc ? std::move(*acc) : value{};
   }
 
 private:
@@ -204,6 +281,30 @@ public:
     for (auto& it : items_) out.push_back(std::move(it.rec));
     items_.clear();
   }
+  /// State: the records of the current batch with their sort keys, in arrival order.
+  void snapshot_state(std::uint64_t, state_writer& w) override {
+    detail::write_state(w, "sort_by", 1, [&](state_writer& w) {
+      w.boolean(ascending_);
+      w.varint(items_.size());
+      for (auto& it : items_) {
+        w.val(it.key);
+        w.val(it.rec);
+      }
+    });
+  }
+  void restore_state(std::uint64_t, state_reader& r) override {
+    std::vector<item> items;
+    detail::read_state(r, "sort_by", 1, [&](state_reader& r) {
+      if (r.boolean() != ascending_) r.fail("state of a sort_by in the other direction");
+      const std::size_t n = detail::read_count(r, 2, "records");
+      items.reserve(n);
+      for (std::size_t i = 0; i < n; ++i) {
+        value k = r.val();
+        items.push_back({std::move(k), r.val()});
+      }
+    });
+    items_ = std::move(items);
+  }
 
 private:
   struct item {
@@ -229,6 +330,19 @@ public:
     groups_.for_each([&](const value& k, records& vs) { out.push_back(value::pair(k, value::array(std::move(vs)))); });
     groups_.clear();
   }
+  /// State: the values of each key of the current batch, in arrival order.
+  void snapshot_state(std::uint64_t, state_writer& w) override {
+    detail::write_state(w, "group_by_key", 1, [&](state_writer& w) {
+      detail::write_table(w, groups_, [](state_writer& w, const records& vs) { detail::write_records(w, vs); });
+    });
+  }
+  void restore_state(std::uint64_t, state_reader& r) override {
+    detail::value_table<records> groups;
+    detail::read_state(r, "group_by_key", 1, [&](state_reader& r) {
+      groups = detail::read_table<records>(r, [](state_reader& r) { return detail::read_records(r); });
+    });
+    groups_ = std::move(groups);
+  }
 
 private:
   detail::value_table<records> groups_;
@@ -252,6 +366,19 @@ public:
   }
   void on_batch_end(std::int64_t, records& out) override {
     combiners_.drain_pairs(out);
+  }
+  /// State: the combiner of each key of the current batch.
+  void snapshot_state(std::uint64_t, state_writer& w) override {
+    detail::write_state(w, "combine_by_key", 1, [&](state_writer& w) {
+      detail::write_table(w, combiners_, [](state_writer& w, const value& c) { w.val(c); });
+    });
+  }
+  void restore_state(std::uint64_t, state_reader& r) override {
+    detail::value_table<value> combiners;
+    detail::read_state(r, "combine_by_key", 1, [&](state_reader& r) {
+      combiners = detail::read_table<value>(r, [](state_reader& r) { return r.val(); });
+    });
+    combiners_ = std::move(combiners);
   }
 
 private:

@@ -5,7 +5,10 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <string>
+#include <string_view>
 
+#include "weir/operators/snapshot.hpp"
 #include "weir/operators/stream_operator.hpp"
 
 namespace weir {
@@ -88,6 +91,36 @@ public:
     op_->on_end_of_stream(out);
     res.emplace_back(-1, std::move(out));
     return res;
+  }
+
+  // --- checkpoints -------------------------------------------------------------
+
+  /// The operator's state as the runtime takes it at checkpoint
+  /// `checkpoint_id`'s barrier: the bytes snapshot_state writes.
+  /// @errors whatever snapshot_state throws (pipeline_error).
+  std::string snapshot(std::uint64_t checkpoint_id = 1) {
+    state_writer w;
+    op_->snapshot_state(checkpoint_id, w);
+    return w.take();
+  }
+
+  /// Resumes from `state` (bytes of snapshot()) as the runtime does on
+  /// recovery: restore_state on the opened operator (construct the harness
+  /// with restoring_context()), and the batch clock set back to `time_ms`,
+  /// the time of the last batch end before the snapshot (the runtime
+  /// restores its clock itself).
+  /// @errors pipeline_error for a corrupt state.
+  void restore(std::string_view state, std::int64_t time_ms, std::uint64_t checkpoint_id = 1) {
+    state_reader r(state, "operator under test");
+    op_->restore_state(checkpoint_id, r);
+    time_ = time_ms;
+  }
+
+  /// `ctx` with checkpointing and restoring set, as operators are opened on recovery.
+  static operator_context restoring_context(operator_context ctx = {}) {
+    ctx.checkpointing = true;
+    ctx.restoring = true;
+    return ctx;
   }
 
   /// Time of the last batch end (0 before the first).

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "weir/operators/basic_operators.hpp"
+#include "weir/operators/detail/state_codec.hpp"
 #include "weir/operators/detail/value_table.hpp"
 #include "weir/operators/partitioning.hpp"
 
@@ -58,6 +59,28 @@ public:
       sides& s = *table_.try_emplace(*k, k->hash()).first;
       (input == 0 ? s.left : s.right).push_back(*v);
     }
+  }
+
+  /// State: both inputs' values of the current batch, per key.
+  void snapshot_state(std::uint64_t, state_writer& w) override {
+    detail::write_state(w, name_, 1, [&](state_writer& w) {
+      detail::write_table(w, table_, [](state_writer& w, const sides& s) {
+        detail::write_records(w, s.left);
+        detail::write_records(w, s.right);
+      });
+    });
+  }
+  void restore_state(std::uint64_t, state_reader& r) override {
+    detail::value_table<sides> t;
+    detail::read_state(r, name_, 1, [&](state_reader& r) {
+      t = detail::read_table<sides>(r, [](state_reader& r) {
+        sides s;
+        s.left = detail::read_records(r);
+        s.right = detail::read_records(r);
+        return s;
+      });
+    });
+    table_ = std::move(t);
   }
 
 protected:
@@ -147,6 +170,27 @@ public:
       for (auto& w : r.ws) out.push_back(value::pair(r.key, value::pair(value{}, w)));
     }
     batch_.clear();
+  }
+
+  /// State: the input values of the current batch, per key. The table itself
+  /// is not state: it is given to the operator when it is built (from a
+  /// static file, read again on restart, as Spark's transform re-reads it).
+  void snapshot_state(std::uint64_t, state_writer& w) override {
+    detail::write_state(w, "table_join", 1, [&](state_writer& w) {
+      detail::write_table(w, batch_, [](state_writer& w, const batch_entry& e) { detail::write_records(w, e.vs); });
+    });
+  }
+  void restore_state(std::uint64_t, state_reader& r) override {
+    detail::value_table<batch_entry> t;
+    detail::read_state(r, "table_join", 1, [&](state_reader& r) {
+      t = detail::read_table<batch_entry>(r, [](state_reader& r) {
+        batch_entry e;
+        e.vs = detail::read_records(r);
+        return e;
+      });
+    });
+    t.for_each([](const value& k, batch_entry& e) { e.hash = k.hash(); });
+    batch_ = std::move(t);
   }
 
 private:

@@ -61,6 +61,10 @@ public:
 
   bool at_end() const noexcept { return pos_ == data_.size(); }
   std::size_t position() const noexcept { return pos_; }
+  /// Bytes not read yet.
+  std::size_t remaining() const noexcept { return data_.size() - pos_; }
+  /// Every byte being decoded (checksums over a range already read).
+  std::string_view data() const noexcept { return data_; }
   /// Throws the corrupt-state error with `detail`.
   [[noreturn]] void fail(const std::string& detail) const;
   /// Throws unless every byte was read (trailing garbage = corrupt).

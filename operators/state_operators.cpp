@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "weir/operators/basic_operators.hpp"
+#include "weir/operators/detail/state_codec.hpp"
 #include "weir/operators/detail/value_table.hpp"
 #include "weir/operators/partitioning.hpp"
 
@@ -74,6 +75,33 @@ public:
       out.push_back(value::pair(k, e.state));
     });
     compact(table_, dead_, [](const entry& e) { return e.has_state; });
+  }
+
+  /// State: the table as it is (tombstones included, so that the restored
+  /// table has the same layout and emits in the same order): per key, whether
+  /// it has a state, the state, and its values of the current batch.
+  void snapshot_state(std::uint64_t, state_writer& w) override {
+    detail::write_state(w, "update_state_by_key", 1, [&](state_writer& w) {
+      detail::write_table(w, table_, [](state_writer& w, const entry& e) {
+        w.boolean(e.has_state);
+        if (e.has_state) w.val(e.state);
+        detail::write_records(w, e.values);
+      });
+    });
+  }
+  void restore_state(std::uint64_t, state_reader& r) override {
+    detail::value_table<entry> t;
+    detail::read_state(r, "update_state_by_key", 1, [&](state_reader& r) {
+      t = detail::read_table<entry>(r, [](state_reader& r) {
+        entry e;
+        e.has_state = r.boolean();
+        if (e.has_state) e.state = r.val();
+        e.values = detail::read_records(r);
+        return e;
+      });
+    });
+    table_ = std::move(t);
+    dead_ = 0;  // recounted at every batch end
   }
 
 private:
@@ -216,6 +244,49 @@ public:
       });
     }
     compact(table_, dead_, [](const entry& e) { return e.exists; });
+  }
+
+  /// State: the table as it is (tombstones included: same layout, same
+  /// emission order after a restore): per key, whether the state exists, the
+  /// state and its update time (batch time in ms, or pending = updated in the
+  /// current batch), which the timeouts are computed from. The initial state
+  /// loaded by open() is replaced by the checkpointed table.
+  void snapshot_state(std::uint64_t, state_writer& w) override {
+    detail::write_state(w, "map_with_state", 1, [&](state_writer& w) {
+      w.i64(timeout_);
+      w.boolean(tagged_);
+      detail::write_table(w, table_, [](state_writer& w, const entry& e) {
+        w.boolean(e.exists);
+        if (!e.exists) return;
+        w.val(e.state);
+        w.i64(e.updated);
+      });
+    });
+  }
+  void restore_state(std::uint64_t, state_reader& r) override {
+    detail::value_table<entry> t;
+    std::size_t dead = 0;
+    detail::read_state(r, "map_with_state", 1, [&](state_reader& r) {
+      const std::int64_t timeout = r.i64();
+      const bool tagged = r.boolean();
+      if (timeout != timeout_ || tagged != tagged_)
+        r.fail("state of a map_with_state with timeout " + std::to_string(timeout) + "ms" +
+               (tagged ? " and state snapshots" : "") + ", restored into one with timeout " +
+               std::to_string(timeout_) + "ms" + (tagged_ ? " and state snapshots" : ""));
+      t = detail::read_table<entry>(r, [&](state_reader& r) {
+        entry e;
+        e.exists = r.boolean();
+        if (!e.exists) {
+          ++dead;
+          return e;
+        }
+        e.state = r.val();
+        e.updated = r.i64();
+        return e;
+      });
+    });
+    table_ = std::move(t);
+    dead_ = dead;
   }
 
 private:

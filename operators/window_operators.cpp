@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "weir/operators/basic_operators.hpp"
+#include "weir/operators/detail/state_codec.hpp"
 #include "weir/operators/detail/value_table.hpp"
 
 namespace weir {
@@ -59,6 +60,14 @@ void merge_into(table& dst, const table& src, const reducer& r) {
     auto [acc, fresh] = dst.try_emplace(k, k.hash());
     *acc = fresh ? v : r.apply(*acc, v);
   });
+}
+
+/// Checkpoint codec of a per-key table of values.
+void write_value_table(state_writer& w, const table& t) {
+  detail::write_table(w, t, [](state_writer& w, const value& v) { w.val(v); });
+}
+table read_value_table(state_reader& r) {
+  return detail::read_table<value>(r, [](state_reader& r) { return r.val(); });
 }
 
 /// acc = acc ⊕ v (absent: v).
@@ -109,6 +118,52 @@ protected:
     while (!batches_.empty() && batches_.front().time <= t) batches_.pop_front();
   }
   bool emits(std::int64_t t) const { return t % slide_ == 0; }
+
+  // --- checkpoints: window and slide (checked on restore), the time of the
+  // last batch with data, and the stored batches with their times.
+
+  /// The window bookkeeping read back by read_window, installed by install().
+  struct saved_window {
+    std::int64_t last_data = -1;
+    std::deque<batch> batches;
+  };
+  template <class WriteData>
+  void write_window(state_writer& w, WriteData&& write_data) const {
+    w.i64(window_);
+    w.i64(slide_);
+    w.i64(last_data_);
+    w.varint(batches_.size());
+    for (auto& b : batches_) {
+      w.i64(b.time);
+      write_data(w, b.data);
+    }
+  }
+  template <class ReadData>
+  saved_window read_window(state_reader& r, ReadData&& read_data) const {
+    const std::int64_t window = r.i64(), slide = r.i64();
+    if (window != window_ || slide != slide_)
+      r.fail("state of a window of " + std::to_string(window) + "ms sliding every " + std::to_string(slide) +
+             "ms, restored into one of " + std::to_string(window_) + "ms sliding every " + std::to_string(slide_) +
+             "ms");
+    saved_window s;
+    s.last_data = r.i64();
+    if (s.last_data < -1) r.fail("impossible time of the last batch with data " + std::to_string(s.last_data));
+    const std::size_t n = detail::read_count(r, 9, "window batches");
+    std::int64_t prev = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::int64_t t = r.i64();
+      if (t <= prev || t > s.last_data)
+        r.fail("window batch time " + std::to_string(t) + " out of order (previous " + std::to_string(prev) +
+               ", last with data " + std::to_string(s.last_data) + ")");
+      prev = t;
+      s.batches.push_back({t, read_data(r)});
+    }
+    return s;
+  }
+  void install(saved_window&& s) {
+    last_data_ = s.last_data;
+    batches_ = std::move(s.batches);
+  }
   /// Calls f(data) for the stored batches with time in (lo, hi], in time order.
   template <class F>
   void for_range(std::int64_t lo, std::int64_t hi, F&& f) {
@@ -150,6 +205,24 @@ public:
     for (auto& b : batches_) out.insert(out.end(), b.data.begin(), b.data.end());
   }
 
+  /// State: the stored batches and the records of the current batch.
+  void snapshot_state(std::uint64_t, state_writer& w) override {
+    detail::write_state(w, name_, 1, [&](state_writer& w) {
+      write_window(w, [](state_writer& w, const records& d) { detail::write_records(w, d); });
+      detail::write_records(w, current_);
+    });
+  }
+  void restore_state(std::uint64_t, state_reader& r) override {
+    saved_window s;
+    records cur;
+    detail::read_state(r, name_, 1, [&](state_reader& r) {
+      s = read_window(r, [](state_reader& r) { return detail::read_records(r); });
+      cur = detail::read_records(r);
+    });
+    install(std::move(s));
+    current_ = std::move(cur);
+  }
+
 private:
   records current_;
 };
@@ -174,6 +247,24 @@ public:
     std::optional<value> acc;
     for (auto& b : batches_) fold(acc, b.data, r_);
     if (acc) out.push_back(std::move(*acc));
+  }
+
+  /// State: the reduction of each stored batch and of the current batch.
+  void snapshot_state(std::uint64_t, state_writer& w) override {
+    detail::write_state(w, name_, 1, [&](state_writer& w) {
+      write_window(w, [](state_writer& w, const value& v) { w.val(v); });
+      detail::write_optional(w, current_);
+    });
+  }
+  void restore_state(std::uint64_t, state_reader& r) override {
+    saved_window s;
+    std::optional<value> cur;
+    detail::read_state(r, name_, 1, [&](state_reader& r) {
+      s = read_window(r, [](state_reader& r) { return r.val(); });
+      cur = detail::read_optional(r);
+    });
+    install(std::move(s));
+    current_ = std::move(cur);
   }
 
 private:
@@ -214,6 +305,28 @@ public:
     }
     prune_through(t - window_);
     if (state_) out.push_back(*state_);
+  }
+
+  /// State: the reduction of each stored batch and of the current batch, and
+  /// the previous window's value.
+  void snapshot_state(std::uint64_t, state_writer& w) override {
+    detail::write_state(w, name_, 1, [&](state_writer& w) {
+      write_window(w, [](state_writer& w, const value& v) { w.val(v); });
+      detail::write_optional(w, current_);
+      detail::write_optional(w, state_);
+    });
+  }
+  void restore_state(std::uint64_t, state_reader& r) override {
+    saved_window s;
+    std::optional<value> cur, st;
+    detail::read_state(r, name_, 1, [&](state_reader& r) {
+      s = read_window(r, [](state_reader& r) { return r.val(); });
+      cur = detail::read_optional(r);
+      st = detail::read_optional(r);
+    });
+    install(std::move(s));
+    current_ = std::move(cur);
+    state_ = std::move(st);
   }
 
 private:
@@ -267,6 +380,24 @@ public:
     for (auto& b : batches_) merge_into(merged, b.data, r_);
     out.reserve(out.size() + merged.size());
     merged.for_each(emit);
+  }
+
+  /// State: the per-key reduction of each stored batch and of the current batch.
+  void snapshot_state(std::uint64_t, state_writer& w) override {
+    detail::write_state(w, name_, 1, [&](state_writer& w) {
+      write_window(w, write_value_table);
+      write_value_table(w, current_);
+    });
+  }
+  void restore_state(std::uint64_t, state_reader& r) override {
+    saved_window s;
+    table cur;
+    detail::read_state(r, name_, 1, [&](state_reader& r) {
+      s = read_window(r, read_value_table);
+      cur = read_value_table(r);
+    });
+    install(std::move(s));
+    current_ = std::move(cur);
   }
 
 private:
@@ -341,6 +472,28 @@ public:
     prune_through(t - window_);
   }
 
+  /// State: the per-key reduction of each stored batch and of the current
+  /// batch, and the previous window's (key, value)s.
+  void snapshot_state(std::uint64_t, state_writer& w) override {
+    detail::write_state(w, name_, 1, [&](state_writer& w) {
+      write_window(w, write_value_table);
+      write_value_table(w, current_);
+      write_value_table(w, state_);
+    });
+  }
+  void restore_state(std::uint64_t, state_reader& r) override {
+    saved_window s;
+    table cur, st;
+    detail::read_state(r, name_, 1, [&](state_reader& r) {
+      s = read_window(r, read_value_table);
+      cur = read_value_table(r);
+      st = read_value_table(r);
+    });
+    install(std::move(s));
+    current_ = std::move(cur);
+    state_ = std::move(st);
+  }
+
 private:
   reducer r_, inv_;
   filter_fn filter_;
@@ -380,6 +533,30 @@ public:
     groups.for_each([&](const value& k, std::vector<value>& vs) {
       out.push_back(value::pair(k, value::array(std::move(vs))));
     });
+  }
+
+  /// State: the pairs of each stored batch and of the current batch.
+  void snapshot_state(std::uint64_t, state_writer& w) override {
+    detail::write_state(w, name_, 1, [&](state_writer& w) {
+      write_window(w, [](state_writer& w, const records& d) { detail::write_records(w, d); });
+      detail::write_records(w, current_);
+    });
+  }
+  void restore_state(std::uint64_t, state_reader& r) override {
+    saved_window s;
+    records cur;
+    auto read_pairs = [&](state_reader& r) {
+      records rs = detail::read_records(r);
+      for (auto& p : rs)  // on_batch_end indexes [0] and [1] without checking
+        if (!p.is_array() || p.as_array().size() != 2) r.fail("a window record that is not a pair");
+      return rs;
+    };
+    detail::read_state(r, name_, 1, [&](state_reader& r) {
+      s = read_window(r, read_pairs);
+      cur = read_pairs(r);
+    });
+    install(std::move(s));
+    current_ = std::move(cur);
   }
 
 private:

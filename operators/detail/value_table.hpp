@@ -94,6 +94,26 @@ public:
     size_ = 0;
   }
 
+  // --- checkpoints (detail/state_codec.hpp) ---------------------------------
+
+  /// Number of slots (a power of two, >= 16).
+  std::size_t capacity() const noexcept { return slots_.size(); }
+
+  /// Calls f(key, val) for every entry, in slot order starting after an empty
+  /// slot and wrapping around. Inserting the entries in this order with
+  /// try_emplace into an empty table of the same capacity rebuilds the same
+  /// slot layout (linear probing: every slot between an entry's home and its
+  /// slot is filled before it), hence the same iteration order.
+  template <class F>
+  void for_each_replayable(F&& f) const {
+    std::size_t start = 0;
+    while (slots_[start].used) ++start;  // exists: the load factor stays <= 0.7
+    for (std::size_t j = 1; j <= slots_.size(); ++j) {
+      const slot& s = slots_[(start + j) & mask_];
+      if (s.used) f(s.key, s.val);
+    }
+  }
+
 private:
   static std::size_t round_up(std::size_t n) {
     std::size_t c = 16;

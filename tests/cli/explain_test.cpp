@@ -1,6 +1,8 @@
 // `weir explain` and streaming_context::explain: the physical plan as text
 // and as Graphviz DOT, built through the API without running anything.
 #include <cstdlib>
+#include <map>
+#include <optional>
 #include <regex>
 #include <sstream>
 #include <stdexcept>
@@ -12,6 +14,8 @@
 #include "support/test_data.hpp"
 #include "support/weir_process.hpp"
 #include "weir/api/dstream.hpp"
+#include "weir/io/bench_generators.hpp"
+#include "weir/io/json.hpp"
 
 namespace fs = std::filesystem;
 using namespace weir::test;
@@ -20,6 +24,15 @@ namespace {
 
 const std::string word_count =
     R"(file("x") | flat_map(split(_, " ")) | map((_, 1)) | reduce_by_key(sum) | print())";
+
+/// Runs the rest of a scope (and the weir processes it spawns) in `dir`.
+struct cwd_guard {
+  fs::path old;
+  explicit cwd_guard(const fs::path& dir) : old(fs::current_path()) { fs::current_path(dir); }
+  ~cwd_guard() { fs::current_path(old); }
+  cwd_guard(const cwd_guard&) = delete;
+  cwd_guard& operator=(const cwd_guard&) = delete;
+};
 
 std::vector<std::string> lines_of(const std::string& s) {
   std::vector<std::string> out;
@@ -153,6 +166,8 @@ TEST_CASE("cli: explain --dot prints a Graphviz graph that dot renders", "[cli]"
   for (auto& entry : fs::directory_iterator(fs::path(WEIR_SOURCE_DIR) / "examples")) {
     if (entry.path().extension() != ".weir") continue;
     INFO(entry.path());
+    // from the repository root, where the examples' relative paths (tables) resolve
+    cwd_guard in_root(WEIR_SOURCE_DIR);
     auto e = run_weir({"explain", "--dot", entry.path().string(), "--parallelism", "2"}, tmp.path);
     REQUIRE(e.exit_code == 0);
     auto text = run_weir({"explain", entry.path().string(), "--parallelism", "2"}, tmp.path);
@@ -215,4 +230,67 @@ TEST_CASE("api: streaming_context::explain plans without opening sources", "[cli
   const std::string dot = ssc.explain(true);
   check_dot_structure(dot, 3, 2);
   CHECK_THAT(dot, Catch::Contains("s1 [label=\"stage 1 x2\\nreduce_by_key\", shape=box3d];"));
+}
+
+TEST_CASE("cli: the YSB example (examples/ysb.weir): its plan shows the join and window stages, its counts "
+          "equal the generator's",
+          "[cli]") {
+  temp_dir tmp;
+  const fs::path root(WEIR_SOURCE_DIR);
+  std::optional<cwd_guard> in_root(std::in_place, root);  // the example's table path is relative to it
+  auto plan = run_weir({"explain", "examples/ysb.weir", "--parallelism", "2"}, tmp.path);
+  in_root.reset();
+  REQUIRE(plan.exit_code == 0);
+  CHECK_THAT(plan.out, Catch::Contains("stage 0 x1: generate -> parse_json -> with_watermark -> filter -> map\n"));
+  CHECK_THAT(plan.out, Catch::Contains("x2: join_table"));
+  CHECK_THAT(plan.out, Catch::Contains("x2: aggregate(tumbling(10s))"));
+  CHECK_THAT(plan.out, Catch::Contains("hash(key)"));
+
+  // run it on 200,000 events from a scratch directory (table path made absolute)
+  std::string script = slurp(root / "examples/ysb.weir");
+  auto at = script.find("\"examples/ysb_ads.jsonl\"");
+  REQUIRE(at != std::string::npos);
+  script.replace(at, std::string("\"examples/ysb_ads.jsonl\"").size(),
+                 "\"" + (root / "examples/ysb_ads.jsonl").string() + "\"");
+  at = script.find("count = 1000000");
+  REQUIRE(at != std::string::npos);
+  script.replace(at, std::string("count = 1000000").size(), "count = 200000");
+  at = script.find("\"ysb_counts.jsonl\"");
+  REQUIRE(at != std::string::npos);
+  script.replace(at, std::string("\"ysb_counts.jsonl\"").size(), "\"" + (tmp.path / "ysb_counts.jsonl").string() + "\"");
+  write_file(tmp.path / "ysb.weir", script);
+  auto r = run_weir({"run", (tmp.path / "ysb.weir").string(), "--parallelism", "2"}, tmp.path);
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+
+  // the shipped table is the generator's ad -> campaign data for seed 42
+  {
+    weir::io::ysb_model m(42);
+    auto table = weir::io::read_jsonl((root / "examples/ysb_ads.jsonl").string());
+    REQUIRE(table.size() == static_cast<std::size_t>(weir::io::ysb_model::ads));
+    for (int a = 0; a < weir::io::ysb_model::ads; ++a) {
+      auto kv = table[static_cast<std::size_t>(a)].as_array();
+      CHECK(kv[0].as_string() == m.ad_ids[static_cast<std::size_t>(a)]);
+      CHECK(kv[1].as_string() == m.campaign_ids[static_cast<std::size_t>(weir::io::ysb_model::campaign_of(a))]);
+    }
+  }
+  // expected: the generator's events, counted here without the pipeline
+  weir::io::ysb_options o;
+  o.seed = 42;
+  o.count = 200000;
+  weir::io::ysb_model model(42);
+  std::map<std::pair<std::string, std::int64_t>, std::int64_t> expected, got;
+  for (std::uint64_t i = 0; i < o.count; ++i) {
+    auto e = weir::io::ysb_event_at(o, i);
+    if (e.event_type != 0) continue;
+    auto w = e.time_ms - e.time_ms % weir::io::ysb_model::window_ms;
+    ++expected[{model.campaign_ids[static_cast<std::size_t>(weir::io::ysb_model::campaign_of(e.ad))], w}];
+  }
+  for (auto& rec : weir::io::read_jsonl((tmp.path / "ysb_counts.jsonl").string())) {
+    const weir::value* w = rec.find("record");
+    REQUIRE(w);
+    got[{std::string(w->find("key")->as_string()), w->find("start")->as_int()}] += w->find("value")->as_int();
+  }
+  CHECK(got.size() == expected.size());
+  CHECK(got == expected);
 }

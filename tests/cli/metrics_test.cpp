@@ -163,7 +163,15 @@ TEST_CASE("metrics: progress line figures", "[cli][metrics]") {
   // 2000 records in 0.5 s = 4.0k rec/s; backpressure 1 s over 2 sources x 0.5 s = 100 %
   CHECK(weir::cli::format_progress(a, b, 0.5, 12.34) ==
         "weir: 12.3 s | in 4.0k rec/s (3,000) | out 4.0k rec/s (2,900 to sinks) | backpressure 100% | "
-        "checkpoints: none");
+        "checkpoints: off");
+  b.checkpointing = true;
+  CHECK_THAT(weir::cli::format_progress(a, b, 0.5, 12.34), Catch::EndsWith("| checkpoints: none yet"));
+  b.checkpoints.last_id = 7;
+  b.checkpoints.last_completed_ms = 1000;
+  b.checkpoints.failed = 2;
+  b.now_ms = 3500;
+  CHECK_THAT(weir::cli::format_progress(a, b, 0.5, 12.34),
+             Catch::EndsWith("| checkpoint 7, 2.5 s ago, 2 failed"));
 }
 
 TEST_CASE("metrics: json_escape", "[cli][metrics]") {
@@ -281,4 +289,28 @@ TEST_CASE("progress: --progress always draws and erases the status line and --qu
   auto auto_mode = run_weir({"run", "-e", pipeline}, tmp.path);  // stderr is a file: no progress
   CHECK(auto_mode.exit_code == 0);
   CHECK(auto_mode.err.empty());
+}
+
+TEST_CASE("metrics: checkpoint counters by status, last duration and size", "[cli][metrics][checkpoint]") {
+  weir::cli::metrics_snapshot s;
+  s.started = true;
+  s.checkpointing = true;
+  s.checkpoints.completed = 5;
+  s.checkpoints.failed = 1;
+  s.checkpoints.aborted = 2;
+  s.checkpoints.last_id = 8;
+  s.checkpoints.last_duration_s = 0.25;
+  s.checkpoints.last_bytes = 4096;
+  s.checkpoints.restored_id = 3;
+  std::string body = weir::cli::render_prometheus(s);
+  CHECK_THAT(body, Catch::Contains("# TYPE weir_checkpoints_total counter\n"));
+  CHECK_THAT(body, Catch::Contains("weir_checkpoints_total{status=\"completed\"} 5\n"));
+  CHECK_THAT(body, Catch::Contains("weir_checkpoints_total{status=\"failed\"} 1\n"));
+  CHECK_THAT(body, Catch::Contains("weir_checkpoints_total{status=\"aborted\"} 2\n"));
+  CHECK_THAT(body, Catch::Contains("weir_checkpoint_last_id 8\n"));
+  CHECK_THAT(body, Catch::Contains("weir_checkpoint_last_duration_seconds 0.25\n"));
+  CHECK_THAT(body, Catch::Contains("weir_checkpoint_last_size_bytes 4096\n"));
+  CHECK_THAT(body, Catch::Contains("weir_checkpoint_restored_id 3\n"));
+  s.checkpointing = false;
+  CHECK(weir::cli::render_prometheus(s).find("weir_checkpoint") == std::string::npos);
 }
