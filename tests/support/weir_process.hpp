@@ -8,6 +8,7 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -92,6 +93,78 @@ inline result run_weir(const std::vector<std::string>& args, const fs::path& dir
   r.out = slurp(dir / "stdout.txt");
   r.err = slurp(dir / "stderr.txt");
   return r;
+}
+
+// --- crash tests (issue 6): environment, polling, SIGKILL -------------------
+
+/// Like spawn_weir, with `env_extra` ("NAME=value") added to the environment
+/// (WEIR_CRASH_AT is never inherited: it is set only when `env_extra` names
+/// it) and stdout/stderr in dir/TAG.stdout.txt and dir/TAG.stderr.txt.
+inline pid_t spawn_weir_env(const std::vector<std::string>& args, const fs::path& dir,
+                            const std::vector<std::string>& env_extra, const std::string& tag) {
+  std::string bin = weir_binary();
+  std::vector<std::string> argv_s = {bin};
+  argv_s.insert(argv_s.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : argv_s) argv.push_back(a.data());
+  argv.push_back(nullptr);
+
+  std::vector<std::string> env_s;
+  for (char** e = environ; *e; ++e) {
+    std::string_view kv(*e);
+    if (kv.rfind("WEIR_CRASH_AT=", 0) == 0) continue;
+    bool overridden = false;
+    for (auto& x : env_extra) {
+      auto eq = x.find('=');
+      if (eq != std::string::npos && kv.substr(0, eq + 1) == std::string_view(x).substr(0, eq + 1)) overridden = true;
+    }
+    if (!overridden) env_s.emplace_back(kv);
+  }
+  env_s.insert(env_s.end(), env_extra.begin(), env_extra.end());
+  std::vector<char*> envp;
+  for (auto& e : env_s) envp.push_back(e.data());
+  envp.push_back(nullptr);
+
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  std::string out = (dir / (tag + ".stdout.txt")).string(), err = (dir / (tag + ".stderr.txt")).string();
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&fa, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  pid_t pid = -1;
+  int rc = posix_spawn(&pid, bin.c_str(), &fa, nullptr, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&fa);
+  REQUIRE(rc == 0);
+  return pid;
+}
+
+/// Exit code of a waitpid status: the code, or 128 + signal number.
+inline int exit_code_of(int status) {
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return -1;
+}
+
+/// Waits up to `d` for `pid`: its exit code (128 + signal) if it ended, else nullopt
+/// (the process still runs).
+inline std::optional<int> wait_for(pid_t pid, std::chrono::milliseconds d) {
+  auto deadline = std::chrono::steady_clock::now() + d;
+  int status = 0;
+  for (;;) {
+    pid_t r = waitpid(pid, &status, WNOHANG);
+    if (r == pid) return exit_code_of(status);
+    if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+}
+
+/// SIGKILLs `pid` and reaps it; returns its exit code (137 when the kill ended
+/// it, its own code when it had already exited).
+inline int kill_weir(pid_t pid) {
+  ::kill(pid, SIGKILL);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return exit_code_of(status);
 }
 
 }  // namespace weir::test
