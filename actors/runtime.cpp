@@ -5,6 +5,7 @@
 #include <array>
 #include <atomic>
 #include <deque>
+#include <filesystem>
 #include <map>
 #include <limits>
 #include <mutex>
@@ -1049,6 +1050,23 @@ caf::behavior task_actor(caf::stateful_actor<task_holder>* self, task_ptr st) {
 
 // --- job ---------------------------------------------------------------------
 
+namespace {
+
+/// True when `dir` holds nothing but checkpoint folders without a MANIFEST
+/// file (attempts cut short before their first checkpoint completed). A
+/// MANIFEST that exists but is corrupt does not count: that is an error.
+bool only_partial_attempts(const std::string& dir) {
+  std::error_code ec;
+  for (auto& e : std::filesystem::directory_iterator(dir, ec)) {
+    auto name = e.path().filename().string();
+    if (!e.is_directory(ec) || name.rfind("chk-", 0) != 0) return false;
+    if (std::filesystem::exists(e.path() / "MANIFEST", ec)) return false;
+  }
+  return !ec;
+}
+
+}  // namespace
+
 struct job::impl {
   const plan::logical_graph& graph;
   context_options opts;
@@ -1187,7 +1205,13 @@ void job::start() {
       m.cp_store = std::make_unique<checkpoint::store>(checkpoint::store_options{co.dir, co.retain, co.compress});
       if (!co.fresh) {
         restore = m.cp_store->load_latest([](const std::string& w) { log_message(log_level::warning, w); });
-        if (!restore && !m.cp_store->empty())
+        if (!restore && !m.cp_store->empty() && only_partial_attempts(co.dir)) {
+          // killed before its first checkpoint completed: nothing was ever
+          // committed, so starting from scratch loses nothing
+          log_message(log_level::warning, "checkpoint directory " + co.dir +
+                                               " holds only checkpoints that never completed (no MANIFEST): "
+                                               "starting from scratch");
+        } else if (!restore && !m.cp_store->empty())
           throw pipeline_error("checkpoint directory " + co.dir +
                                " holds no valid checkpoint (see `weir checkpoints list " + co.dir +
                                "`); refusing to start from scratch: use --fresh to do so");

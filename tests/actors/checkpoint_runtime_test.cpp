@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <atomic>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <mutex>
 #include <random>
@@ -347,8 +348,16 @@ TEST_CASE("checkpoint directory errors: no valid checkpoint, another plan", "[ch
   temp_dir d("errors");
   run_setup s;
   s.dir = d.path.string();
-  fs::create_directories(d.path / "chk-000000000001");  // no manifest
   auto l = std::make_shared<ledger>();
+  // only an attempt cut short before the first checkpoint completed (no
+  // MANIFEST): nothing was committed, the run starts from scratch
+  fs::create_directories(d.path / "chk-000000000001");
+  CHECK(run_once(s, l).completed >= 1);
+  CHECK(last_sums(l->committed) == expected_sums(s));
+  fs::remove_all(d.path);
+  // a checkpoint whose MANIFEST is corrupt: never silently from scratch
+  fs::create_directories(d.path / "chk-000000000001");
+  { std::ofstream(d.path / "chk-000000000001" / "MANIFEST") << "garbage"; }
   {
     streaming_context ctx(options_of(s));
     build(ctx, s, l);
