@@ -529,7 +529,9 @@ public:
     state_writer w;
     w.varint(1);  // layout version
     w.i64(s_.last_mark);
-    w.i64(s_.next_mark);
+    // a source snapshots inside fire_batch_end(t), before its caller moves
+    // next_mark past t: the batch to fire after a restore is the one after t
+    w.i64(std::max(s_.next_mark, s_.last_mark + s_.opts.batch_interval.count()));
     w.i64(s_.in_wm);
     w.boolean(s_.in_idle);
     w.i64(s_.live->watermark.load(relaxed));

@@ -52,8 +52,8 @@ using i64 = std::int64_t;
 
 constexpr int kKeys = 1000;            // key = n % 1000
 constexpr i64 kWindowMs = 10'000;      // tumbling(10s) over event time n ms
-constexpr i64 kBatchMs = 100;          // set batch_interval = 100ms
-constexpr const char* kInterval = "200ms";  // --checkpoint-interval of the crash runs
+constexpr i64 kBatchMs = 20;           // set batch_interval = 20ms
+constexpr const char* kInterval = "50ms";  // --checkpoint-interval of the crash runs
 
 // ---------------------------------------------------------------------------
 // input and expected output (plain loops, independent of weir)
@@ -331,6 +331,14 @@ struct job {
   fs::path dir, out, ckpt, logs, script;
   std::vector<std::string> extra_args;
   int runs = 0;  ///< processes started so far (names the log files)
+  int resumes = 0;  ///< runs that resumed from a checkpoint taken mid-run (not the final one)
+
+  /// After a run ended (by itself or killed): did it resume mid-run?
+  void note_resume() {
+    auto err = last_stderr();
+    auto at = err.find("resumed from checkpoint");
+    if (at != std::string::npos && err.find("(final", at) == std::string::npos) ++resumes;
+  }
 
   job(const fs::path& base, const std::string& name, const std::string& source,
       std::vector<std::string> extra = {"--checkpoint-interval", kInterval}, const std::string& windows_sink = "")
@@ -360,6 +368,7 @@ struct job {
   void finish(std::chrono::seconds timeout = 180s) {
     pid_t pid = start();
     auto rc = weir::test::wait_for(pid, timeout);
+    note_resume();
     if (!rc) {
       weir::test::kill_weir(pid);
       FAIL("weir did not finish within " << timeout.count() << " s (" << dir << ")");
@@ -387,12 +396,14 @@ int kill_randomly(job& j, std::mt19937_64& rng, int kills, int lo_ms, int hi_ms,
     pid_t pid = j.start();
     auto rc = weir::test::wait_for(pid, std::chrono::milliseconds(delay));
     if (rc) {
+      j.note_resume();
       INFO("run " << j.runs << " of " << j.dir << " ended by itself before the kill after " << delay
                   << " ms; stderr: " << j.last_stderr());
       REQUIRE(*rc == 0);
       return made;  // finished
     }
     weir::test::kill_weir(pid);
+    j.note_resume();
     ++made;
     delays += (delays.empty() ? "" : " ") + std::to_string(delay);
   }
@@ -466,23 +477,28 @@ TEST_CASE("crash test: SIGKILL at 50 random moments then the committed output eq
   std::mt19937_64 rng(seed);
   std::printf("crash test: %" PRId64 " records, seed %llu (WEIR_CRASH_SEED), checkpoint interval %s\n", n,
               static_cast<unsigned long long>(seed), kInterval);
-  int total_kills = 0, round = 0;
+  int total_kills = 0, round = 0, resumes = 0;
   // A round is one crash sequence to the end; when a round ends (the job
   // finished) before 50 kills, the next round starts afresh.
   while (total_kills < 50) {
     ++round;
     job j(tmp.path, "round-" + std::to_string(round), source);
     std::string delays;
-    int kills = kill_randomly(j, rng, 50 - total_kills, 20, 700, delays);
+    int kills = kill_randomly(j, rng, 50 - total_kills, 20, 400, delays);
     total_kills += kills;
+    resumes += j.resumes;
     auto rep = check(read_output(j.out), exp, &ref);
-    std::printf("crash test: round %d: %d SIGKILLs (after ms: %s), %d runs; %s\n", round, kills, delays.c_str(),
-                j.runs, rep.summary().c_str());
+    std::printf("crash test: round %d: %d SIGKILLs (after ms: %s), %d runs, %d resumed mid-run; %s\n", round, kills,
+                delays.c_str(), j.runs, j.resumes, rep.summary().c_str());
     std::fflush(stdout);
     CHECK_REPORT(rep);
     if (!rep.ok()) break;
   }
   CHECK(total_kills >= 50);
+  // most restarts resumed from a checkpoint taken mid-run (not from scratch
+  // or from the final one), so recovery itself was exercised
+  std::printf("crash test: %d restarts resumed from a mid-run checkpoint\n", resumes);
+  CHECK(resumes >= 20);
 }
 
 TEST_CASE("crash test: at each named crash point the restarted run commits the reference output",
@@ -629,7 +645,7 @@ TEST_CASE("crash test: Kafka source on the mock cluster SIGKILLed at 50 random m
     job j(tmp.path, "kafka-round-" + std::to_string(round), source, {"--checkpoint-interval", kInterval},
           kafka_out(topic));
     std::string delays;
-    int kills = kill_randomly(j, rng, 50 - total_kills, 20, 700, delays);
+    int kills = kill_randomly(j, rng, 50 - total_kills, 20, 400, delays);
     total_kills += kills;
     auto rep = check(read_output(j.out), exp, &ref);
     std::printf("crash test (Kafka): round %d: %d SIGKILLs (after ms: %s), %d runs; %s\n", round, kills,
