@@ -470,8 +470,14 @@ TEST_CASE("crash test: SIGKILL at 50 random moments then the committed output eq
   write_numbers(input, n);
   const auto exp = expected_for(n);
   const std::string source = "file(" + quote(input) + ", time = int(_))";
+  const auto ref_began = std::chrono::steady_clock::now();
   auto ref = reference_run(tmp.path, source);
   REQUIRE(check(ref, exp, nullptr).ok());
+  // kills land within a run's length (longer under sanitizers), at least 400 ms
+  const int hi_ms = std::max<int>(
+      400, static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                                    ref_began)
+                                .count()));
 
   const auto seed = seed_from_env();
   std::mt19937_64 rng(seed);
@@ -484,7 +490,7 @@ TEST_CASE("crash test: SIGKILL at 50 random moments then the committed output eq
     ++round;
     job j(tmp.path, "round-" + std::to_string(round), source);
     std::string delays;
-    int kills = kill_randomly(j, rng, 50 - total_kills, 20, 400, delays);
+    int kills = kill_randomly(j, rng, 50 - total_kills, 20, hi_ms, delays);
     total_kills += kills;
     resumes += j.resumes;
     auto rep = check(read_output(j.out), exp, &ref);
