@@ -744,3 +744,117 @@ TEST_CASE("crash test: the output checker counts lost and duplicated rows and br
     CHECK_FALSE(rep.final_equal);
   }
 }
+
+namespace {
+
+/// Checkpoint folders of `dir` that have a MANIFEST, oldest first.
+std::vector<fs::path> complete_checkpoints(const fs::path& dir) {
+  std::vector<fs::path> out;
+  std::error_code ec;
+  for (auto& e : fs::directory_iterator(dir, ec))
+    if (e.path().filename().string().rfind("chk-", 0) == 0 && fs::exists(e.path() / "MANIFEST")) out.push_back(e.path());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("crash test: a corrupt newest checkpoint (bit flip, truncation, MANIFEST deleted) makes the restart "
+          "fall back to the previous one, with the reference output",
+          "[slow][checkpoint]") {
+  weir::test::temp_dir tmp;
+  const auto input = tmp.path / "numbers.txt";
+  const i64 n = 2 * kRecords;
+  write_numbers(input, n);
+  const auto exp = expected_for(n);
+  const std::string source = "file(" + quote(input) + ", time = int(_))";
+  for (std::string damage : {"bit flip", "truncation", "MANIFEST deleted"}) {
+    INFO(damage);
+    job j(tmp.path, "corrupt-" + std::to_string(damage.size()), source);
+    // run until two checkpoints are complete, then SIGKILL
+    pid_t pid = j.start();
+    std::vector<fs::path> done;
+    for (int i = 0; i < 2000 && done.size() < 2; ++i) {
+      if (weir::test::wait_for(pid, std::chrono::milliseconds(2))) break;
+      done = complete_checkpoints(j.ckpt);
+    }
+    weir::test::kill_weir(pid);
+    done = complete_checkpoints(j.ckpt);
+    REQUIRE(done.size() >= 2);
+    const fs::path newest = done.back();
+    fs::path victim;
+    for (auto& e : fs::directory_iterator(newest))
+      if (e.path().extension() == ".bin" && (victim.empty() || fs::file_size(e.path()) > fs::file_size(victim)))
+        victim = e.path();
+    REQUIRE(!victim.empty());
+    if (damage == "bit flip") {
+      std::fstream f(victim, std::ios::in | std::ios::out | std::ios::binary);
+      f.seekg(static_cast<std::streamoff>(fs::file_size(victim) / 2));
+      char c = 0;
+      f.read(&c, 1);
+      c = static_cast<char>(c ^ 0x10);
+      f.seekp(static_cast<std::streamoff>(fs::file_size(victim) / 2));
+      f.write(&c, 1);
+    } else if (damage == "truncation") {
+      fs::resize_file(victim, fs::file_size(victim) / 2);
+    } else {
+      fs::remove(newest / "MANIFEST");
+    }
+    j.finish();
+    const std::string err = weir::test::slurp(j.logs / ("run-" + std::to_string(j.runs) + ".stderr.txt"));
+    INFO(err);
+    // the restart says which checkpoint it skipped and resumed from the previous one
+    CHECK_THAT(err, Catch::Contains("resumed from checkpoint"));
+    if (damage != "MANIFEST deleted") CHECK_THAT(err, Catch::Contains("using"));
+    auto rep = check(read_output(j.out), exp, nullptr);
+    std::printf("crash test: newest checkpoint damaged by %s: %s\n", damage.c_str(), rep.summary().c_str());
+    CHECK_REPORT(rep);
+  }
+}
+
+TEST_CASE("crash test: a full checkpoint disk (1 MB tmpfs) fails checkpoints, counted; processing goes on and "
+          "checkpoints succeed again when space returns",
+          "[slow][checkpoint]") {
+  weir::test::temp_dir tmp;
+  if (std::system("unshare -rm true >/dev/null 2>&1") != 0) {
+    WARN("SKIPPED: unshare -rm (a user and mount namespace for a private tmpfs) is not allowed here");
+    return;
+  }
+  fs::create_directories(tmp.path / "ck");
+  weir::test::write_file(tmp.path / "p.weir",
+                         "generate(\"access_log\", rate = 20000, count = 40000) | map((_.status, 1)) | "
+                         "reduce_by_key(sum) | write_jsonl(" + quote(tmp.path / "out.jsonl") + ")\n");
+  // the checkpoint directory is a 1 MB tmpfs, filled up until 0.8 s into the run
+  const auto ck = tmp.path / "ck";
+  weir::test::write_file(tmp.path / "run.sh",
+                         "set -e\nmount -t tmpfs -o size=1m tmpfs '" + ck.string() + "'\n"
+                         "dd if=/dev/zero of='" + ck.string() + "/filler' bs=4k 2>/dev/null || true\n"
+                         "(sleep 0.8; rm -f '" + ck.string() + "/filler') &\n'" WEIR_BINARY "' run '" +
+                         (tmp.path / "p.weir").string() + "' --checkpoint '" + ck.string() +
+                         "' --checkpoint-interval 50ms --batch-interval 20ms --stats --fresh\nwait\n");
+  const std::string cmd = "unshare -rm bash '" + (tmp.path / "run.sh").string() + "' 2>'" +
+                          (tmp.path / "err.txt").string() + "'";
+  int rc = std::system(cmd.c_str());
+  const std::string err = weir::test::slurp(tmp.path / "err.txt");
+  INFO(err);
+  REQUIRE(rc == 0);
+  CHECK_THAT(err, Catch::Contains("No space left on device"));
+  // "checkpoints: C completed, F failed, A aborted; ..."
+  auto at = err.find("checkpoints: ");
+  REQUIRE(at != std::string::npos);
+  long completed = std::strtol(err.c_str() + at + 13, nullptr, 10);
+  auto f = err.find(" completed, ", at);
+  REQUIRE(f != std::string::npos);
+  long failed = std::strtol(err.c_str() + f + 12, nullptr, 10);
+  std::printf("crash test: full checkpoint disk: %ld checkpoints failed, then %ld completed\n", failed, completed);
+  CHECK(failed >= 3);
+  CHECK(completed >= 3);
+  // nothing lost: the per-batch status counts add up to every generated record
+  i64 total = 0;
+  for (auto& line : lines_of(tmp.path / "out.jsonl")) {
+    auto v = ints_of(line);  // time, status, count
+    REQUIRE(v.size() == 3);
+    total += v[2];
+  }
+  CHECK(total == 40000);
+}
