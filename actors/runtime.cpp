@@ -1503,7 +1503,8 @@ run_stats job::wait() {
     d.timestamp_ms = wall_ms;
     d.plan = m.plan_print;
     d.final = final;
-    for (auto& p : parts) d.tasks.push_back(*p);
+    // a snapshot held only here is moved, not copied (state can be ~100 MB)
+    for (auto& p : parts) d.tasks.push_back(p.use_count() == 1 ? std::move(*p) : *p);
     try {
       auto bytes = m.cp_store->write(d);
       m.cp_update([&](checkpoint_stats& c) {
