@@ -20,6 +20,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "support/kafka_mock_process.hpp"
 #include "support/test_data.hpp"
 #include "weir/io/kafka.hpp"
 #include "weir/operators/snapshot.hpp"
@@ -32,65 +33,7 @@ namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using weir::value;
 
-/// The mock cluster process: started with `args`, stopped (stdin closed) by the destructor.
-class mock_cluster {
-public:
-  explicit mock_cluster(const std::vector<std::string>& args) {
-    int in[2], out[2];
-    REQUIRE(pipe(in) == 0);
-    REQUIRE(pipe(out) == 0);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, in[0], 0);
-    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-    posix_spawn_file_actions_addclose(&fa, in[1]);
-    posix_spawn_file_actions_addclose(&fa, out[0]);
-    std::vector<std::string> argv_s = {WEIR_KAFKA_MOCK};
-    argv_s.insert(argv_s.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (auto& a : argv_s) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    int rc = posix_spawn(&pid_, WEIR_KAFKA_MOCK, &fa, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&fa);
-    ::close(in[0]);
-    ::close(out[1]);
-    stdin_ = in[1];
-    REQUIRE(rc == 0);
-    // The first stdout line: the bootstrap servers (after the data is produced).
-    std::string line;
-    auto deadline = std::chrono::steady_clock::now() + 60s;
-    char c;
-    while (std::chrono::steady_clock::now() < deadline) {
-      pollfd p{out[0], POLLIN, 0};
-      if (::poll(&p, 1, 100) <= 0) continue;
-      ssize_t n = ::read(out[0], &c, 1);
-      if (n <= 0) break;
-      if (c == '\n') break;
-      line += c;
-    }
-    ::close(out[0]);
-    brokers = line;
-    REQUIRE_FALSE(brokers.empty());
-  }
-  ~mock_cluster() {
-    ::close(stdin_);
-    int status = 0;
-    for (int i = 0; i < 1000; ++i) {
-      if (waitpid(pid_, &status, WNOHANG) == pid_) return;
-      std::this_thread::sleep_for(10ms);
-    }
-    kill(pid_, SIGKILL);
-    waitpid(pid_, &status, 0);
-  }
-  mock_cluster(const mock_cluster&) = delete;
-  mock_cluster& operator=(const mock_cluster&) = delete;
-
-  std::string brokers;
-
-private:
-  pid_t pid_ = -1;
-  int stdin_ = -1;
-};
+using mock_cluster = weir::test::kafka_mock_process;
 
 rd_kafka_t* plain_consumer(const std::string& brokers, const std::string& group) {
   char err[512];
