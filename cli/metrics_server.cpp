@@ -1,5 +1,7 @@
 #include "weir/cli/metrics_server.hpp"
 
+#include <algorithm>
+
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -159,6 +161,21 @@ std::string render_prometheus(const metrics_snapshot& s) {
                  fmt::format("source=\"{}\",topic=\"{}\",partition=\"{}\"", prometheus_label_escape(k.name),
                              prometheus_label_escape(o.topic), o.partition),
                  std::to_string(o.next_offset));
+    f.begin("weir_kafka_partition_lag_records", "gauge",
+            "Messages of a partition not read yet: its high watermark (as last fetched) minus the next offset.");
+    for (auto& k : s.kafka) {
+      auto next = k.progress->offsets();
+      for (auto& h : k.progress->high_watermarks()) {
+        auto it = std::find_if(next.begin(), next.end(), [&](auto& o) {
+          return o.topic == h.topic && o.partition == h.partition;
+        });
+        if (it == next.end()) continue;
+        f.sample("weir_kafka_partition_lag_records",
+                 fmt::format("source=\"{}\",topic=\"{}\",partition=\"{}\"", prometheus_label_escape(k.name),
+                             prometheus_label_escape(h.topic), h.partition),
+                 std::to_string(std::max<std::int64_t>(0, h.next_offset - it->next_offset)));
+      }
+    }
     f.begin("weir_kafka_partition_committed_offset", "gauge",
             "Offset weir last committed to the consumer group for a partition.");
     for (auto& k : s.kafka)

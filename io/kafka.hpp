@@ -50,6 +50,10 @@ public:
 
   /// Next offsets read, every partition of every instance, sorted by topic, partition.
   std::vector<kafka_partition_offset> offsets() const;
+  /// Each partition's high watermark (the offset after its last message) as
+  /// last seen in the consumer's fetch responses (next_offset holds it), sorted;
+  /// lag = high watermark − next offset read. Partitions not fetched yet are absent.
+  std::vector<kafka_partition_offset> high_watermarks() const;
   /// Offsets weir last committed to the group (periodic and final commits), sorted.
   std::vector<kafka_partition_offset> committed() const;
   std::uint64_t records() const;  ///< records read, all instances

@@ -79,6 +79,7 @@ struct kafka_progress::impl {
   mutable std::mutex mtx;
   std::map<tp_key, std::int64_t> offsets;
   std::map<tp_key, std::int64_t> committed;
+  std::map<tp_key, std::int64_t> highs;  ///< high watermarks as last seen by the consumers
   std::atomic<std::uint64_t> records{0}, pauses{0}, resumes{0}, commits{0};
   struct closed_consumer {
     rd_kafka_t* rk;
@@ -87,9 +88,11 @@ struct kafka_progress::impl {
   };
   std::vector<closed_consumer> closed;
 
-  void set_offsets(const std::vector<kafka_partition_offset>& offs) {
+  void set_offsets(const std::vector<kafka_partition_offset>& offs,
+                   const std::vector<kafka_partition_offset>& high = {}) {
     std::lock_guard<std::mutex> lock(mtx);
     for (auto& o : offs) offsets[{o.topic, o.partition}] = o.next_offset;
+    for (auto& h : high) highs[{h.topic, h.partition}] = h.next_offset;
   }
   void set_committed(const rd_kafka_topic_partition_list_t* l) {
     std::lock_guard<std::mutex> lock(mtx);
@@ -113,6 +116,11 @@ kafka_progress::~kafka_progress() {
 std::vector<kafka_partition_offset> kafka_progress::offsets() const {
   std::lock_guard<std::mutex> lock(impl_->mtx);
   return impl::to_vector(impl_->offsets);
+}
+
+std::vector<kafka_partition_offset> kafka_progress::high_watermarks() const {
+  std::lock_guard<std::mutex> lock(impl_->mtx);
+  return impl::to_vector(impl_->highs);
 }
 
 std::vector<kafka_partition_offset> kafka_progress::committed() const {
@@ -413,7 +421,17 @@ struct kafka_reader::impl : record_origin {
   }
 
   void report() {
-    if (o.progress) o.progress->state().set_offsets(offsets());
+    if (!o.progress) return;
+    // high watermarks as cached from the fetch responses (no broker round trip)
+    std::vector<kafka_partition_offset> high;
+    if (rk)
+      for (auto& p : parts) {
+        std::int64_t lo = 0, hi = 0;
+        if (rd_kafka_get_watermark_offsets(rk, p.topic.c_str(), p.partition, &lo, &hi) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+            hi >= 0)
+          high.push_back({p.topic, p.partition, hi});
+      }
+    o.progress->state().set_offsets(offsets(), high);
   }
 
   /// The partitions still to read, for pause/resume.

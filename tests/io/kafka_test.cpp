@@ -326,6 +326,7 @@ TEST_CASE("kafka: C++ API metadata records carry topic and partition and offset 
   for (int p = 0; p < 3; ++p) want.push_back({"logs", p, ends[static_cast<std::size_t>(p)]});
   CHECK(o.progress->offsets() == want);
   CHECK(o.progress->committed() == want);
+  CHECK(o.progress->high_watermarks() == want);  // read to the end: lag 0 (weir_kafka_partition_lag_records)
   CHECK(o.progress->records() == lines.size());
   CHECK(committed_offsets(mc.brokers, "meta", "logs", 3) == ends);
 }
@@ -427,11 +428,20 @@ TEST_CASE("kafka: a stalled sink pauses the consumer through backpressure and no
     std::this_thread::sleep_for(5ms);
   const auto pauses = o.progress->pauses();
   const auto read_while_stalled = o.progress->records();
+  // the lag the metrics endpoint shows: high watermark - next offset, summed
+  std::int64_t lag_while_stalled = 0;
+  {
+    auto next = o.progress->offsets();
+    for (auto& h : o.progress->high_watermarks())
+      for (auto& n : next)
+        if (n.topic == h.topic && n.partition == h.partition) lag_while_stalled += h.next_offset - n.next_offset;
+  }
   open = true;
   runner.join();
   CHECK(pauses >= 1);
   // the stall held the source back: a few wire batches in flight, not the topic
   CHECK(read_while_stalled < lines.size());
+  CHECK(lag_while_stalled > 0);
   CHECK(o.progress->resumes() >= 1);
   CHECK(count.load() == lines.size());
   CHECK(committed_offsets(mc.brokers, "stalled", "lines", 3) == end_offsets(lines.size(), 3));
