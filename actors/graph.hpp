@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,9 @@ struct node {
   /// Slide of this node's output stream, ms (Spark `slideDuration`): the
   /// batch interval, or a window's slide, inherited downstream.
   std::int64_t slide_ms = 0;
+  /// map_with_state: set by dstream::state_snapshots() when a stream
+  /// consumes the state snapshots (read by the operator factory at start).
+  std::shared_ptr<bool> state_snapshots_used;
 };
 
 /// Nodes in creation order (which is a topological order).

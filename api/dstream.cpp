@@ -210,7 +210,16 @@ constexpr const char* snapshots_name = "state_snapshots";
 
 dstream dstream::map_with_state(map_with_state_fn f, map_with_state_options o) const {
   o.tagged = true;
-  dstream tagged = add("map_with_state", [f, o] { return make_map_with_state(f, o); }, plan::routing::keyed, false);
+  auto used = std::make_shared<bool>(false);  // set by state_snapshots() before the run starts
+  dstream tagged = add(
+      "map_with_state",
+      [f, o, used] {
+        auto oo = o;
+        oo.snapshots = *used;
+        return make_map_with_state(f, std::move(oo));
+      },
+      plan::routing::keyed, false);
+  graph_->nodes[static_cast<std::size_t>(tagged.node_)].state_snapshots_used = used;
   return tagged.flat_map(untag(0), mapped_name);
 }
 
@@ -218,6 +227,8 @@ dstream dstream::state_snapshots() const {
   const auto& n = graph_->nodes[static_cast<std::size_t>(node_)];
   if (n.name != mapped_name)
     throw pipeline_error("state_snapshots: applies only to the stream returned by map_with_state");
+  auto& tagged = graph_->nodes[static_cast<std::size_t>(n.inputs[0])];
+  if (tagged.state_snapshots_used) *tagged.state_snapshots_used = true;
   return dstream(graph_, n.inputs[0]).flat_map(untag(1), snapshots_name);
 }
 

@@ -181,7 +181,8 @@ private:
 class map_with_state_op final : public stream_operator {
 public:
   map_with_state_op(map_with_state_fn f, map_with_state_options o)
-      : f_(std::move(f)), timeout_(o.timeout.count()), initial_(std::move(o.initial)), tagged_(o.tagged) {}
+      : f_(std::move(f)), timeout_(o.timeout.count()), initial_(std::move(o.initial)), tagged_(o.tagged),
+        snapshots_(o.tagged && o.snapshots) {}
 
   /// Loads the initial state: only the keys routed to this instance (Spark
   /// partitions the initial state RDD with the state's partitioner).
@@ -225,7 +226,7 @@ public:
   }
 
   void on_batch_end(std::int64_t t, records& out) override {
-    if (timeout_ > 0 || tagged_) {
+    if (timeout_ > 0 || snapshots_) {
       const std::int64_t threshold = t - timeout_;
       table_.for_each([&](const value& k, entry& e) {
         if (!e.exists) return;
@@ -240,7 +241,7 @@ public:
           emit(out, std::move(mapped));
           return;
         }
-        if (tagged_) out.push_back(value::pair(1, value::pair(k, e.state)));
+        if (snapshots_) out.push_back(value::pair(1, value::pair(k, e.state)));
       });
     }
     compact(table_, dead_, [](const entry& e) { return e.exists; });
@@ -306,6 +307,7 @@ private:
   std::int64_t timeout_;  ///< ms; 0 = no timeout
   records initial_;
   bool tagged_;
+  bool snapshots_;  ///< emit (1, (key, state)) at batch ends
   detail::value_table<entry> table_;
   std::size_t dead_ = 0;
   state_impl handle_;

@@ -47,6 +47,10 @@ struct map_with_state_options {
   /// (1, (key, state)) for every key in the state — the API splits them into
   /// the mapped stream and `state_snapshots()`.
   bool tagged = false;
+  /// With `tagged`: emit the (1, (key, state)) records at all. The API
+  /// clears it when no `state_snapshots()` stream consumes them, which saves
+  /// emitting the whole state at every batch end.
+  bool snapshots = true;
 };
 
 /// [keyed] Spark `mapWithState(StateSpec.function(f).timeout(d).initialState(rdd))`:

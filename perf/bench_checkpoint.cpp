@@ -3,7 +3,7 @@
 // A keyed-state pipeline holding ~100 MB of state, run through the `weir`
 // binary with and without `--checkpoint DIR --checkpoint-interval 10s`:
 //
-//   set batch_interval = 200ms
+//   set batch_interval = 2s                     # --batch-interval
 //   file("in/pass-*.txt")                       # P passes over K keys
 //     | map((substr(_, 0, 8), _))               # key: 8 digits, value: the line
 //     | map_with_state((key, value, state) => len(state.update(value)))
@@ -22,10 +22,10 @@
 // SIGKILLed once a checkpoint holding every key is complete, then restarted
 // on the directory; the time from the restart to the first batch count on
 // stdout, against the same for a fresh start (no checkpoint), is the time
-// to restore the state (+ at most one batch interval, 200 ms).
+// to restore the state (+ at most one batch interval).
 //
-//   build/perf/weir-bench-checkpoint [--keys 1500000] [--value-bytes 64]
-//        [--passes 24] [--runs 2] [--interval 10s] [--dir DIR] [--weir PATH]
+//   build/perf/weir-bench-checkpoint [--keys 1200000] [--value-bytes 64]
+//        [--passes 14] [--runs 2] [--interval 10s] [--batch-interval 2s] [--dir DIR] [--weir PATH]
 //        [--keep] [--compress]
 #include <fcntl.h>
 #include <poll.h>
@@ -57,9 +57,10 @@ namespace fs = std::filesystem;
 using clk = std::chrono::steady_clock;
 
 struct options {
-  long keys = 1'500'000;
+  long keys = 1'200'000;
   int value_bytes = 64;
-  int passes = 24;
+  int passes = 14;
+  std::string batch_interval = "2s";
   int runs = 2;
   std::string interval = "10s";
   fs::path dir;
@@ -230,13 +231,14 @@ int main(int argc, char** argv) {
     else if (a == "--passes") o.passes = std::atoi(next().c_str());
     else if (a == "--runs") o.runs = std::atoi(next().c_str());
     else if (a == "--interval") o.interval = next();
+    else if (a == "--batch-interval") o.batch_interval = next();
     else if (a == "--dir") o.dir = next();
     else if (a == "--weir") o.weir = next();
     else if (a == "--keep") o.keep = true;
     else if (a == "--compress") o.compress = true;
     else if (a == "--help" || a == "-h") {
-      std::puts("weir-bench-checkpoint [--keys 1500000] [--value-bytes 64] [--passes 24] [--runs 2] "
-                "[--interval 10s] [--dir DIR] [--weir PATH] [--keep] [--compress]");
+      std::puts("weir-bench-checkpoint [--keys 1200000] [--value-bytes 64] [--passes 14] [--runs 2] "
+                "[--interval 10s] [--batch-interval 2s] [--dir DIR] [--weir PATH] [--keep] [--compress]");
       return 0;
     } else die("unknown argument '" + a + "'");
   }
@@ -271,7 +273,8 @@ int main(int argc, char** argv) {
   const fs::path script = o.dir / "state.weir";
   {
     std::ofstream s(script);
-    s << "set batch_interval = 200ms\n"
+    s << "set batch_interval = " << o.batch_interval
+      << "\n"
          "file(\""
       << (o.dir / "in" / "pass-*.txt").string()
       << "\")\n"

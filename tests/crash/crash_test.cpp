@@ -759,8 +759,8 @@ std::vector<fs::path> complete_checkpoints(const fs::path& dir) {
 
 }  // namespace
 
-TEST_CASE("crash test: a corrupt newest checkpoint (bit flip, truncation, MANIFEST deleted) makes the restart "
-          "fall back to the previous one, with the reference output",
+TEST_CASE("crash test: a corrupt newest checkpoint (bit flip or truncation or MANIFEST deleted) makes the restart "
+          "fall back to the previous one with the reference output",
           "[slow][checkpoint]") {
   weir::test::temp_dir tmp;
   const auto input = tmp.path / "numbers.txt";
@@ -812,7 +812,7 @@ TEST_CASE("crash test: a corrupt newest checkpoint (bit flip, truncation, MANIFE
   }
 }
 
-TEST_CASE("crash test: a full checkpoint disk (1 MB tmpfs) fails checkpoints, counted; processing goes on and "
+TEST_CASE("crash test: a full checkpoint disk (1 MB tmpfs) fails checkpoints (counted) - processing goes on and "
           "checkpoints succeed again when space returns",
           "[slow][checkpoint]") {
   weir::test::temp_dir tmp;
