@@ -10,20 +10,6 @@
 
 namespace weir {
 
-void state_writer::varint(std::uint64_t v) {
-  while (v >= 0x80) {
-    buf_.push_back(static_cast<char>((v & 0x7f) | 0x80));
-    v >>= 7;
-  }
-  buf_.push_back(static_cast<char>(v));
-}
-
-void state_writer::i64(std::int64_t v) {
-  auto u = static_cast<std::uint64_t>(v);
-  char b[8];
-  for (int i = 0; i < 8; ++i) b[i] = static_cast<char>((u >> (8 * i)) & 0xff);
-  buf_.append(b, 8);
-}
 
 void state_writer::f64(double v) {
   std::uint64_t u;
@@ -31,12 +17,8 @@ void state_writer::f64(double v) {
   u64(u);
 }
 
-void state_writer::str(std::string_view s) {
-  varint(s.size());
-  buf_.append(s.data(), s.size());
-}
 
-void state_writer::val(const value& v) {
+void state_writer::val_other(const value& v) {
   switch (v.type()) {
     case kind::null: u8(0); break;
     case kind::boolean: u8(v.as_bool() ? 2 : 1); break;

@@ -20,24 +20,57 @@ namespace weir {
 /// @thread Not thread-safe; one writer per task snapshot.
 class state_writer {
 public:
+  state_writer() = default;
+  /// Writes into `reuse`'s storage (cleared first): a snapshot taken every
+  /// checkpoint can recycle the previous one's buffer instead of allocating
+  /// (and page-faulting in) ~100 MB afresh.
+  explicit state_writer(std::string reuse) : buf_(std::move(reuse)) { buf_.clear(); }
+  /// Reserves room for `bytes` in all.
+  void reserve(std::size_t bytes) { buf_.reserve(bytes); }
+  std::size_t capacity() const noexcept { return buf_.capacity(); }
   void u8(std::uint8_t v) { buf_.push_back(static_cast<char>(v)); }
   void boolean(bool v) { u8(v ? 1 : 0); }
   /// Unsigned LEB128 (sizes, counts, ids).
-  void varint(std::uint64_t v);
+  void varint(std::uint64_t v) {
+    char b[10];
+    std::size_t n = 0;
+    while (v >= 0x80) {
+      b[n++] = static_cast<char>((v & 0x7f) | 0x80);
+      v >>= 7;
+    }
+    b[n++] = static_cast<char>(v);
+    buf_.append(b, n);
+  }
   /// Fixed 8 bytes, little-endian (times in ms, watermarks, offsets).
-  void i64(std::int64_t v);
+  void i64(std::int64_t v) {
+    auto u = static_cast<std::uint64_t>(v);
+    char b[8];
+    for (int i = 0; i < 8; ++i) b[i] = static_cast<char>((u >> (8 * i)) & 0xff);
+    buf_.append(b, 8);
+  }
   void u64(std::uint64_t v) { i64(static_cast<std::int64_t>(v)); }
   void f64(double v);
   /// Length-prefixed bytes.
-  void str(std::string_view s);
+  void str(std::string_view s) {
+    varint(s.size());
+    buf_.append(s.data(), s.size());
+  }
   /// A record value (recursively), with its tuple flag.
-  void val(const value& v);
+  void val(const value& v) {
+    if (v.type() == kind::string) {  // the common key and state: inline
+      u8(5);
+      str(v.as_string());
+    } else {
+      val_other(v);
+    }
+  }
 
   const std::string& bytes() const noexcept { return buf_; }
   std::string take() { return std::move(buf_); }
   std::size_t size() const noexcept { return buf_.size(); }
 
 private:
+  void val_other(const value& v);
   std::string buf_;
 };
 
