@@ -15,7 +15,8 @@
 // reads a glob one file after the other), so the disk holds one pass only.
 //
 // Reports, for each variant, the throughput `weir --stats` prints (source
-// records / s, median of the runs, variants alternating), the loss with
+// records / s, median of the runs, variants alternating) and CPU time
+// (user + system, steadier on a shared machine), the loss with
 // checkpoints in %, the checkpoints taken and their size and duration (from
 // the checkpoint directory: files and `weir checkpoints list`; from stderr
 // when weir reports them), and the recovery time: a checkpointed run is
@@ -31,6 +32,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -119,9 +121,14 @@ process spawn(const std::string& bin, const std::vector<std::string>& args, cons
   return pr;
 }
 
-int wait_exit(pid_t pid) {
+/// Waits for `pid`; `cpu_s`, when given, receives its user + system CPU seconds.
+int wait_exit(pid_t pid, double* cpu_s = nullptr) {
   int status = 0;
-  waitpid(pid, &status, 0);
+  rusage ru{};
+  wait4(pid, &status, 0, &ru);
+  if (cpu_s)
+    *cpu_s = static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+             static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
   if (WIFEXITED(status)) return WEXITSTATUS(status);
   if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
   return -1;
@@ -296,7 +303,7 @@ int main(int argc, char** argv) {
   };
 
   // ---- throughput, variants alternating
-  std::vector<double> plain_rates, ckpt_rates;
+  std::vector<double> plain_rates, ckpt_rates, plain_cpu, ckpt_cpu;
   std::vector<checkpoint_folder> last_folders;
   std::string last_ckpt_stderr;
   for (int r = 0; r < o.runs; ++r) {
@@ -306,7 +313,8 @@ int main(int argc, char** argv) {
       fs::remove_all(ck, ec);
       auto t0 = clk::now();
       auto pr = spawn(o.weir, variant ? ckpt_args(ck) : base_args(), o.dir / "stderr.txt", o.dir / "stdout.txt");
-      int rc = wait_exit(pr.pid);
+      double cpu = 0;
+      int rc = wait_exit(pr.pid, &cpu);
       double wall = seconds_since(t0);
       auto f = parse_stats(slurp(o.dir / "stderr.txt"));
       if (rc != 0) die("weir exited with " + std::to_string(rc) + ":\n" + f.stderr_text);
@@ -314,8 +322,9 @@ int main(int argc, char** argv) {
         die("weir read " + std::to_string(f.records) + " records, expected " + std::to_string(total) + ":\n" +
             f.stderr_text);
       (variant ? ckpt_rates : plain_rates).push_back(f.throughput);
-      std::printf("  run %d %-18s %6.2f s wall, %.3f M records/s", r + 1,
-                  variant ? "with checkpoints" : "without", wall, f.throughput / 1e6);
+      (variant ? ckpt_cpu : plain_cpu).push_back(cpu);
+      std::printf("  run %d %-18s %6.2f s wall, %6.2f s CPU, %.3f M records/s", r + 1,
+                  variant ? "with checkpoints" : "without", wall, cpu, f.throughput / 1e6);
       if (variant) {
         last_folders = list_checkpoints(ck);
         last_ckpt_stderr = f.stderr_text;
@@ -333,6 +342,10 @@ int main(int argc, char** argv) {
   std::printf("throughput with checkpoints every %s: %.3f M records/s (median of %d)\n", o.interval.c_str(),
               with / 1e6, o.runs);
   std::printf("throughput loss: %.1f %%\n", plain > 0 ? (plain - with) / plain * 100 : 0.0);
+  // CPU time (user + system) is steadier than throughput on a shared machine
+  const double cpu0 = median(plain_cpu), cpu1 = median(ckpt_cpu);
+  std::printf("CPU time: %.2f s without, %.2f s with checkpoints (median): +%.1f %%\n", cpu0, cpu1,
+              cpu0 > 0 ? (cpu1 - cpu0) / cpu0 * 100 : 0.0);
   for (auto& c : last_folders)
     std::printf("  %s: %.1f MB%s, write %.2f s (first file to MANIFEST)\n", c.name.c_str(), c.bytes / 1e6,
                 c.complete ? "" : " (no MANIFEST)", c.write_s);
