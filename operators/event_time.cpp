@@ -57,7 +57,8 @@ public:
       ++seen_;
       std::int64_t ts;
       try {
-        ts = event_time_of(o_.time(r), o_.time_text);
+        const value t = o_.time(r);
+        ts = t.is_int() ? t.as_int() : event_time_of(t, o_.time_text);
       } catch (const record_error& e) {
         std::string raw = r.is_string() ? std::string(r.as_string()) : r.to_json();
         std::string where = input_origin ? input_origin->describe(i) : "record " + std::to_string(seen_);
@@ -590,42 +591,46 @@ private:
   }
 
   void add_pane(const value& key, std::int64_t ts, const value& body, records& out) {
-    const std::int64_t size = o_.window.size_ms, slide = slide_ms(), lateness = o_.allowed_lateness.count();
-    const std::int64_t last_start = last_window_of(ts);
-    if (last_start + size + lateness <= wm_) {  // every window of the record is closed for good
+    const std::int64_t size = o_.window.size_ms, lateness = o_.allowed_lateness.count();
+    if (!cur_ || ts < cur_ps_ || ts - cur_ps_ >= pane_ms_) {  // not the pane of the last record
+      const std::int64_t last_start = last_window_of(ts);
+      if (last_start + size + lateness <= wm_) {  // every window of the record is closed for good
+        late(body);
+        return;
+      }
+      select_pane(floor_div(ts, pane_ms_) * pane_ms_, last_start);
+    } else if (cur_last_ + size + lateness <= wm_) {
       late(body);
       return;
     }
-    const std::int64_t ps = floor_div(ts, pane_ms_) * pane_ms_;
-    pane& p = pane_at(ps, last_start);
     const std::uint64_t h = hash_(key);
-    auto [pc, fresh] = p.table.try_emplace(key, h);
+    auto [pc, fresh] = cur_->table.try_emplace(key, h);
     if (fresh) pc->first = seen_;
     ++pc->n;
     // windows that fired already (kept for allowed lateness) emit their new
     // result, latest window first (as the per-window path does)
-    if (lateness == 0) return;  // a window closes for good when it fires
-    const std::int64_t k = (last_start - ts + size - 1) / slide;  // the windows of ts: last_start - j × slide, j = 0..k
-    if (last_start - k * slide + size > wm_) return;             // none of them has fired
-    for (std::int64_t start = last_start; start > ts - size; start -= slide) {
+    if (cur_first_end_ > wm_) return;  // none of the record's windows has fired
+    for (std::int64_t start = cur_last_; start > cur_ps_ - size; start -= slide_ms()) {
       if (start + size + lateness <= wm_) continue;
       auto it = wins_.find(start);
       if (it != wins_.end() && it->second) out.push_back(pane_key_result(start, key, h));
     }
   }
 
-  /// The pane at `ps` (whose last window starts at `last_start`); a new
-  /// pane registers its windows that are not closed for good.
-  pane& pane_at(std::int64_t ps, std::int64_t last_start) {
-    if (last_pane_ != panes_.end() && last_pane_->first == ps) return last_pane_->second;
+  /// Makes the pane at `ps` (whose last window starts at `last_start`) the
+  /// current one; a new pane registers its windows not closed for good.
+  void select_pane(std::int64_t ps, std::int64_t last_start) {
+    const std::int64_t size = o_.window.size_ms, slide = slide_ms(), lateness = o_.allowed_lateness.count();
     auto [it, fresh] = panes_.try_emplace(ps);
-    last_pane_ = it;
-    if (fresh) {
-      const std::int64_t size = o_.window.size_ms, slide = slide_ms(), lateness = o_.allowed_lateness.count();
+    if (fresh)
       for (std::int64_t start = last_start; start > ps - size; start -= slide)
         if (start + size + lateness > wm_) wins_.try_emplace(start, false);
-    }
-    return it->second;
+    cur_ = &it->second;
+    cur_ps_ = ps;
+    cur_last_ = last_start;
+    // the pane's windows start at last_start - j × slide for j = 0..k
+    const std::int64_t k = (last_start - ps + size - 1) / slide;
+    cur_first_end_ = lateness == 0 ? end_watermark : last_start - k * slide + size;  // no lateness: fired = gone
   }
 
   /// The result of one key in window [start, start + size): its panes
@@ -700,7 +705,7 @@ private:
     }
     // a pane goes when its last window has closed for good
     while (!panes_.empty() && last_window_of(panes_.begin()->first) + size + lateness <= wm) {
-      if (last_pane_ == panes_.begin()) last_pane_ = panes_.end();
+      if (cur_ == &panes_.begin()->second) cur_ = nullptr;
       panes_.erase(panes_.begin());
     }
   }
@@ -755,7 +760,7 @@ private:
       counters.malformed_records = s.u64();
       wins_.clear();
       panes_.clear();
-      last_pane_ = panes_.end();
+      cur_ = nullptr;
       const std::uint64_t nw = s.varint();
       for (std::uint64_t i = 0; i < nw; ++i) {
         const std::int64_t start = s.i64();
@@ -825,7 +830,8 @@ private:
   std::int64_t pane_ms_ = 0;
   std::map<std::int64_t, bool> wins_;  // window start → fired
   std::map<std::int64_t, pane> panes_;  // pane start → pane
-  std::map<std::int64_t, pane>::iterator last_pane_ = panes_.end();
+  pane* cur_ = nullptr;  // the pane of the last record (a cache), with its start,
+  std::int64_t cur_ps_ = 0, cur_last_ = 0, cur_first_end_ = 0;  // last window start, first window end
   std::vector<combined> comb_;           // fire_panes scratch: keys in order of first appearance
   std::vector<std::uint32_t> comb_idx_;  // and their index + 1, by hash
   detail::hash_memo hash_;               // key → hash, for the keys seen again and again
