@@ -1,6 +1,7 @@
 #include "weir/operators/event_time.hpp"
 
 #include <algorithm>
+#include <iterator>
 #include <map>
 #include <numeric>
 #include <utility>
@@ -49,9 +50,14 @@ public:
 
   bool stateless() const override { return true; }
 
+  // The records stay where they are (in `in`, at their final positions)
+  // and move to `out` in one piece at the end; after a malformed record the
+  // ones before it move and the rest follow one by one.
   void process(records& in, records& out) override {
-    out.reserve(out.size() + in.size());
+    const bool had_input = !in.empty();
     const std::int64_t delay = o_.delay.count();
+    const std::size_t base = out.size();
+    bool in_place = true;
     for (std::size_t i = 0; i < in.size(); ++i) {
       value& r = in[i];
       ++seen_;
@@ -60,6 +66,10 @@ public:
         const value t = o_.time(r);
         ts = t.is_int() ? t.as_int() : event_time_of(t, o_.time_text);
       } catch (const record_error& e) {
+        if (in_place) {
+          out.insert(out.end(), std::make_move_iterator(in.begin()), std::make_move_iterator(in.begin() + static_cast<std::ptrdiff_t>(i)));
+          in_place = false;
+        }
         std::string raw = r.is_string() ? std::string(r.as_string()) : r.to_json();
         std::string where = input_origin ? input_origin->describe(i) : "record " + std::to_string(seen_);
         handle_bad_record(o_.on_error, bad_record{raw, e.what(), where}, counters.malformed_records);
@@ -67,20 +77,27 @@ public:
       }
       // exact where it matters: a record behind the pending watermark sees it
       if (ts <= pending_ && pending_ > emitted_) {
-        emit_watermark(out, pending_);
+        if (watermark_out)
+          watermark_out->push_back({static_cast<std::uint32_t>(in_place ? base + i : out.size()), pending_});
         emitted_ = pending_;
       }
-      out.push_back(std::move(r));
+      if (!in_place) out.push_back(std::move(r));
       if (ts > max_ts_) {
         max_ts_ = ts;
         pending_ = ts > no_watermark + delay ? ts - delay : no_watermark + 2;
       }
     }
+    if (in_place) {
+      if (out.empty())
+        out.swap(in);
+      else
+        out.insert(out.end(), std::make_move_iterator(in.begin()), std::make_move_iterator(in.end()));
+    }
     if (pending_ > emitted_) {
       emit_watermark(out, pending_);
       emitted_ = pending_;
     }
-    if (o_.idle_timeout.count() > 0 && !in.empty()) {
+    if (o_.idle_timeout.count() > 0 && had_input) {
       last_record_ = wall_ms();
       idle_ = false;
     }
