@@ -1,11 +1,14 @@
 #include "weir/operators/event_time.hpp"
 
 #include <algorithm>
+#include <iterator>
 #include <map>
+#include <numeric>
 #include <utility>
 #include <vector>
 
 #include "weir/operators/basic_operators.hpp"
+#include "weir/operators/detail/hash_memo.hpp"
 #include "weir/operators/detail/sealed_state.hpp"
 #include "weir/operators/detail/value_table.hpp"
 #include "weir/operators/snapshot.hpp"
@@ -47,16 +50,26 @@ public:
 
   bool stateless() const override { return true; }
 
+  // The records stay where they are (in `in`, at their final positions)
+  // and move to `out` in one piece at the end; after a malformed record the
+  // ones before it move and the rest follow one by one.
   void process(records& in, records& out) override {
-    out.reserve(out.size() + in.size());
+    const bool had_input = !in.empty();
     const std::int64_t delay = o_.delay.count();
+    const std::size_t base = out.size();
+    bool in_place = true;
     for (std::size_t i = 0; i < in.size(); ++i) {
       value& r = in[i];
       ++seen_;
       std::int64_t ts;
       try {
-        ts = event_time_of(o_.time(r), o_.time_text);
+        const value t = o_.time(r);
+        ts = t.is_int() ? t.as_int() : event_time_of(t, o_.time_text);
       } catch (const record_error& e) {
+        if (in_place) {
+          out.insert(out.end(), std::make_move_iterator(in.begin()), std::make_move_iterator(in.begin() + static_cast<std::ptrdiff_t>(i)));
+          in_place = false;
+        }
         std::string raw = r.is_string() ? std::string(r.as_string()) : r.to_json();
         std::string where = input_origin ? input_origin->describe(i) : "record " + std::to_string(seen_);
         handle_bad_record(o_.on_error, bad_record{raw, e.what(), where}, counters.malformed_records);
@@ -64,20 +77,27 @@ public:
       }
       // exact where it matters: a record behind the pending watermark sees it
       if (ts <= pending_ && pending_ > emitted_) {
-        emit_watermark(out, pending_);
+        if (watermark_out)
+          watermark_out->push_back({static_cast<std::uint32_t>(in_place ? base + i : out.size()), pending_});
         emitted_ = pending_;
       }
-      out.push_back(std::move(r));
+      if (!in_place) out.push_back(std::move(r));
       if (ts > max_ts_) {
         max_ts_ = ts;
         pending_ = ts > no_watermark + delay ? ts - delay : no_watermark + 2;
       }
     }
+    if (in_place) {
+      if (out.empty())
+        out.swap(in);
+      else
+        out.insert(out.end(), std::make_move_iterator(in.begin()), std::make_move_iterator(in.end()));
+    }
     if (pending_ > emitted_) {
       emit_watermark(out, pending_);
       emitted_ = pending_;
     }
-    if (o_.idle_timeout.count() > 0 && !in.empty()) {
+    if (o_.idle_timeout.count() > 0 && had_input) {
       last_record_ = wall_ms();
       idle_ = false;
     }
@@ -214,6 +234,18 @@ public:
     }
     if (o_.allowed_lateness.count() < 0)
       throw pipeline_error("allowed lateness must not be negative, got " + std::to_string(o_.allowed_lateness.count()) + "ms");
+    // Panes (Li et al. 2005, "No pane, no gain"): counts in append mode are
+    // exact whatever the grouping, so each record is counted once, in its
+    // gcd(size, slide) pane, and a window sums its panes when it fires. The
+    // other aggregations keep the per-window path: regrouping a
+    // floating-point sum changes its last bits, a reduce function need not be
+    // associative and commutative, min/max keep the first of equal values in
+    // arrival order; update mode wants every window's result after every record.
+    if (w.type != window_spec::kind::session && o_.agg.type == aggregation::kind::count &&
+        o_.output == output_mode::append) {
+      use_panes_ = true;
+      pane_ms_ = std::gcd(w.size_ms, slide_ms());
+    }
   }
 
   void process(records& in, records& out) override {
@@ -224,20 +256,31 @@ public:
       const value* key = &null_;
       const value* body = &rec;
       if (o_.keyed) {
-        auto kv = as_pair(rec, "aggregate");
-        key = kv.first;
-        body = kv.second;
+        std::span<const value> kv;
+        if (rec.is_array() && (kv = rec.as_array()).size() == 2) {
+          key = &kv[0];
+          body = &kv[1];
+        } else {
+          auto p = as_pair(rec, "aggregate");  // throws the error
+          key = p.first;
+          body = p.second;
+        }
       }
       std::int64_t ts = now;
       if (!proc_time) {
         try {
-          ts = event_time_of(o_.time(*body), o_.time_text);
+          const value t = o_.time(*body);
+          ts = t.is_int() ? t.as_int() : event_time_of(t, o_.time_text);
         } catch (const record_error& e) {
           std::string raw = body->is_string() ? std::string(body->as_string()) : body->to_json();
           handle_bad_record(o_.on_error, bad_record{raw, e.what(), "record " + std::to_string(seen_)},
                             counters.malformed_records);
           continue;
         }
+      }
+      if (use_panes_) {
+        add_pane(*key, ts, *body, out);
+        continue;
       }
       value v;
       if (agg_.needs_value()) v = o_.value_of ? o_.value_of(*body) : *body;
@@ -257,6 +300,7 @@ public:
   std::int64_t next_timer() const override {
     if (o_.time) return end_watermark;
     if (o_.window.type == window_spec::kind::session) return index_.empty() ? end_watermark : index_.begin()->first;
+    if (use_panes_) return wins_.empty() ? end_watermark : wins_.begin()->first + o_.window.size_ms;
     return windows_.empty() ? end_watermark : windows_.begin()->first + o_.window.size_ms;
   }
 
@@ -272,6 +316,7 @@ public:
   // Hash tables are written in probe order with their capacity, so a
   // restored operator emits in the same order as one never interrupted.
   void snapshot_state(std::uint64_t, state_writer& w) override {
+    if (use_panes_) return snapshot_panes(w);
     detail::write_sealed(w, 1, [&](state_writer& s) {
       s.u8(shape());
       s.u64(seen_);
@@ -318,9 +363,11 @@ public:
   }
 
   void restore_state(std::uint64_t, state_reader& r) override {
+    if (use_panes_) return restore_panes(r);
     detail::read_sealed(r, 1, "event window " + o_.window.describe(), [&](state_reader& s) {
       if (s.u8() != shape())
-        s.fail("the state is of a different window operator (shape, keying, output mode or time domain changed)");
+        s.fail("the state is of a different window operator (shape, keying, output mode, time domain or "
+               "state layout changed: count windows keep panes since weir's issue 7)");
       seen_ = s.u64();
       wm_ = s.i64();
       counters.late_records = s.u64();
@@ -402,7 +449,7 @@ private:
     const std::int64_t last_start = floor_div(ts, slide) * slide;
     const std::int64_t lateness = o_.allowed_lateness.count();
     bool any = false;
-    const std::uint64_t h = key.hash();
+    const std::uint64_t h = hash_(key);
     for (std::int64_t start = last_start; start > ts - w.size_ms; start -= slide) {
       const std::int64_t end = start + w.size_ms;
       if (end + lateness <= wm_) continue;  // this window is closed for good
@@ -477,6 +524,7 @@ private:
     if (wm <= wm_) return;
     wm_ = wm;
     const std::int64_t lateness = o_.allowed_lateness.count();
+    if (use_panes_) return advance_panes(wm, out);
     if (o_.window.type == window_spec::kind::session) {
       while (!index_.empty() && index_.begin()->first <= wm) {
         const std::int64_t t = index_.begin()->first;
@@ -525,10 +573,249 @@ private:
     }
   }
 
-  /// What the state's layout depends on: window kind, keyed, output mode, time domain.
+  // ---- tumbling and sliding counts in append mode: panes
+  //
+  // A pane is [ps, ps + pane_ms_) with ps a multiple of pane_ms_ =
+  // gcd(size, slide), so every window is a whole number of panes. A pane
+  // holds key → (count, number of the key's first record in the pane); a
+  // window reports the key value of its earliest record (keys equal as
+  // values may differ in kind, 1 and 1.0), as the per-window path does.
+  // wins_ holds exactly the windows the per-window path would hold (those
+  // that got a record while not closed for good), with their fired flags.
+  struct pane_count {
+    std::int64_t n = 0;
+    std::uint64_t first = 0;  // seen_ at the key's first record in the pane
+  };
+  struct pane {
+    detail::value_table<pane_count> table{4};
+  };
+  /// One key of a window being combined from its panes.
+  struct combined {
+    const value* key;
+    std::uint64_t hash;
+    std::uint64_t first;
+    std::int64_t n;
+  };
+
+  std::int64_t slide_ms() const {
+    return o_.window.type == window_spec::kind::sliding ? o_.window.slide_ms : o_.window.size_ms;
+  }
+
+  /// Start of the last window holding time (or pane start) t: the one that closes for good last.
+  std::int64_t last_window_of(std::int64_t t) const {
+    const std::int64_t slide = slide_ms();
+    return floor_div(t, slide) * slide;
+  }
+
+  void add_pane(const value& key, std::int64_t ts, const value& body, records& out) {
+    const std::int64_t size = o_.window.size_ms, lateness = o_.allowed_lateness.count();
+    if (!cur_ || ts < cur_ps_ || ts - cur_ps_ >= pane_ms_) {  // not the pane of the last record
+      const std::int64_t last_start = last_window_of(ts);
+      if (last_start + size + lateness <= wm_) {  // every window of the record is closed for good
+        late(body);
+        return;
+      }
+      select_pane(floor_div(ts, pane_ms_) * pane_ms_, last_start);
+    } else if (cur_last_ + size + lateness <= wm_) {
+      late(body);
+      return;
+    }
+    const std::uint64_t h = hash_(key);
+    auto [pc, fresh] = cur_->table.try_emplace(key, h);
+    if (fresh) pc->first = seen_;
+    ++pc->n;
+    // windows that fired already (kept for allowed lateness) emit their new
+    // result, latest window first (as the per-window path does)
+    if (cur_first_end_ > wm_) return;  // none of the record's windows has fired
+    for (std::int64_t start = cur_last_; start > cur_ps_ - size; start -= slide_ms()) {
+      if (start + size + lateness <= wm_) continue;
+      auto it = wins_.find(start);
+      if (it != wins_.end() && it->second) out.push_back(pane_key_result(start, key, h));
+    }
+  }
+
+  /// Makes the pane at `ps` (whose last window starts at `last_start`) the
+  /// current one; a new pane registers its windows not closed for good.
+  void select_pane(std::int64_t ps, std::int64_t last_start) {
+    const std::int64_t size = o_.window.size_ms, slide = slide_ms(), lateness = o_.allowed_lateness.count();
+    auto [it, fresh] = panes_.try_emplace(ps);
+    if (fresh)
+      for (std::int64_t start = last_start; start > ps - size; start -= slide)
+        if (start + size + lateness > wm_) wins_.try_emplace(start, false);
+    cur_ = &it->second;
+    cur_ps_ = ps;
+    cur_last_ = last_start;
+    // the pane's windows start at last_start - j × slide for j = 0..k
+    const std::int64_t k = (last_start - ps + size - 1) / slide;
+    cur_first_end_ = lateness == 0 ? end_watermark : last_start - k * slide + size;  // no lateness: fired = gone
+  }
+
+  /// The result of one key in window [start, start + size): its panes
+  /// summed, reported with the key value of the record that changed it (as
+  /// the per-window path does for updates).
+  value pane_key_result(std::int64_t start, const value& key, std::uint64_t h) {
+    const std::int64_t end = start + o_.window.size_ms;
+    std::int64_t n = 0;
+    for (auto it = panes_.lower_bound(start); it != panes_.end() && it->first < end; ++it)
+      if (const pane_count* c = it->second.table.find(key, h)) n += c->n;
+    return count_result(start, end, key, n);
+  }
+
+  /// Emits every key of window [start, start + size): a lone pane's entries
+  /// in slot order, or else the panes' keys in order of first appearance
+  /// (panes by start, each in slot order) — an order that depends on the
+  /// panes only, so a restored operator emits in the same order.
+  void fire_panes(std::int64_t start, records& out) {
+    const std::int64_t end = start + o_.window.size_ms;
+    auto lo = panes_.lower_bound(start), hi = panes_.lower_bound(end);
+    if (lo == hi) return;
+    if (std::next(lo) == hi) {
+      out.reserve(out.size() + lo->second.table.size());
+      lo->second.table.for_each([&](const value& k, const pane_count& c) { out.push_back(count_result(start, end, k, c.n)); });
+      return;
+    }
+    std::size_t total = 0;
+    for (auto it = lo; it != hi; ++it) total += it->second.table.size();
+    std::size_t cap = 16;
+    while (cap < 2 * total) cap <<= 1;
+    const std::size_t mask = cap - 1;
+    comb_idx_.assign(cap, 0);
+    comb_.clear();
+    comb_.reserve(total);
+    for (auto it = lo; it != hi; ++it)
+      it->second.table.for_each_hashed([&](const value& k, std::uint64_t h, const pane_count& c) {
+        for (std::size_t i = h & mask;; i = (i + 1) & mask) {
+          const std::uint32_t j = comb_idx_[i];
+          if (j == 0) {
+            comb_.push_back({&k, h, c.first, c.n});
+            comb_idx_[i] = static_cast<std::uint32_t>(comb_.size());
+            return;
+          }
+          combined& e = comb_[j - 1];
+          if (e.hash == h && *e.key == k) {
+            e.n += c.n;
+            if (c.first < e.first) {
+              e.first = c.first;
+              e.key = &k;
+            }
+            return;
+          }
+        }
+      });
+    out.reserve(out.size() + comb_.size());
+    for (const combined& e : comb_) out.push_back(count_result(start, end, *e.key, e.n));
+    comb_.clear();
+  }
+
+  void advance_panes(std::int64_t wm, records& out) {
+    const std::int64_t size = o_.window.size_ms, lateness = o_.allowed_lateness.count();
+    for (auto it = wins_.begin(); it != wins_.end() && it->first + size <= wm;) {
+      const std::int64_t start = it->first, end = start + size;
+      if (!it->second) {
+        it->second = true;
+        fire_panes(start, out);
+      }
+      if (end + lateness <= wm)
+        it = wins_.erase(it);
+      else
+        ++it;
+    }
+    // a pane goes when its last window has closed for good
+    while (!panes_.empty() && last_window_of(panes_.begin()->first) + size + lateness <= wm) {
+      if (cur_ == &panes_.begin()->second) cur_ = nullptr;
+      panes_.erase(panes_.begin());
+    }
+  }
+
+  value count_result(std::int64_t start, std::int64_t end, const value& key, std::int64_t n) const {
+    std::vector<field> f;
+    f.reserve(4);
+    f.push_back({value("start"), value(start)});
+    f.push_back({value("end"), value(end)});
+    if (o_.keyed) f.push_back({value("key"), key});
+    f.push_back({value("value"), value(n)});
+    return value::object(std::move(f));
+  }
+
+  // Checkpoints of the panes (shape() has bit 32 set): the windows with their fired
+  // flags, then every pane's table in probe order with its capacity, so the
+  // restored tables — hence the firing order — are the same.
+  void snapshot_panes(state_writer& w) {
+    detail::write_sealed(w, 1, [&](state_writer& s) {
+      s.u8(shape());
+      s.u64(seen_);
+      s.i64(wm_);
+      s.u64(counters.late_records);
+      s.u64(counters.malformed_records);
+      s.varint(wins_.size());
+      for (auto& [start, fired] : wins_) {
+        s.i64(start);
+        s.boolean(fired);
+      }
+      s.varint(panes_.size());
+      for (auto& [ps, p] : panes_) {
+        s.i64(ps);
+        s.varint(p.table.capacity());
+        s.varint(p.table.size());
+        p.table.for_each_replayable([&](const value& key, const pane_count& c) {
+          s.val(key);
+          s.i64(c.n);
+          s.u64(c.first);
+        });
+      }
+    });
+  }
+
+  void restore_panes(state_reader& r) {
+    detail::read_sealed(r, 1, "event window " + o_.window.describe(), [&](state_reader& s) {
+      if (s.u8() != shape())
+        s.fail("the state is of a different window operator (shape, keying, output mode, time domain or "
+               "state layout changed: count windows keep panes since weir's issue 7)");
+      seen_ = s.u64();
+      wm_ = s.i64();
+      counters.late_records = s.u64();
+      counters.malformed_records = s.u64();
+      wins_.clear();
+      panes_.clear();
+      cur_ = nullptr;
+      const std::uint64_t nw = s.varint();
+      for (std::uint64_t i = 0; i < nw; ++i) {
+        const std::int64_t start = s.i64();
+        if (last_window_of(start) != start)
+          s.fail("window start " + std::to_string(start) + " is not a multiple of the slide");
+        if (!wins_.try_emplace(start, s.boolean()).second) s.fail("duplicate window start " + std::to_string(start));
+      }
+      const std::uint64_t np = s.varint();
+      for (std::uint64_t i = 0; i < np; ++i) {
+        const std::int64_t ps = s.i64();
+        if (floor_div(ps, pane_ms_) * pane_ms_ != ps)
+          s.fail("pane start " + std::to_string(ps) + " is not a multiple of the pane length");
+        auto [it, fresh] = panes_.try_emplace(ps);
+        if (!fresh) s.fail("duplicate pane start " + std::to_string(ps));
+        const std::uint64_t cap = s.varint();
+        const std::uint64_t m = s.varint();
+        if (cap < 16 || (cap & (cap - 1)) != 0 || m > (std::uint64_t{1} << 40) || cap > std::max<std::uint64_t>(16, 4 * m) ||
+            m * 10 > cap * 7)
+          s.fail("bad hash table capacity " + std::to_string(cap) + " for " + std::to_string(m) + " entries");
+        it->second.table = detail::value_table<pane_count>(static_cast<std::size_t>(cap));
+        for (std::uint64_t j = 0; j < m; ++j) {
+          value key = s.val();
+          auto [c, new_key] = it->second.table.try_emplace(key, key.hash());
+          if (!new_key) s.fail("duplicate key " + shown(key) + " in pane " + std::to_string(ps));
+          c->n = s.i64();
+          c->first = s.u64();
+          if (c->n <= 0) s.fail("a key without records in pane " + std::to_string(ps));
+        }
+      }
+    });
+  }
+
+  /// What the state's layout depends on: window kind, keyed, output mode,
+  /// time domain, panes (a state of weir before panes has no bit 32).
   std::uint8_t shape() const {
     return static_cast<std::uint8_t>(static_cast<int>(o_.window.type) | (o_.keyed ? 4 : 0) |
-                                     (o_.output == output_mode::update ? 8 : 0) | (o_.time ? 0 : 16));
+                                     (o_.output == output_mode::update ? 8 : 0) | (o_.time ? 0 : 16) |
+                                     (use_panes_ ? 32 : 0));
   }
 
   value result(std::int64_t start, std::int64_t end, const value& key, const accum& acc) const {
@@ -555,6 +842,16 @@ private:
   std::map<std::int64_t, fixed_window>::iterator last_ = windows_.end();
   detail::value_table<key_sessions> sessions_;
   std::multimap<std::int64_t, value> index_;  // when to look at a key (session end or purge time) → key
+  // panes (count, append mode): see add_pane
+  bool use_panes_ = false;
+  std::int64_t pane_ms_ = 0;
+  std::map<std::int64_t, bool> wins_;  // window start → fired
+  std::map<std::int64_t, pane> panes_;  // pane start → pane
+  pane* cur_ = nullptr;  // the pane of the last record (a cache), with its start,
+  std::int64_t cur_ps_ = 0, cur_last_ = 0, cur_first_end_ = 0;  // last window start, first window end
+  std::vector<combined> comb_;           // fire_panes scratch: keys in order of first appearance
+  std::vector<std::uint32_t> comb_idx_;  // and their index + 1, by hash
+  detail::hash_memo hash_;               // key → hash, for the keys seen again and again
 };
 
 }  // namespace

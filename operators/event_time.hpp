@@ -104,6 +104,11 @@ struct event_window_options {
 /// `{"start": ms, "end": ms, "key": k, "value": v}` ("key" only when keyed);
 /// avg gives a double. Processing-time windows (no `time`) fire by
 /// processing-time timers, also in record mode.
+/// Counts in append mode (tumbling or sliding) keep one count per key per
+/// pane of gcd(size, slide) ms and sum a window's panes when it fires
+/// (Li et al. 2005, "No pane, no gain"): each record is counted once, not
+/// size/slide times; the results are the same as per window. The order of
+/// keys within a fired window is unspecified (but the same after a restore).
 /// @errors pipeline_error for sizes <= 0 or a slide > size; record_error for
 ///         values the aggregation cannot combine.
 /// @thread One instance per parallel partition; not thread-safe itself.

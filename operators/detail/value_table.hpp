@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <utility>
 #include <vector>
 
@@ -33,7 +34,18 @@ public:
     for (;;) {
       slot& s = slots_[i];
       if (!s.used) return nullptr;
-      if (s.hash == h && s.key == k) return &s.val;
+      if (s.hash == h && same_key(s.key, k)) return &s.val;
+      i = (i + 1) & mask_;
+    }
+  }
+
+  /// The stored key equal to `k` (hash `h`); nullptr if absent.
+  const value* find_key(const value& k, std::uint64_t h) const noexcept {
+    std::size_t i = h & mask_;
+    for (;;) {
+      const slot& s = slots_[i];
+      if (!s.used) return nullptr;
+      if (s.hash == h && same_key(s.key, k)) return &s.key;
       i = (i + 1) & mask_;
     }
   }
@@ -51,7 +63,7 @@ public:
         ++size_;
         return {&s.val, true};
       }
-      if (s.hash == h && s.key == k) return {&s.val, false};
+      if (s.hash == h && same_key(s.key, k)) return {&s.val, false};
       i = (i + 1) & mask_;
     }
   }
@@ -66,6 +78,13 @@ public:
   void for_each(F&& f) const {
     for (auto& s : slots_)
       if (s.used) f(s.key, s.val);
+  }
+
+  /// Calls f(key, hash, val) for every entry, in slot order (as for_each).
+  template <class F>
+  void for_each_hashed(F&& f) const {
+    for (auto& s : slots_)
+      if (s.used) f(s.key, s.hash, s.val);
   }
 
   /// Appends every entry to `out` as a pair (key, value), moving the values
@@ -115,6 +134,13 @@ public:
   }
 
 private:
+  /// Equal keys; the same 16 bytes (the same heap block, or an equal inline
+  /// string or int) decide without comparing contents (doubles: NaN != NaN).
+  static bool same_key(const value& a, const value& b) noexcept {
+    return (!b.is_real() && std::memcmp(static_cast<const void*>(&a), static_cast<const void*>(&b), sizeof(value)) == 0) ||
+           a == b;
+  }
+
   static std::size_t round_up(std::size_t n) {
     std::size_t c = 16;
     while (c < n) c <<= 1;

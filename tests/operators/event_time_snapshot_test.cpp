@@ -211,6 +211,14 @@ TEST_CASE("event windows continue exactly after snapshot and restore at every cu
     check_every_cut(window_factory(window_spec::sliding(200ms, 50ms), true, aggregation::max(), 100ms),
                     script(300, true, 20, 60));
   }
+  SECTION("sliding, keyed, count on panes, allowed lateness") {
+    check_every_cut(window_factory(window_spec::sliding(200ms, 50ms), true, aggregation::count(), 100ms),
+                    script(400, true, 20, 60));
+  }
+  SECTION("sliding, unkeyed, count on gcd panes") {
+    check_every_cut(window_factory(window_spec::sliding(150ms, 100ms), false, aggregation::count(), 0ms),
+                    script(300, false, 20, 60));
+  }
   SECTION("session, keyed, count, allowed lateness") {
     check_every_cut(window_factory(window_spec::session(60ms), true, aggregation::count(), 300ms),
                     script(400, true, 20, 60));
@@ -358,6 +366,14 @@ TEST_CASE("processing-time windows keep their windows and timers across a restor
 TEST_CASE("corrupt event-time state throws pipeline_error", "[operators][event_time][checkpoint]") {
   SECTION("tumbling with lateness") {
     auto make = window_factory(window_spec::tumbling(100ms), true, aggregation::sum(), 250ms);
+    auto s = script(200, true, 20, 60);
+    run_output o;
+    operator_harness h(make(&o.late));
+    apply(h, s, 0, s.size() / 2, o);
+    check_corruption(make, snapshot(h.op()));
+  }
+  SECTION("sliding count on panes with lateness") {
+    auto make = window_factory(window_spec::sliding(200ms, 50ms), true, aggregation::count(), 100ms);
     auto s = script(200, true, 20, 60);
     run_output o;
     operator_harness h(make(&o.late));

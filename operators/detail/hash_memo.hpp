@@ -1,0 +1,71 @@
+// weir — internal: a small memo of value hashes by value identity, for
+// operators that hash the same keys over and over (keyed windows: a few
+// campaigns or the frequent words of a text). Not part of the public API.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <cstring>
+
+#include "weir/operators/value.hpp"
+
+namespace weir::detail {
+
+/// True when `a` and `b` have the same 16-byte representation: then they are
+/// equal values with equal hashes, provided neither is a double (NaN !=
+/// NaN). A heap string/array/object is immutable and alive while referenced,
+/// so the same block pointer means the same content. Different bytes say
+/// nothing (compare with ==).
+inline bool same_bytes(const value& a, const value& b) noexcept {
+  return std::memcmp(static_cast<const void*>(&a), static_cast<const void*>(&b), sizeof(value)) == 0;
+}
+
+/// Direct-mapped memo value → value::hash(), keyed by the value's 16 bytes.
+/// Each entry holds a copy of its value (a reference on a heap block), so a
+/// block cannot be freed and its address reused by another value while the
+/// entry maps it. Only ints, doubles and strings of up to 256 bytes are
+/// kept (no large block is kept alive). 256 entries, about 8 KiB. When
+/// fewer than 3/4 of 1024 lookups hit (many distinct keys), it steps aside
+/// for the next 64 Ki keys, then tries again. Not thread-safe (one per operator instance).
+class hash_memo {
+public:
+  std::uint64_t operator()(const value& k) {
+    if (skip_ > 0) {  // the memo did not pay lately
+      --skip_;
+      return k.hash();
+    }
+    if (++tries_ == probe) {  // fewer than 3/4 hits over the last `probe` keys: bypass it for a while
+      if (hits_ < probe / 4 * 3) skip_ = bypass;
+      tries_ = hits_ = 0;
+    }
+    std::uint64_t a, b;
+    std::memcpy(&a, static_cast<const void*>(&k), 8);
+    std::memcpy(&b, reinterpret_cast<const unsigned char*>(static_cast<const void*>(&k)) + 8, 8);
+    const std::uint64_t m = (a ^ (b * 0x9E3779B97F4A7C15ULL)) * 0xD6E8FEB86659FD93ULL;
+    entry& e = e_[m >> 56];
+    if (e.used && same_bytes(e.key, k)) {
+      ++hits_;
+      return e.hash;
+    }
+    const std::uint64_t h = k.hash();
+    if (k.is_int() || k.is_real() || (k.is_string() && k.as_string().size() <= 256)) {
+      e.key = k;
+      e.hash = h;
+      e.used = true;
+    }
+    return h;
+  }
+
+private:
+  static constexpr std::size_t size = 256;  // indexed by the top 8 bits of a mix
+  static constexpr std::uint32_t probe = 1024, bypass = 64 * 1024;  // keys
+  std::uint32_t tries_ = 0, hits_ = 0, skip_ = 0;
+  struct entry {
+    value key;
+    std::uint64_t hash = 0;
+    bool used = false;
+  };
+  std::array<entry, size> e_{};
+};
+
+}  // namespace weir::detail
