@@ -310,7 +310,12 @@ manifest read_manifest(const fs::path& folder, std::uint64_t id) {
   return m;
 }
 
-std::string encode_task(const task_snapshot& t) {
+/// Task `t`'s content (format.hpp) in pieces: small encoded parts, kept in
+/// `owned`, and views of the operator states between them (not copied).
+std::vector<std::string_view> task_pieces(const task_snapshot& t, std::vector<std::string>& owned) {
+  owned.clear();
+  owned.reserve(t.operators.size() + 1);  // no reallocation: the views stay valid
+  std::vector<std::string_view> content;
   state_writer w;
   w.varint(static_cast<std::uint64_t>(t.stage));
   w.varint(static_cast<std::uint64_t>(t.instance));
@@ -322,9 +327,28 @@ std::string encode_task(const task_snapshot& t) {
   w.varint(t.operators.size());
   for (auto& o : t.operators) {
     w.str(o.name);
-    w.str(o.bytes);
+    w.varint(o.bytes.size());
+    owned.push_back(w.take());
+    content.push_back(owned.back());
+    content.push_back(o.bytes);
+    w = state_writer();
   }
-  return w.take();
+  if (w.size()) {
+    owned.push_back(w.take());
+    content.push_back(owned.back());
+  }
+  return content;
+}
+
+std::string encode_task(const task_snapshot& t) {
+  std::vector<std::string> owned;
+  auto pieces = task_pieces(t, owned);
+  std::string out;
+  std::size_t n = 0;
+  for (auto p : pieces) n += p.size();
+  out.reserve(n);
+  for (auto p : pieces) out.append(p);
+  return out;
 }
 
 task_snapshot decode_task(const std::string& content, const std::string& name) {
@@ -584,31 +608,8 @@ bool write_pieces_direct(const fs::path& p, const std::vector<std::string_view>&
 /// @returns {file size, xxh3-64 of the whole file} for the manifest.
 std::pair<std::uint64_t, std::uint64_t> write_task_file(const fs::path& p, const task_snapshot& t, quota& q,
                                                         bool durable) {
-  // the content in pieces: small encoded parts (owned) and the operator states (views)
   std::vector<std::string> owned;
-  owned.reserve(2 * t.operators.size() + 2);
-  std::vector<std::string_view> content;
-  state_writer w;
-  w.varint(static_cast<std::uint64_t>(t.stage));
-  w.varint(static_cast<std::uint64_t>(t.instance));
-  w.str(t.name);
-  w.boolean(t.finished);
-  w.str(t.runtime);
-  w.str(t.source_position);
-  w.str(t.source_describe);
-  w.varint(t.operators.size());
-  for (auto& o : t.operators) {
-    w.str(o.name);
-    w.varint(o.bytes.size());
-    owned.push_back(w.take());
-    content.push_back(owned.back());
-    content.push_back(o.bytes);
-    w = state_writer();
-  }
-  if (w.size()) {
-    owned.push_back(w.take());
-    content.push_back(owned.back());
-  }
+  const auto content = task_pieces(t, owned);
   std::uint64_t raw = 0;
   XXH3_state_t* cs = XXH3_createState();
   if (!cs) throw checkpoint_error("out of memory (xxh3 state)");

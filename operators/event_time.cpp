@@ -318,11 +318,7 @@ public:
   void snapshot_state(std::uint64_t, state_writer& w) override {
     if (use_panes_) return snapshot_panes(w);
     detail::write_sealed(w, 1, [&](state_writer& s) {
-      s.u8(shape());
-      s.u64(seen_);
-      s.i64(wm_);
-      s.u64(counters.late_records);
-      s.u64(counters.malformed_records);
+      write_common(s);
       auto put_acc = [&](const accum& a) {
         s.val(a.v);
         s.i64(a.n);
@@ -365,13 +361,7 @@ public:
   void restore_state(std::uint64_t, state_reader& r) override {
     if (use_panes_) return restore_panes(r);
     detail::read_sealed(r, 1, "event window " + o_.window.describe(), [&](state_reader& s) {
-      if (s.u8() != shape())
-        s.fail("the state is of a different window operator (shape, keying, output mode, time domain or "
-               "state layout changed: count windows keep panes since weir's issue 7)");
-      seen_ = s.u64();
-      wm_ = s.i64();
-      counters.late_records = s.u64();
-      counters.malformed_records = s.u64();
+      read_common(s);
       auto get_acc = [&](accum& a) {
         a.v = s.val();
         a.n = s.i64();
@@ -742,11 +732,7 @@ private:
   // restored tables — hence the firing order — are the same.
   void snapshot_panes(state_writer& w) {
     detail::write_sealed(w, 1, [&](state_writer& s) {
-      s.u8(shape());
-      s.u64(seen_);
-      s.i64(wm_);
-      s.u64(counters.late_records);
-      s.u64(counters.malformed_records);
+      write_common(s);
       s.varint(wins_.size());
       for (auto& [start, fired] : wins_) {
         s.i64(start);
@@ -766,15 +752,27 @@ private:
     });
   }
 
+  /// The start of both state layouts: shape byte, records seen, watermark, counters.
+  void write_common(state_writer& s) const {
+    s.u8(shape());
+    s.u64(seen_);
+    s.i64(wm_);
+    s.u64(counters.late_records);
+    s.u64(counters.malformed_records);
+  }
+  void read_common(state_reader& s) {
+    if (s.u8() != shape())
+      s.fail("the state is of a different window operator (shape, keying, output mode, time domain or "
+             "state layout changed: count windows keep panes since weir's issue 7)");
+    seen_ = s.u64();
+    wm_ = s.i64();
+    counters.late_records = s.u64();
+    counters.malformed_records = s.u64();
+  }
+
   void restore_panes(state_reader& r) {
     detail::read_sealed(r, 1, "event window " + o_.window.describe(), [&](state_reader& s) {
-      if (s.u8() != shape())
-        s.fail("the state is of a different window operator (shape, keying, output mode, time domain or "
-               "state layout changed: count windows keep panes since weir's issue 7)");
-      seen_ = s.u64();
-      wm_ = s.i64();
-      counters.late_records = s.u64();
-      counters.malformed_records = s.u64();
+      read_common(s);
       wins_.clear();
       panes_.clear();
       cur_ = nullptr;
