@@ -1,4 +1,6 @@
 // parse_json: simdjson On-Demand documents → values (see decoders.hpp).
+#include <cstring>
+
 #include <simdjson.h>
 
 #include "weir/io/decoders.hpp"
@@ -118,8 +120,10 @@ class json_reader {
 public:
   /// Parses `text`; the document stays valid until the next call.
   error_code iterate(std::string_view text, od::document& doc) {
-    buf_.assign(text.data(), text.size());
-    buf_.resize(text.size() + simdjson::SIMDJSON_PADDING);
+    // the padding must be allocated, its content does not matter (simdjson
+    // reads past the end only within blocks it masks or pads itself)
+    if (buf_.size() < text.size() + simdjson::SIMDJSON_PADDING) buf_.resize(text.size() + simdjson::SIMDJSON_PADDING);
+    if (!text.empty()) std::memcpy(buf_.data(), text.data(), text.size());
     return parser_.iterate(buf_.data(), text.size(), buf_.size()).get(doc);
   }
 
@@ -268,8 +272,12 @@ private:
   /// names hold no quote or backslash); stops once every name is found.
   bool extract_top_level(od::document& doc, std::string_view text, value& out) {
     const std::size_t n = keys_.size();
-    std::vector<field> fields(n);
-    for (std::size_t k = 0; k < n; ++k) fields[k].name = names_[k];
+    std::vector<field>& fields = fields_;  // reused: object_moved leaves it moved-from
+    fields.resize(n);
+    for (std::size_t k = 0; k < n; ++k) {
+      fields[k].name = names_[k];
+      fields[k].val = value();
+    }
     std::uint64_t found = 0;
     std::size_t left = n;
     od::object obj;
@@ -279,8 +287,11 @@ private:
         od::field fl;
         if ((e = std::move(f).get(fl))) break;
         const od::raw_json_string key = fl.key();
+        // the first byte first (a quote for an empty key, so always readable):
+        // most keys differ there, without a call to memcmp
+        const char first = *reinterpret_cast<const char*>(key.raw());
         std::size_t k = 0;
-        while (k < n && (((found >> k) & 1) || !key.unsafe_is_equal(keys_[k]))) ++k;
+        while (k < n && (((found >> k) & 1) || keys_[k][0] != first || !key.unsafe_is_equal(keys_[k]))) ++k;
         if (k == n) continue;  // not wanted (or a later duplicate): skipped unread
         if ((e = convert(fl.value(), fields[k].val))) break;
         found |= std::uint64_t{1} << k;
@@ -291,11 +302,12 @@ private:
       reason_ = rd_.reason(doc, e, text.size(), true);
       return false;
     }
-    out = value::object(std::move(fields));
+    out = value::object_moved(fields);
     return true;
   }
 
   json_options o_;
+  std::vector<field> fields_;
   json_reader rd_;
   std::string reason_;
   bool top_level_ = false;

@@ -194,11 +194,8 @@ void ysb_json(const ysb_model& m, const ysb_event& e, std::string& out) {
 }
 
 value ysb_binary(const ysb_event& e) {
-  return value::array({value(static_cast<std::int64_t>(e.user)), value(static_cast<std::int64_t>(e.page)),
-                       value(static_cast<std::int64_t>(e.ad)), value(static_cast<std::int64_t>(e.ad_type)),
-                       value(static_cast<std::int64_t>(e.event_type)), value(e.time_ms),
-                       value(static_cast<std::int64_t>(0x01020304))},
-                      true);
+  const std::int64_t items[] = {e.user, e.page, e.ad, e.ad_type, e.event_type, e.time_ms, 0x01020304};
+  return value::int_array(items, true);
 }
 
 void ysb_tally::merge(const ysb_tally& o) {

@@ -8,6 +8,7 @@
 #include <memory>
 #include <new>
 
+#define XXH_INLINE_ALL  // the same XXH3, inlined into value::hash
 #include <xxhash.h>
 
 namespace weir {
@@ -25,27 +26,16 @@ std::string_view kind_name(kind k) noexcept {
   return "?";
 }
 
-struct value::heap {
-  std::atomic<std::uint32_t> rc{1};
-  bool tuple = false;
-};
-
-// Heap blocks. The first member of each is the common header.
-struct heap_str {
-  std::atomic<std::uint32_t> rc{1};
-  bool tuple = false;
-  std::size_t size = 0;
+// Heap blocks. Each starts with the common header (detail::value_block).
+struct heap_str : detail::value_block {
   char* data() noexcept { return reinterpret_cast<char*>(this + 1); }
 };
 // Array items live inline after the header: one allocation per array.
-struct heap_arr {
-  std::atomic<std::uint32_t> rc{1};
-  bool tuple = false;
-  std::size_t size = 0;
+struct heap_arr : detail::value_block {
   value* items() noexcept { return reinterpret_cast<value*>(this + 1); }
 
   static heap_arr* make(std::size_t n, bool tuple) {
-    static_assert(sizeof(heap_arr) % alignof(value) == 0);
+    static_assert(sizeof(heap_arr) == sizeof(detail::value_block));
     void* mem = ::operator new(sizeof(heap_arr) + n * sizeof(value));
     auto* h = new (mem) heap_arr;
     h->tuple = tuple;
@@ -57,31 +47,29 @@ struct heap_arr {
     ::operator delete(static_cast<void*>(h));
   }
 };
-struct heap_obj {
-  std::atomic<std::uint32_t> rc{1};
-  bool tuple = false;
-  std::vector<field> fields;
-};
+// Object fields live inline after the header too (`size` of them).
+struct heap_obj : detail::value_block {
+  field* fields() noexcept { return reinterpret_cast<field*>(this + 1); }
 
-value::heap* value::ptr() const noexcept {
-  heap* h;
-  std::memcpy(&h, raw_, sizeof(h));
-  return h;
-}
+  static heap_obj* make(std::size_t n) {
+    static_assert(sizeof(heap_obj) % alignof(field) == 0);
+    void* mem = ::operator new(sizeof(heap_obj) + n * sizeof(field));
+    return new (mem) heap_obj;
+  }
+  static void destroy(heap_obj* h) noexcept {
+    std::destroy_n(h->fields(), h->size);
+    h->~heap_obj();
+    ::operator delete(static_cast<void*>(h));
+  }
+};
 
 void value::set_ptr(heap* h, std::uint8_t tag) noexcept {
   std::memcpy(raw_, &h, sizeof(h));
   raw_[15] = tag;
 }
 
-void value::retain() const noexcept {
-  if (on_heap()) ptr()->rc.fetch_add(1, std::memory_order_relaxed);
-}
-
-void value::release() noexcept {
-  if (!on_heap()) return;
+void value::destroy() noexcept {
   heap* h = ptr();
-  if (h->rc.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
   switch (raw_[15]) {
     case tag_str: {
       auto* s = reinterpret_cast<heap_str*>(h);
@@ -90,24 +78,9 @@ void value::release() noexcept {
       break;
     }
     case tag_arr: heap_arr::destroy(reinterpret_cast<heap_arr*>(h)); break;
-    case tag_obj: delete reinterpret_cast<heap_obj*>(h); break;
+    case tag_obj: heap_obj::destroy(reinterpret_cast<heap_obj*>(h)); break;
     default: break;
   }
-}
-
-value::value(bool b) noexcept {
-  raw_[0] = b ? 1 : 0;
-  raw_[15] = tag_bool;
-}
-
-value::value(std::int64_t i) noexcept {
-  std::memcpy(raw_, &i, sizeof(i));
-  raw_[15] = tag_int;
-}
-
-value::value(double d) noexcept {
-  std::memcpy(raw_, &d, sizeof(d));
-  raw_[15] = tag_real;
 }
 
 value::value(std::string_view s) {
@@ -133,6 +106,22 @@ value value::array(std::vector<value> items, bool tuple) {
   return v;
 }
 
+value value::array_moved(std::span<value> items, bool tuple) {
+  auto* h = heap_arr::make(items.size(), tuple);
+  for (auto& it : items) new (h->items() + h->size++) value(std::move(it));
+  value v;
+  v.set_ptr(reinterpret_cast<heap*>(h), tag_arr);
+  return v;
+}
+
+value value::int_array(std::span<const std::int64_t> items, bool tuple) {
+  auto* h = heap_arr::make(items.size(), tuple);
+  for (std::int64_t i : items) new (h->items() + h->size++) value(i);
+  value v;
+  v.set_ptr(reinterpret_cast<heap*>(h), tag_arr);
+  return v;
+}
+
 value value::pair(value k, value v) {
   auto* h = heap_arr::make(2, true);
   new (h->items()) value(std::move(k));
@@ -143,43 +132,15 @@ value value::pair(value k, value v) {
   return r;
 }
 
-value value::object(std::vector<field> fields) {
-  auto* h = new heap_obj;
-  h->fields = std::move(fields);
+value value::object(std::vector<field> fields) { return object_moved(fields); }
+
+value value::object_moved(std::span<field> fields) {
+  auto* h = heap_obj::make(fields.size());
+  for (auto& f : fields) new (h->fields() + h->size++) field(std::move(f));
   value v;
   v.set_ptr(reinterpret_cast<heap*>(h), tag_obj);
   return v;
 }
-
-value::value(const value& o) noexcept {
-  std::memcpy(raw_, o.raw_, sizeof(raw_));
-  retain();
-}
-
-value::value(value&& o) noexcept {
-  std::memcpy(raw_, o.raw_, sizeof(raw_));
-  o.raw_[15] = tag_null;
-}
-
-value& value::operator=(const value& o) noexcept {
-  if (this != &o) {
-    o.retain();
-    release();
-    std::memcpy(raw_, o.raw_, sizeof(raw_));
-  }
-  return *this;
-}
-
-value& value::operator=(value&& o) noexcept {
-  if (this != &o) {
-    release();
-    std::memcpy(raw_, o.raw_, sizeof(raw_));
-    o.raw_[15] = tag_null;
-  }
-  return *this;
-}
-
-value::~value() { release(); }
 
 kind value::type() const noexcept {
   switch (raw_[15]) {
@@ -194,44 +155,10 @@ kind value::type() const noexcept {
   }
 }
 
-bool value::is_tuple() const noexcept { return is_array() && ptr()->tuple; }
-
-bool value::as_bool() const noexcept {
-  assert(is_bool());
-  return raw_[0] != 0;
-}
-
-std::int64_t value::as_int() const noexcept {
-  assert(is_int());
-  std::int64_t i;
-  std::memcpy(&i, raw_, sizeof(i));
-  return i;
-}
-
-double value::as_real() const noexcept {
-  assert(is_real());
-  double d;
-  std::memcpy(&d, raw_, sizeof(d));
-  return d;
-}
-
-std::string_view value::as_string() const noexcept {
-  assert(is_string());
-  if (raw_[15] == tag_sso)
-    return {reinterpret_cast<const char*>(raw_), raw_[14]};
-  auto* h = reinterpret_cast<heap_str*>(ptr());
-  return {h->data(), h->size};
-}
-
-std::span<const value> value::as_array() const noexcept {
-  assert(is_array());
-  auto* h = reinterpret_cast<heap_arr*>(ptr());
-  return {h->items(), h->size};
-}
-
 std::span<const field> value::as_object() const noexcept {
   assert(is_object());
-  return reinterpret_cast<heap_obj*>(ptr())->fields;
+  auto* h = reinterpret_cast<heap_obj*>(ptr());
+  return {h->fields(), h->size};
 }
 
 const value* value::find(std::string_view name) const noexcept {

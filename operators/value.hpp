@@ -14,7 +14,10 @@
 //         different threads concurrently.
 #pragma once
 
+#include <atomic>
+#include <cassert>
 #include <compare>
+#include <cstring>
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
@@ -27,6 +30,17 @@
 namespace weir {
 
 class value;
+
+namespace detail {
+/// The header every heap block of a value starts with (strings and arrays
+/// also use `size`: bytes or items, stored right after the header). Exposed
+/// only so that the hot accessors below can be inlined.
+struct value_block {
+  std::atomic<std::uint32_t> rc{1};
+  bool tuple = false;
+  std::size_t size = 0;
+};
+}  // namespace detail
 
 /// One field of an object value: a name and a value.
 struct field;
@@ -42,14 +56,23 @@ public:
   /// null.
   value() noexcept { raw_[15] = tag_null; }
   value(std::nullptr_t) noexcept : value() {}
-  value(bool b) noexcept;
+  value(bool b) noexcept {
+    raw_[0] = b ? 1 : 0;
+    raw_[15] = tag_bool;
+  }
   value(int i) noexcept : value(static_cast<std::int64_t>(i)) {}
-  value(std::int64_t i) noexcept;  // int64_t is `long` on this platform
+  value(std::int64_t i) noexcept {  // int64_t is `long` on this platform
+    std::memcpy(raw_, &i, sizeof(i));
+    raw_[15] = tag_int;
+  }
   value(long long i) noexcept : value(static_cast<std::int64_t>(i)) {}
   value(unsigned i) noexcept : value(static_cast<std::int64_t>(i)) {}
   /// Precondition: i <= INT64_MAX (larger values wrap).
   value(unsigned long i) noexcept : value(static_cast<std::int64_t>(i)) {}
-  value(double d) noexcept;
+  value(double d) noexcept {
+    std::memcpy(raw_, &d, sizeof(d));
+    raw_[15] = tag_real;
+  }
   value(std::string_view s);
   value(const char* s) : value(std::string_view{s}) {}
   value(const std::string& s) : value(std::string_view{s}) {}
@@ -61,12 +84,41 @@ public:
   static value pair(value k, value v);
   /// An object with fields in the given order (names should be distinct).
   static value object(std::vector<field> fields);
+  /// An array of `items`, which are moved from (left null): one allocation,
+  /// no intermediate vector. Same result as array(vector(items), tuple).
+  static value array_moved(std::span<value> items, bool tuple = false);
+  /// An array of integers (e.g. a binary record): the same value as
+  /// array() of value(int)s, built with one allocation and no copies.
+  static value int_array(std::span<const std::int64_t> items, bool tuple = false);
+  /// An object of `fields`, which are moved from: one allocation, no
+  /// intermediate vector. Same result as object(vector(fields)).
+  static value object_moved(std::span<field> fields);
 
-  value(const value& o) noexcept;
-  value(value&& o) noexcept;
-  value& operator=(const value& o) noexcept;
-  value& operator=(value&& o) noexcept;
-  ~value();
+  value(const value& o) noexcept {
+    std::memcpy(raw_, o.raw_, sizeof(raw_));
+    retain();
+  }
+  value(value&& o) noexcept {
+    std::memcpy(raw_, o.raw_, sizeof(raw_));
+    o.raw_[15] = tag_null;
+  }
+  value& operator=(const value& o) noexcept {
+    if (this != &o) {
+      o.retain();
+      release();
+      std::memcpy(raw_, o.raw_, sizeof(raw_));
+    }
+    return *this;
+  }
+  value& operator=(value&& o) noexcept {
+    if (this != &o) {
+      release();
+      std::memcpy(raw_, o.raw_, sizeof(raw_));
+      o.raw_[15] = tag_null;
+    }
+    return *this;
+  }
+  ~value() { release(); }
 
   kind type() const noexcept;
   bool is_null() const noexcept { return raw_[15] == tag_null; }
@@ -78,12 +130,25 @@ public:
   bool is_array() const noexcept { return raw_[15] == tag_arr; }
   bool is_object() const noexcept { return raw_[15] == tag_obj; }
   /// True for arrays built as DSL tuples (`value::pair`, `value::array(.., true)`).
-  bool is_tuple() const noexcept;
+  bool is_tuple() const noexcept { return is_array() && ptr()->tuple; }
 
   /// Accessors. Precondition: the value has that kind (asserted in debug builds).
-  bool as_bool() const noexcept;
-  std::int64_t as_int() const noexcept;
-  double as_real() const noexcept;
+  bool as_bool() const noexcept {
+    assert(is_bool());
+    return raw_[0] != 0;
+  }
+  std::int64_t as_int() const noexcept {
+    assert(is_int());
+    std::int64_t i;
+    std::memcpy(&i, raw_, sizeof(i));
+    return i;
+  }
+  double as_real() const noexcept {
+    assert(is_real());
+    double d;
+    std::memcpy(&d, raw_, sizeof(d));
+    return d;
+  }
   /// Integer or double as double. Precondition: is_number().
   double as_number() const noexcept { return is_int() ? static_cast<double>(as_int()) : as_real(); }
   std::string_view as_string() const noexcept;
@@ -121,12 +186,25 @@ private:
   static constexpr std::uint8_t tag_sso = 0x87;
   static constexpr std::size_t sso_max = 14;
 
-  struct heap;
-  heap* ptr() const noexcept;
+  using heap = detail::value_block;
+  heap* ptr() const noexcept {
+    heap* h;
+    std::memcpy(&h, raw_, sizeof(h));
+    return h;
+  }
   void set_ptr(heap* h, std::uint8_t tag) noexcept;
   bool on_heap() const noexcept { return raw_[15] == tag_str || raw_[15] == tag_arr || raw_[15] == tag_obj; }
-  void retain() const noexcept;
-  void release() noexcept;
+  void retain() const noexcept {
+    if (on_heap()) ptr()->rc.fetch_add(1, std::memory_order_relaxed);
+  }
+  void release() noexcept {
+    if (!on_heap()) return;
+    heap* h = ptr();
+    // The only owner needs no atomic decrement: no other thread can hold
+    // (and so copy) this block.
+    if (h->rc.load(std::memory_order_acquire) == 1 || h->rc.fetch_sub(1, std::memory_order_acq_rel) == 1) destroy();
+  }
+  void destroy() noexcept;  ///< frees the heap block (its count reached 0)
 
   alignas(8) unsigned char raw_[16];
 };
@@ -137,6 +215,20 @@ struct field {
 };
 
 static_assert(sizeof(value) == 16);
+static_assert(sizeof(detail::value_block) % alignof(value) == 0);
+
+inline std::string_view value::as_string() const noexcept {
+  assert(is_string());
+  if (raw_[15] == tag_sso) return {reinterpret_cast<const char*>(raw_), raw_[14]};
+  const heap* h = ptr();
+  return {reinterpret_cast<const char*>(h + 1), h->size};
+}
+
+inline std::span<const value> value::as_array() const noexcept {
+  assert(is_array());
+  const heap* h = ptr();
+  return {reinterpret_cast<const value*>(h + 1), h->size};
+}
 
 /// Hash functor for hash tables keyed by value.
 struct value_hash {

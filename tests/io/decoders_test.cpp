@@ -464,6 +464,23 @@ TEST_CASE("parse_json decoder: whole documents - lazy fields - bad records", "[i
   }
 }
 
+TEST_CASE("parse_json top-level fields: keys sharing a first byte - empty keys - short after long records", "[io][decoders][json]") {
+  json_options o;
+  o.fields = {json_path::parse(".ab"), json_path::parse(".a"), json_path::parse(".b")};
+  operator_harness h(make_json_decoder(o, skip_policy()));
+  // a long record first, so that the shorter ones after it are parsed in a
+  // reused buffer holding the rest of the long one past their end
+  std::string long_doc = R"({"": 0, "abc": 9, "a": 1, "ab": "x", "b": [1, 2], "pad": ")" + std::string(300, 'p') + R"("})";
+  records out = h.push(strings({long_doc, R"({"b":"q","ab":2,"a":3,"a":4})", R"({"aa":1})", R"({"ab": "unclosed})",
+                                R"({"":"e"})"}));
+  REQUIRE(out.size() == 4);
+  CHECK(out[0].to_json() == R"({"ab":"x","a":1,"b":[1,2]})");
+  CHECK(out[1].to_json() == R"({"ab":2,"a":3,"b":"q"})");  // the first "a" wins
+  CHECK(out[2].to_json() == R"({"ab":null,"a":null,"b":null})");
+  CHECK(out[3].to_json() == R"({"ab":null,"a":null,"b":null})");
+  CHECK(h.op().counters.malformed_records == 1);  // the unclosed string
+}
+
 TEST_CASE("real data: GitHub events NDJSON - counts per .type", "[io][decoders][json][data]") {
   auto p = test::data_file("github_events_2015/2015-01-01-15.first1024.ndjson");
   if (!p) {
