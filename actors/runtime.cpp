@@ -2,6 +2,7 @@
 #include "weir/actors/runtime.hpp"
 
 #include <algorithm>
+#include <ctime>
 #include <array>
 #include <atomic>
 #include <deque>
@@ -193,6 +194,7 @@ struct chain_op {
 struct live_metrics {
   std::atomic<std::uint64_t> records_in{0}, records_out{0}, sink_records{0}, batches_in{0};
   std::atomic<std::int64_t> backpressured_ns{0};
+  std::atomic<std::int64_t> snapshot_ns{0};  ///< time spent in take_snapshot
   std::atomic<std::uint64_t> queue_depth{0};
   std::atomic<std::uint64_t> malformed{0}, late{0};
   std::atomic<std::int64_t> watermark{no_watermark};
@@ -579,6 +581,12 @@ public:
   /// The task's snapshot: runtime state, source position, each operator's state.
   /// @errors what snapshot_state / snapshot_position throw.
   snapshot_ptr take_snapshot(std::uint64_t id, bool finished) {
+    const std::int64_t t0 = steady_ns();
+    struct timed {
+      task_state& s;
+      std::int64_t t0;
+      ~timed() { s.live->snapshot_ns.fetch_add(steady_ns() - t0, relaxed); }
+    } timer{s_, t0};
     auto snap = std::make_shared<checkpoint::task_snapshot>();
     snap->stage = s_.stage_id;
     snap->instance = s_.instance;
@@ -1146,6 +1154,12 @@ struct job::impl {
     std::lock_guard<std::mutex> lock(cp_mtx);
     return cp_stats;
   }
+  /// Sums the tasks' snapshot time into cp_stats (job thread: `states` is fixed once running).
+  void cp_sum_snapshot_time() {
+    std::int64_t ns = 0;
+    for (auto& t : states) ns += t->live->snapshot_ns.load(relaxed);
+    cp_update([&](checkpoint_stats& c) { c.snapshot_s = static_cast<double>(ns) / 1e9; });
+  }
   template <class F>
   void cp_update(F&& f) {
     std::lock_guard<std::mutex> lock(cp_mtx);
@@ -1571,6 +1585,20 @@ run_stats job::wait() {
         self->send(m.tasks[i], recycle_atom::value, std::move(back));
       }
     };
+    struct thread_cpu {  // the write's CPU time, added to write_cpu_s however it ends
+      impl& m;
+      double t0 = now();
+      static double now() {
+        timespec ts{};
+        ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+        return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+      }
+      ~thread_cpu() {
+        const double s = now() - t0;
+        m.cp_update([&](checkpoint_stats& c) { c.write_cpu_s += s; });
+        m.cp_sum_snapshot_time();
+      }
+    } cpu{m};
     try {
       auto bytes = m.cp_store->write(d);
       give_back();
@@ -1707,6 +1735,7 @@ run_stats job::wait() {
       }
     }
   }
+  m.cp_sum_snapshot_time();
   stats.checkpoints = m.cp_snapshot();
   stats.elapsed_s = std::chrono::duration<double>(clock::now() - m.started).count();
   stats.latency_samples = latency.total();

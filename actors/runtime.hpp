@@ -67,6 +67,13 @@ struct checkpoint_stats {
   std::uint64_t last_bytes = 0; ///< bytes written for it
   std::uint64_t restored_id = 0;  ///< checkpoint the run resumed from (0 = started fresh)
   double restore_s = 0;           ///< time spent loading and restoring it, s
+  /// Time the tasks spent taking their snapshots (the pipeline's only pause:
+  /// the task threads serialize their state), summed over tasks and
+  /// checkpoints, the final one included, s.
+  double snapshot_s = 0;
+  /// CPU time the coordinator's thread spent writing checkpoints (framing,
+  /// checksums, write and fsync system calls; CLOCK_THREAD_CPUTIME_ID), s.
+  double write_cpu_s = 0;
 };
 
 /// What a finished run did.

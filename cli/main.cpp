@@ -380,9 +380,10 @@ int execute(const command_args& a, mode m) {
     const auto& c = stats.checkpoints;
     weir::log_message(weir::log_level::info,
                       fmt::format("checkpoints: {} completed, {} failed, {} aborted; last {} ({} bytes, {:.3f} s); "
-                                  "resumed from {} (restore {:.3f} s)",
+                                  "resumed from {} (restore {:.3f} s); snapshots {:.3f} s in the tasks, "
+                                  "writing {:.3f} s CPU",
                                   c.completed, c.failed, c.aborted, c.last_id, c.last_bytes, c.last_duration_s,
-                                  c.restored_id, c.restore_s));
+                                  c.restored_id, c.restore_s, c.snapshot_s, c.write_cpu_s));
   }
   return exit_ok;
 }

@@ -303,7 +303,7 @@ int main(int argc, char** argv) {
   };
 
   // ---- throughput, variants alternating
-  std::vector<double> plain_rates, ckpt_rates, plain_cpu, ckpt_cpu;
+  std::vector<double> plain_rates, ckpt_rates, plain_cpu, ckpt_cpu, ckpt_work;
   std::vector<checkpoint_folder> last_folders;
   std::string last_ckpt_stderr;
   for (int r = 0; r < o.runs; ++r) {
@@ -331,6 +331,16 @@ int main(int argc, char** argv) {
         int complete = 0;
         for (auto& c : last_folders) complete += c.complete;
         std::printf(", %d checkpoint folders kept (%d complete)", static_cast<int>(last_folders.size()), complete);
+        // weir's own account of the checkpoint work: the tasks' snapshot
+        // time plus the coordinator's write CPU, against the run's CPU time
+        std::smatch m;
+        if (std::regex_search(f.stderr_text, m, std::regex("([0-9]+) completed.*snapshots ([0-9.]+) s in the tasks, "
+                                                           "writing ([0-9.]+) s CPU"))) {
+          const double work = std::stod(m[2]) + std::stod(m[3]);
+          ckpt_work.push_back(cpu > 0 ? work / cpu * 100 : 0);
+          std::printf("; checkpoint work %.2f s (snapshots %s s + write %s s) = %.1f %% of its CPU", work,
+                      m[2].str().c_str(), m[3].str().c_str(), ckpt_work.back());
+        }
         if (!o.keep) fs::remove_all(ck, ec);
       }
       std::printf("\n");
@@ -346,6 +356,17 @@ int main(int argc, char** argv) {
   const double cpu0 = median(plain_cpu), cpu1 = median(ckpt_cpu);
   std::printf("CPU time: %.2f s without, %.2f s with checkpoints (median): +%.1f %%\n", cpu0, cpu1,
               cpu0 > 0 ? (cpu1 - cpu0) / cpu0 * 100 : 0.0);
+  // the best run of each variant: the one least disturbed by the rest of the machine
+  const double best0 = *std::max_element(plain_rates.begin(), plain_rates.end()),
+               best1 = *std::max_element(ckpt_rates.begin(), ckpt_rates.end());
+  const double min0 = *std::min_element(plain_cpu.begin(), plain_cpu.end()),
+               min1 = *std::min_element(ckpt_cpu.begin(), ckpt_cpu.end());
+  if (!ckpt_work.empty())
+    std::printf("checkpoint work (snapshots in the tasks + write CPU) / run CPU: %.1f %% (median of %d)\n",
+                median(ckpt_work), static_cast<int>(ckpt_work.size()));
+  std::printf("best runs: %.3f vs %.3f M records/s (loss %.1f %%); least CPU %.2f vs %.2f s (+%.1f %%)\n", best0 / 1e6,
+              best1 / 1e6, best0 > 0 ? (best0 - best1) / best0 * 100 : 0.0, min0, min1,
+              min0 > 0 ? (min1 - min0) / min0 * 100 : 0.0);
   for (auto& c : last_folders)
     std::printf("  %s: %.1f MB%s, write %.2f s (first file to MANIFEST)\n", c.name.c_str(), c.bytes / 1e6,
                 c.complete ? "" : " (no MANIFEST)", c.write_s);
