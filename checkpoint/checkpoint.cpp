@@ -494,68 +494,45 @@ struct quota {
   std::string source;
 };
 
-/// Writes the concatenation of `pieces` as the new file `p` (fsync when durable).
-void write_pieces(const fs::path& p, const std::vector<std::string_view>& pieces, quota& q, bool durable) {
-  int fd = ::open(p.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (fd < 0) throw checkpoint_error("cannot create " + p.string() + ": " + errno_text(errno));
-  auto fail = [&](const std::string& what, int e, const std::string& extra = "") {
-    ::close(fd);
-    throw checkpoint_error("cannot " + what + " " + p.string() + ": " + errno_text(e) + extra);
-  };
-  for (std::string_view data : pieces) {
-  std::size_t done = 0;
-  while (done < data.size()) {
-    std::size_t n = data.size() - done;
-    bool over = false;
-    if (q.limit) {
-      std::uint64_t room = q.used >= q.limit ? 0 : q.limit - q.used;
-      if (n > room) {
-        n = static_cast<std::size_t>(room);
-        over = true;
-      }
-    }
-    if (n == 0 && over)
-      fail("write", ENOSPC, " (quota of " + std::to_string(q.limit) + " bytes, " + q.source + ")");
-    ssize_t w = ::write(fd, data.data() + done, n);
-    if (w < 0 && errno == EINTR) continue;
-    if (w < 0) fail("write", errno);
-    done += static_cast<std::size_t>(w);
-    q.used += static_cast<std::uint64_t>(w);
-  }
-  }
-  if (durable && ::fsync(fd) != 0) fail("fsync", errno);
-  if (::close(fd) != 0) throw checkpoint_error("cannot close " + p.string() + ": " + errno_text(errno));
-}
-
-void write_whole_file(const fs::path& p, std::string_view data, quota& q, bool durable) {
-  write_pieces(p, {data}, q, durable);
-}
-
 /// Direct I/O (O_DIRECT) alignment of buffers, sizes and offsets, bytes.
 constexpr std::size_t direct_align = 4096;
 /// Bytes staged per direct write.
 constexpr std::size_t direct_chunk = std::size_t{8} << 20;
 
-/// Writes the concatenation of `pieces` as the new file `p` with O_DIRECT:
-/// the bytes go from an aligned staging buffer to the disk, bypassing the
-/// page cache (no copy into ~100 MB of fresh page-cache pages, no writeback
-/// and reclaim of them later: the CPU the pipeline would lose). The last
-/// chunk is padded to the alignment, then the file is truncated to its size.
-/// @returns false, having written nothing, when the file system refuses
-///          O_DIRECT (tmpfs): the caller writes through the page cache.
-bool write_pieces_direct(const fs::path& p, const std::vector<std::string_view>& pieces, bool durable) {
-  int fd = ::open(p.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (fd < 0) throw checkpoint_error("cannot create " + p.string() + ": " + errno_text(errno));
-  const int fl = ::fcntl(fd, F_GETFL);
-  if (fl < 0 || ::fcntl(fd, F_SETFL, fl | O_DIRECT) != 0) {
-    ::close(fd);
-    ::unlink(p.c_str());
-    return false;
+/// Writes `pieces` to `fd` through the page cache, counting each write()
+/// against the quota (which fails the write as a full disk would).
+template <class Fail>
+void write_buffered(int fd, const std::vector<std::string_view>& pieces, quota& q, Fail&& fail) {
+  for (std::string_view data : pieces) {
+    std::size_t done = 0;
+    while (done < data.size()) {
+      std::size_t n = data.size() - done;
+      bool over = false;
+      if (q.limit) {
+        std::uint64_t room = q.used >= q.limit ? 0 : q.limit - q.used;
+        if (n > room) {
+          n = static_cast<std::size_t>(room);
+          over = true;
+        }
+      }
+      if (n == 0 && over)
+        fail("write", ENOSPC, " (quota of " + std::to_string(q.limit) + " bytes, " + q.source + ")");
+      ssize_t w = ::write(fd, data.data() + done, n);
+      if (w < 0 && errno == EINTR) continue;
+      if (w < 0) fail("write", errno, "");
+      done += static_cast<std::size_t>(w);
+      q.used += static_cast<std::uint64_t>(w);
+    }
   }
-  auto fail = [&](const std::string& what, int e) {
-    ::close(fd);
-    throw checkpoint_error("cannot " + what + " " + p.string() + ": " + errno_text(e));
-  };
+}
+
+/// Writes `pieces` to `fd`, opened with O_DIRECT: the bytes go from an
+/// aligned staging buffer to the disk, bypassing the page cache (no copy
+/// into ~100 MB of fresh page-cache pages, no writeback and reclaim of them
+/// later: the CPU the pipeline would lose). The last chunk is padded to the
+/// alignment, then the file is truncated to its size.
+template <class Fail>
+void write_direct(int fd, const std::vector<std::string_view>& pieces, Fail&& fail) {
   // one staging buffer per thread (the coordinator's), kept for the next checkpoint
   struct staging {
     char* p = nullptr;
@@ -564,7 +541,7 @@ bool write_pieces_direct(const fs::path& p, const std::vector<std::string_view>&
   static thread_local staging buf;
   if (!buf.p) {
     buf.p = static_cast<char*>(std::aligned_alloc(direct_align, direct_chunk));
-    if (!buf.p) fail("allocate a staging buffer for", ENOMEM);
+    if (!buf.p) fail("allocate a staging buffer for", ENOMEM, "");
   }
   std::uint64_t total = 0;
   std::size_t fill = 0;
@@ -573,8 +550,8 @@ bool write_pieces_direct(const fs::path& p, const std::vector<std::string_view>&
     while (done < n) {
       ssize_t w = ::write(fd, buf.p + done, n - done);
       if (w < 0 && errno == EINTR) continue;
-      if (w < 0) fail("write", errno);
-      if (w == 0 || static_cast<std::size_t>(w) % direct_align != 0) fail("write (short direct write)", EIO);
+      if (w < 0) fail("write", errno, "");
+      if (w == 0 || static_cast<std::size_t>(w) % direct_align != 0) fail("write", EIO, " (short direct write)");
       done += static_cast<std::size_t>(w);
     }
   };
@@ -595,11 +572,35 @@ bool write_pieces_direct(const fs::path& p, const std::vector<std::string_view>&
     std::size_t padded = (fill + direct_align - 1) / direct_align * direct_align;
     std::memset(buf.p + fill, 0, padded - fill);
     flush(padded);
-    if (::ftruncate(fd, static_cast<off_t>(total)) != 0) fail("truncate", errno);
+    if (::ftruncate(fd, static_cast<off_t>(total)) != 0) fail("truncate", errno, "");
   }
-  if (durable && ::fsync(fd) != 0) fail("fsync", errno);
+}
+
+/// Writes the concatenation of `pieces` as the new file `p` (fsync when
+/// durable). `direct`: with O_DIRECT where the file system allows it (not
+/// tmpfs) and no quota is set (the quota counts the buffered path's writes).
+void write_pieces(const fs::path& p, const std::vector<std::string_view>& pieces, quota& q, bool durable,
+                  bool direct = false) {
+  int fd = ::open(p.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) throw checkpoint_error("cannot create " + p.string() + ": " + errno_text(errno));
+  auto fail = [&](const std::string& what, int e, const std::string& extra) {
+    ::close(fd);
+    throw checkpoint_error("cannot " + what + " " + p.string() + ": " + errno_text(e) + extra);
+  };
+  if (direct && q.limit == 0) {
+    const int fl = ::fcntl(fd, F_GETFL);
+    direct = fl >= 0 && ::fcntl(fd, F_SETFL, fl | O_DIRECT) == 0;
+  } else {
+    direct = false;
+  }
+  if (direct) write_direct(fd, pieces, fail);
+  else write_buffered(fd, pieces, q, fail);
+  if (durable && ::fsync(fd) != 0) fail("fsync", errno, "");
   if (::close(fd) != 0) throw checkpoint_error("cannot close " + p.string() + ": " + errno_text(errno));
-  return true;
+}
+
+void write_whole_file(const fs::path& p, std::string_view data, quota& q, bool durable) {
+  write_pieces(p, {data}, q, durable);
 }
 
 /// Writes task `t`'s file uncompressed, straight from the snapshot's buffers:
@@ -634,8 +635,7 @@ std::pair<std::uint64_t, std::uint64_t> write_task_file(const fs::path& p, const
   pieces.push_back(head);
   pieces.insert(pieces.end(), content.begin(), content.end());
   pieces.push_back(std::string_view(trailer, 8));
-  // the quota (fault injection) counts every write() of the buffered path
-  if (q.limit != 0 || !write_pieces_direct(p, pieces, durable)) write_pieces(p, pieces, q, durable);
+  write_pieces(p, pieces, q, durable, /*direct=*/true);
   return {format::header_size + raw + format::trailer_size, file_sum};
 }
 
