@@ -26,7 +26,7 @@
 // to restore the state (+ at most one batch interval).
 //
 //   build/perf/weir-bench-checkpoint [--keys 1200000] [--value-bytes 64]
-//        [--passes 14] [--runs 2] [--interval 10s] [--batch-interval 2s] [--dir DIR] [--weir PATH]
+//        [--passes 40] [--runs 2] [--interval 10s] [--batch-interval 2s] [--dir DIR] [--weir PATH]
 //        [--keep] [--compress]
 #include <fcntl.h>
 #include <poll.h>
@@ -61,7 +61,7 @@ using clk = std::chrono::steady_clock;
 struct options {
   long keys = 1'200'000;
   int value_bytes = 64;
-  int passes = 14;
+  int passes = 40;
   std::string batch_interval = "2s";
   int runs = 2;
   std::string interval = "10s";
@@ -244,7 +244,7 @@ int main(int argc, char** argv) {
     else if (a == "--keep") o.keep = true;
     else if (a == "--compress") o.compress = true;
     else if (a == "--help" || a == "-h") {
-      std::puts("weir-bench-checkpoint [--keys 1200000] [--value-bytes 64] [--passes 14] [--runs 2] "
+      std::puts("weir-bench-checkpoint [--keys 1200000] [--value-bytes 64] [--passes 40] [--runs 2] "
                 "[--interval 10s] [--batch-interval 2s] [--dir DIR] [--weir PATH] [--keep] [--compress]");
       return 0;
     } else die("unknown argument '" + a + "'");
@@ -409,30 +409,28 @@ int main(int argc, char** argv) {
       if (seconds_since(t0) > 600) die("no complete checkpoint within 600 s");
     }
     ::kill(pr.pid, SIGKILL);
-    wait_exit(pr.pid);
+    if (wait_exit(pr.pid) == 0)  // its only checkpoint is the final one: nothing to resume
+      die("the recovery run ended before a periodic checkpoint completed (use more --passes)");
     ::close(pr.out_fd);
     auto folders = list_checkpoints(ck);
     std::uint64_t bytes = 0;
     for (auto& c : folders)
       if (c.complete) bytes = c.bytes;  // the newest complete one
-    // restart on the checkpoint
-    auto t1 = clk::now();
-    auto pr2 = spawn(o.weir, ckpt_args(ck), o.dir / "recovery-2.stderr.txt", std::nullopt);
-    double restored = first_line(pr2, t1, 600);
-    // SIGTERM: weir drains and prints its --stats lines (with the restore time)
-    ::kill(pr2.pid, SIGTERM);
-    drain(pr2);
-    wait_exit(pr2.pid);
-    ::close(pr2.out_fd);
-    // a fresh start for comparison (startup + first batch end)
+    // seconds from a start on `ck` to the first output line; then SIGTERM:
+    // weir drains and prints its --stats lines (with the restore time)
+    auto time_to_first_output = [&](const fs::path& err) {
+      auto t = clk::now();
+      auto pr = spawn(o.weir, ckpt_args(ck), err, std::nullopt);
+      double s = first_line(pr, t, 600);
+      ::kill(pr.pid, SIGTERM);
+      drain(pr);
+      wait_exit(pr.pid);
+      ::close(pr.out_fd);
+      return s;
+    };
+    double restored = time_to_first_output(o.dir / "recovery-2.stderr.txt");  // restart on the checkpoint
     fs::remove_all(ck, ec);
-    auto t2 = clk::now();
-    auto pr3 = spawn(o.weir, ckpt_args(ck), o.dir / "recovery-3.stderr.txt", std::nullopt);
-    double fresh = first_line(pr3, t2, 600);
-    ::kill(pr3.pid, SIGTERM);
-    drain(pr3);
-    wait_exit(pr3.pid);
-    ::close(pr3.out_fd);
+    double fresh = time_to_first_output(o.dir / "recovery-3.stderr.txt");  // startup + first batch end
     if (restored < 0) die("the restarted run printed nothing:\n" + slurp(o.dir / "recovery-2.stderr.txt"));
     std::printf("recovery from a %.1f MB checkpoint: first output %.3f s after the restart (a fresh start: %.3f s); "
                 "restore time ~ %.3f s\n",
