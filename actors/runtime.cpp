@@ -1573,15 +1573,17 @@ run_stats job::wait() {
     d.timestamp_ms = wall_ms;
     d.plan = m.plan_print;
     d.final = final;
-    // a snapshot held only here is moved, not copied (state can be ~100 MB)
-    // An acknowledged snapshot belongs to this checkpoint alone: its bytes are
-    // moved, never copied, even while the ack message that brought the last
-    // one still holds a reference (use_count() == 2 here). A final state
-    // (co.finals) is reused by later checkpoints: copied unless held here only.
+    // A snapshot is moved, never copied (state can be ~100 MB), when it
+    // belongs to this checkpoint alone: an acknowledged snapshot (even while
+    // the ack message that brought the last one still holds a reference), or
+    // any part of the final checkpoint (nothing reads co.finals after it; the
+    // finished task's report still holds a reference). A final state in a
+    // periodic checkpoint is reused by the later ones: copied unless held
+    // here only.
     for (std::size_t i = 0; i < parts.size(); ++i) {
       auto& p = parts[i];
       const bool ack = recycle && !co.finals[i];
-      d.tasks.push_back(ack || p.use_count() == 1 ? std::move(*p) : *p);
+      d.tasks.push_back(ack || final || p.use_count() == 1 ? std::move(*p) : *p);
     }
     // hand each task's buffers back for its next snapshot (see task_state::recycled)
     auto give_back = [&] {
