@@ -15,9 +15,10 @@
 // reads a glob one file after the other), so the disk holds one pass only.
 //
 // Reports, for each variant, the throughput `weir --stats` prints (source
-// records / s, median of the runs, variants alternating) and CPU time
+// records / s, median of the runs; the runs in pairs, ABBA order) and CPU time
 // (user + system, steadier on a shared machine), the loss with
-// checkpoints in %, the checkpoints taken and their size and duration (from
+// checkpoints in % (of the medians, and the median of the pairs' losses: the
+// robust figure on a machine whose speed drifts), the checkpoints taken and their size and duration (from
 // the checkpoint directory: files and `weir checkpoints list`; from stderr
 // when weir reports them), and the recovery time: a checkpointed run is
 // SIGKILLed once a checkpoint holding every key is complete, then restarted
@@ -26,7 +27,7 @@
 // to restore the state (+ at most one batch interval).
 //
 //   build/perf/weir-bench-checkpoint [--keys 1200000] [--value-bytes 64]
-//        [--passes 40] [--runs 2] [--interval 10s] [--batch-interval 2s] [--dir DIR] [--weir PATH]
+//        [--passes 40] [--runs 8] [--interval 10s] [--batch-interval 2s] [--dir DIR] [--weir PATH]
 //        [--keep] [--compress]
 #include <fcntl.h>
 #include <poll.h>
@@ -63,7 +64,7 @@ struct options {
   int value_bytes = 64;
   int passes = 40;
   std::string batch_interval = "2s";
-  int runs = 2;
+  int runs = 8;
   std::string interval = "10s";
   fs::path dir;
   std::string weir;
@@ -244,7 +245,7 @@ int main(int argc, char** argv) {
     else if (a == "--keep") o.keep = true;
     else if (a == "--compress") o.compress = true;
     else if (a == "--help" || a == "-h") {
-      std::puts("weir-bench-checkpoint [--keys 1200000] [--value-bytes 64] [--passes 40] [--runs 2] "
+      std::puts("weir-bench-checkpoint [--keys 1200000] [--value-bytes 64] [--passes 40] [--runs 8] "
                 "[--interval 10s] [--batch-interval 2s] [--dir DIR] [--weir PATH] [--keep] [--compress]");
       return 0;
     } else die("unknown argument '" + a + "'");
@@ -306,8 +307,11 @@ int main(int argc, char** argv) {
   std::vector<double> plain_rates, ckpt_rates, plain_cpu, ckpt_cpu, ckpt_work;
   std::vector<checkpoint_folder> last_folders;
   std::string last_ckpt_stderr;
+  // Pairs in ABBA order (without, with; with, without; ...): a machine that
+  // slows down or speeds up during the series weighs on both variants alike.
   for (int r = 0; r < o.runs; ++r) {
-    for (int variant = 0; variant < 2; ++variant) {
+    for (int k = 0; k < 2; ++k) {
+      const int variant = r % 2 ? 1 - k : k;
       const fs::path ck = o.dir / ("ckpt-run-" + std::to_string(r));
       std::error_code ec;
       fs::remove_all(ck, ec);
@@ -347,11 +351,22 @@ int main(int argc, char** argv) {
       std::fflush(stdout);
     }
   }
+  // the loss of each pair (its two runs back to back), and the median of those
+  std::vector<double> pair_loss, pair_cpu;
+  std::printf("loss per pair (throughput; CPU time):");
+  for (int r = 0; r < o.runs; ++r) {
+    pair_loss.push_back((plain_rates[r] - ckpt_rates[r]) / plain_rates[r] * 100);
+    pair_cpu.push_back((ckpt_cpu[r] - plain_cpu[r]) / plain_cpu[r] * 100);
+    std::printf(" %+.1f %%;%+.1f %%", pair_loss.back(), pair_cpu.back());
+  }
+  std::printf("\n");
   const double plain = median(plain_rates), with = median(ckpt_rates);
   std::printf("throughput without checkpoints: %.3f M records/s (median of %d)\n", plain / 1e6, o.runs);
   std::printf("throughput with checkpoints every %s: %.3f M records/s (median of %d)\n", o.interval.c_str(),
               with / 1e6, o.runs);
-  std::printf("throughput loss: %.1f %%\n", plain > 0 ? (plain - with) / plain * 100 : 0.0);
+  std::printf("throughput loss: %.1f %% (medians); %.1f %% (median of the %d pairs' losses)\n",
+              plain > 0 ? (plain - with) / plain * 100 : 0.0, median(pair_loss), o.runs);
+  std::printf("CPU time per pair: +%.1f %% (median of the pairs)\n", median(pair_cpu));
   // CPU time (user + system) is steadier than throughput on a shared machine
   const double cpu0 = median(plain_cpu), cpu1 = median(ckpt_cpu);
   std::printf("CPU time: %.2f s without, %.2f s with checkpoints (median): +%.1f %%\n", cpu0, cpu1,
