@@ -86,7 +86,7 @@ public:
         w.boolean(e.has_state);
         if (e.has_state) w.val(e.state);
         detail::write_records(w, e.values);
-      });
+      }, [](const entry& e) { detail::prefetch_value(e.state); });
     });
   }
   void restore_state(std::uint64_t, state_reader& r) override {
@@ -261,7 +261,7 @@ public:
         if (!e.exists) return;
         w.val(e.state);
         w.i64(e.updated);
-      });
+      }, [](const entry& e) { detail::prefetch_value(e.state); });
     });
   }
   void restore_state(std::uint64_t, state_reader& r) override {

@@ -447,9 +447,14 @@ int main(int argc, char** argv) {
     fs::remove_all(ck, ec);
     double fresh = time_to_first_output(o.dir / "recovery-3.stderr.txt");  // startup + first batch end
     if (restored < 0) die("the restarted run printed nothing:\n" + slurp(o.dir / "recovery-2.stderr.txt"));
-    std::printf("recovery from a %.1f MB checkpoint: first output %.3f s after the restart (a fresh start: %.3f s); "
-                "restore time ~ %.3f s\n",
-                bytes / 1e6, restored, fresh, restored - fresh);
+    // The difference is the restore time only when both first outputs come
+    // at a batch end measured from the start; a restarted run may also end
+    // its first batch sooner (it resumes the checkpoint's batch clock), then
+    // weir's own restore phase below is the figure.
+    std::printf("recovery from a %.1f MB checkpoint: first output %.3f s after the restart (a fresh start: %.3f s)",
+                bytes / 1e6, restored, fresh);
+    if (restored >= fresh) std::printf("; restore time ~ %.3f s", restored - fresh);
+    std::printf("\n");
     const std::string err2 = slurp(o.dir / "recovery-2.stderr.txt");
     std::smatch m;
     if (std::regex_search(err2, m, std::regex("resumed from ([0-9]+) \\(restore ([0-9.]+) s\\)")))

@@ -123,14 +123,24 @@ public:
   /// try_emplace into an empty table of the same capacity rebuilds the same
   /// slot layout (linear probing: every slot between an entry's home and its
   /// slot is filled before it), hence the same iteration order.
-  template <class F>
-  void for_each_replayable(F&& f) const {
+  /// ahead(key, val) is called first for the entry `distance` slots further
+  /// on, if any: there it can prefetch what f will read from the heap (a walk
+  /// over a large table otherwise waits for memory at every entry).
+  template <class F, class Ahead>
+  void for_each_replayable(F&& f, Ahead&& ahead) const {
+    constexpr std::size_t distance = 8;
     std::size_t start = 0;
     while (slots_[start].used) ++start;  // exists: the load factor stays <= 0.7
     for (std::size_t j = 1; j <= slots_.size(); ++j) {
+      const slot& a = slots_[(start + j + distance) & mask_];
+      if (a.used) ahead(a.key, a.val);
       const slot& s = slots_[(start + j) & mask_];
       if (s.used) f(s.key, s.val);
     }
+  }
+  template <class F>
+  void for_each_replayable(F&& f) const {
+    for_each_replayable(std::forward<F>(f), [](const value&, const V&) {});
   }
 
 private:
