@@ -53,7 +53,7 @@ struct context_options {
   std::size_t batch_size = 1024;  ///< max records per wire batch between actors
   std::size_t edge_capacity = 8;  ///< credits (wire batches in flight) per channel
   int threads = 0;                ///< CAF scheduler threads; 0 = number of cores
-  checkpoint_options checkpoint;  ///< barrier snapshots; off unless checkpoint.dir is set
+  checkpoint_options checkpoint{};  ///< barrier snapshots; off unless checkpoint.dir is set
 };
 
 /// What checkpointing did so far (cumulative; all zero without checkpoints).

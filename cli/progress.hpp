@@ -28,7 +28,7 @@ struct progress_totals {
   double source_bp_s = 0;       ///< Σ backpressured seconds of source tasks
   int sources = 0;              ///< source tasks
   bool checkpointing = false;   ///< the run takes checkpoints
-  checkpoint_stats checkpoints; ///< its counters
+  checkpoint_stats checkpoints{}; ///< its counters
   std::int64_t now_ms = 0;      ///< wall clock when polled, Unix ms
 };
 
