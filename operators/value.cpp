@@ -42,7 +42,7 @@ struct heap_arr : detail::value_block {
     return h;
   }
   static void destroy(heap_arr* h) noexcept {
-    std::destroy_n(h->items(), h->size);
+    if (!h->flat) std::destroy_n(h->items(), h->size);
     h->~heap_arr();
     ::operator delete(static_cast<void*>(h));
   }
@@ -83,14 +83,7 @@ void value::destroy() noexcept {
   }
 }
 
-value::value(std::string_view s) {
-  if (s.size() <= sso_max) {
-    std::memset(raw_, 0, sizeof(raw_));  // defined padding: equal strings are equal bytes
-    if (!s.empty()) std::memcpy(raw_, s.data(), s.size());
-    raw_[14] = static_cast<unsigned char>(s.size());
-    raw_[15] = tag_sso;
-    return;
-  }
+void value::set_heap_string(std::string_view s) {
   void* mem = ::operator new(sizeof(heap_str) + s.size());
   auto* h = new (mem) heap_str;
   h->size = s.size();
@@ -116,7 +109,11 @@ value value::array_moved(std::span<value> items, bool tuple) {
 
 value value::int_array(std::span<const std::int64_t> items, bool tuple) {
   auto* h = heap_arr::make(items.size(), tuple);
-  for (std::int64_t i : items) new (h->items() + h->size++) value(i);
+  value* to = h->items();
+  const std::size_t n = items.size();
+  for (std::size_t i = 0; i < n; ++i) new (to + i) value(items[i]);
+  h->size = n;
+  h->flat = true;  // ints only: nothing to release when the block goes
   value v;
   v.set_ptr(reinterpret_cast<heap*>(h), tag_arr);
   return v;
@@ -124,6 +121,7 @@ value value::int_array(std::span<const std::int64_t> items, bool tuple) {
 
 value value::pair(value k, value v) {
   auto* h = heap_arr::make(2, true);
+  h->flat = !k.on_heap() && !v.on_heap();  // e.g. (word, time): freed without releasing the items
   new (h->items()) value(std::move(k));
   new (h->items() + 1) value(std::move(v));
   h->size = 2;
