@@ -18,6 +18,7 @@
 
 #include "weir/checkpoint/checkpoint.hpp"
 #include "weir/operators/basic_operators.hpp"
+#include "weir/operators/detail/hash_memo.hpp"
 #include "weir/operators/log.hpp"
 #include "weir/operators/partitioning.hpp"
 #include "weir/operators/snapshot.hpp"
@@ -171,6 +172,7 @@ struct out_edge {
   plan::edge_kind kind = plan::edge_kind::forward;
   std::string target_name;     ///< for errors ("reduce_by_key expects pairs")
   std::vector<out_channel> chans;
+  weir::detail::hash_memo key_hash;  ///< keyed edges: key → hash, for the keys routed again and again
 };
 
 struct in_channel {
@@ -364,7 +366,7 @@ public:
           if (!by_key)
             h = r.hash();
           else if (r.is_array() && r.as_array().size() == 2)  // the pair check of as_pair, inline
-            h = r.as_array()[0].hash();
+            h = e.key_hash(r.as_array()[0]);
           else
             h = as_pair(r, e.target_name.c_str()).first->hash();
           auto& c = e.chans[static_cast<std::size_t>(partition_of(h, n))];
