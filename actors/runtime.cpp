@@ -895,11 +895,18 @@ public:
       run_chain(b.recs, c.input);
       return;
     }
+    // b.recs is consumed when it runs whole (run_chain clears it): positions use `total`
+    const std::size_t total = b.recs.size();
     std::size_t prev = 0;
     records& seg = s_.in_seg;
     for (auto& m : b.marks) {
-      std::size_t end = std::min<std::size_t>(m.pos, b.recs.size());
-      if (end > prev) {
+      std::size_t end = std::min<std::size_t>(m.pos, total);
+      if (prev == 0 && end == total && end > 0) {  // the whole batch before the watermark: no copy
+        c.idle = false;
+        hashes_from(0);
+        prev = end;
+        run_chain(b.recs, c.input);
+      } else if (end > prev) {
         c.idle = false;
         seg.assign(std::make_move_iterator(b.recs.begin() + static_cast<std::ptrdiff_t>(prev)),
                    std::make_move_iterator(b.recs.begin() + static_cast<std::ptrdiff_t>(end)));
@@ -917,9 +924,11 @@ public:
       combine_watermarks();
     }
     if (prev == 0) {
-      hashes_from(0);
-      run_chain(b.recs, c.input);
-    } else if (prev < b.recs.size()) {
+      if (total > 0) {
+        hashes_from(0);
+        run_chain(b.recs, c.input);
+      }
+    } else if (prev < total) {
       seg.assign(std::make_move_iterator(b.recs.begin() + static_cast<std::ptrdiff_t>(prev)),
                  std::make_move_iterator(b.recs.end()));
       hashes_from(prev);
