@@ -58,8 +58,10 @@ public:
     const std::int64_t delay = o_.delay.count();
     const std::size_t base = out.size();
     bool in_place = true;
-    for (std::size_t i = 0; i < in.size(); ++i) {
-      value& r = in[i];
+    value* recs = in.data();  // `in` keeps its size here: no reload per record
+    const std::size_t n = in.size();
+    for (std::size_t i = 0; i < n; ++i) {
+      value& r = recs[i];
       ++seen_;
       std::int64_t ts;
       try {
@@ -253,8 +255,10 @@ public:
     const std::int64_t now = proc_time ? wall_ms() : 0;
     // the keyed edge's routing hashes of the keys, when it passes them
     const std::uint64_t* hashes = o_.keyed ? input_key_hashes : nullptr;
-    for (std::size_t i = 0; i < in.size(); ++i) {
-      const value& rec = in[i];
+    const value* recs = in.data();  // `in` does not change here: no reload per record
+    const std::size_t n = in.size();
+    for (std::size_t i = 0; i < n; ++i) {
+      const value& rec = recs[i];
       key_hash_ = hashes ? hashes + i : nullptr;
       ++seen_;
       const value* key = &null_;
