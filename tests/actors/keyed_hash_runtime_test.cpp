@@ -113,7 +113,7 @@ private:
 
 }  // namespace
 
-TEST_CASE("A keyed edge hands each record's key hash to the receiving operator, aligned with the records",
+TEST_CASE("A keyed edge hands each record's key hash to the receiving operator aligned with the records",
           "[runtime][keyed]") {
   context_options o;
   o.parallelism = 2;
@@ -195,7 +195,7 @@ window_counts expected_fixed(std::int64_t size, std::int64_t slide, bool sum, st
 
 }  // namespace
 
-TEST_CASE("Event windows behind a keyed edge count exactly, with malformed records skipped", "[runtime][keyed]") {
+TEST_CASE("Event windows behind a keyed edge count exactly with malformed records skipped", "[runtime][keyed]") {
   std::uint64_t bad = 0, malformed = 0;
   SECTION("tumbling count (panes)") {
     event_window_options w;

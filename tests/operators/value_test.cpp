@@ -143,7 +143,7 @@ TEST_CASE("a heap value shared by threads is released exactly once", "[operators
   CHECK(arr.as_array()[0].as_string() == long_s);  // still owned by the array
 }
 
-TEST_CASE("arrays whose items are all inline free no item; the others release theirs", "[operators][value]") {
+TEST_CASE("arrays whose items are all inline free no item and the others release theirs", "[operators][value]") {
   // int_array and pairs of inline values skip releasing their items when
   // freed (issue 7); a pair holding a heap string must still release it
   // (ASan reports the leak or a double free if either goes wrong)
