@@ -2,6 +2,7 @@
 #include "weir/actors/runtime.hpp"
 
 #include <algorithm>
+#include <cassert>
 #include <ctime>
 #include <array>
 #include <atomic>
@@ -17,6 +18,7 @@
 
 #include "weir/checkpoint/checkpoint.hpp"
 #include "weir/operators/basic_operators.hpp"
+#include "weir/operators/detail/hash_memo.hpp"
 #include "weir/operators/log.hpp"
 #include "weir/operators/partitioning.hpp"
 #include "weir/operators/snapshot.hpp"
@@ -29,6 +31,10 @@ struct wire_batch {
   records recs;
   std::vector<watermark_mark> marks;
   std::int64_t ingest_ns = 0;
+  /// Keyed edges: value::hash() of each record's key, computed once for
+  /// routing and handed to the receiving operator (input_key_hashes), so
+  /// that its state table does not hash the key again. Else empty.
+  std::vector<std::uint64_t> key_hashes;
 };
 using batch_ptr = std::shared_ptr<wire_batch>;
 struct task_state;
@@ -156,6 +162,7 @@ struct out_channel {
   std::int32_t target_channel = 0;
   std::int64_t credit = 0;
   records building;            ///< the wire batch being filled
+  std::vector<std::uint64_t> building_hashes;  ///< keyed edges: the key hash of each record of `building`
   std::vector<watermark_mark> building_marks;
   std::int64_t building_ingest = std::numeric_limits<std::int64_t>::max();
   std::deque<item> outbox;     ///< ready to send, in order
@@ -165,6 +172,7 @@ struct out_edge {
   plan::edge_kind kind = plan::edge_kind::forward;
   std::string target_name;     ///< for errors ("reduce_by_key expects pairs")
   std::vector<out_channel> chans;
+  weir::detail::hash_memo key_hash;  ///< keyed edges: key → hash, for the keys routed again and again
 };
 
 struct in_channel {
@@ -315,26 +323,38 @@ public:
     b->recs = std::move(c.building);
     b->marks = std::move(c.building_marks);
     b->ingest_ns = b->recs.empty() ? s_.cur_ingest : c.building_ingest;
+    if (!c.building_hashes.empty()) {
+      assert(c.building_hashes.size() == b->recs.size());
+      b->key_hashes = std::move(c.building_hashes);
+      c.building_hashes = std::vector<std::uint64_t>();
+    }
     c.building = records();
     c.building_marks.clear();
     c.building_ingest = std::numeric_limits<std::int64_t>::max();
     c.outbox.push_back({item_kind::data, 0, std::move(b)});
   }
 
-  void push_record(out_channel& c, value&& v) {
-    if (c.building.empty()) c.building.reserve(std::min<std::size_t>(s_.opts.batch_size, 1024));
-    c.building.push_back(std::move(v));
+  /// A full wire batch goes (kept out of line: emit's loop is per record).
+  /// The records pushed by the current emit() have ingestion time cur_ingest.
+  [[gnu::noinline]] void seal_and_flush(out_channel& c) {
     c.building_ingest = std::min(c.building_ingest, s_.cur_ingest);
-    if (c.building.size() >= s_.opts.batch_size) {
-      seal(c);
-      flush(c);
-    }
+    seal(c);
+    flush(c);
   }
 
-  /// Routes the chain's output to every out edge.
+  [[gnu::noinline]] void start_building(out_channel& c, bool hashes) {
+    const std::size_t n = std::min<std::size_t>(s_.opts.batch_size, 1024);
+    c.building.reserve(n);
+    if (hashes) c.building_hashes.reserve(n);
+  }
+
+  /// Routes the chain's output to every out edge. The ingestion time of the
+  /// records (cur_ingest) is folded into a channel's wire batch when it is
+  /// sealed here and at the end, not per record.
   void emit(records& recs) {
     if (recs.empty()) return;
     if (!s_.outs.empty()) add(s_.live->records_out, recs.size());
+    const std::size_t batch = s_.opts.batch_size;
     for (std::size_t ei = 0; ei < s_.outs.size(); ++ei) {
       out_edge& e = s_.outs[ei];
       bool last = ei + 1 == s_.outs.size();
@@ -346,16 +366,29 @@ public:
           if (!by_key)
             h = r.hash();
           else if (r.is_array() && r.as_array().size() == 2)  // the pair check of as_pair, inline
-            h = r.as_array()[0].hash();
+            h = e.key_hash(r.as_array()[0]);
           else
             h = as_pair(r, e.target_name.c_str()).first->hash();
           auto& c = e.chans[static_cast<std::size_t>(partition_of(h, n))];
-          push_record(c, last ? std::move(r) : value(r));
+          if (c.building.empty()) [[unlikely]]
+            start_building(c, by_key);
+          c.building.push_back(last ? std::move(r) : value(r));
+          if (by_key) c.building_hashes.push_back(h);  // carried to the receiving operator (input_key_hashes)
+          if (c.building.size() >= batch) [[unlikely]]
+            seal_and_flush(c);
         }
       } else {
         auto& c = e.chans[0];
-        for (auto& r : recs) push_record(c, last ? std::move(r) : value(r));
+        for (auto& r : recs) {
+          if (c.building.empty()) [[unlikely]]
+            start_building(c, false);
+          c.building.push_back(last ? std::move(r) : value(r));
+          if (c.building.size() >= batch) [[unlikely]]
+            seal_and_flush(c);
+        }
       }
+      for (auto& c : e.chans)
+        if (!c.building.empty()) c.building_ingest = std::min(c.building_ingest, s_.cur_ingest);
     }
     recs.clear();
   }
@@ -845,18 +878,39 @@ public:
     add(s_.live->records_in, b.recs.size());
     add(s_.live->batches_in, 1);
     if (!b.recs.empty()) c.idle = false;
+    // the routing hashes of a keyed edge go to the first operator with its records
+    const bool hashed = !b.key_hashes.empty() && !s_.chain.empty() && b.key_hashes.size() == b.recs.size();
+    stream_operator* first = s_.chain.empty() ? nullptr : s_.chain.front().op.get();
+    struct reset_hashes {  // the pointer is valid during this batch only
+      stream_operator* op;
+      ~reset_hashes() {
+        if (op) op->input_key_hashes = nullptr;
+      }
+    } reset{hashed ? first : nullptr};
+    auto hashes_from = [&](std::size_t pos) {
+      if (hashed) first->input_key_hashes = b.key_hashes.data() + pos;
+    };
     if (b.marks.empty()) {
+      hashes_from(0);
       run_chain(b.recs, c.input);
       return;
     }
+    // b.recs is consumed when it runs whole (run_chain clears it): positions use `total`
+    const std::size_t total = b.recs.size();
     std::size_t prev = 0;
     records& seg = s_.in_seg;
     for (auto& m : b.marks) {
-      std::size_t end = std::min<std::size_t>(m.pos, b.recs.size());
-      if (end > prev) {
+      std::size_t end = std::min<std::size_t>(m.pos, total);
+      if (prev == 0 && end == total && end > 0) {  // the whole batch before the watermark: no copy
+        c.idle = false;
+        hashes_from(0);
+        prev = end;
+        run_chain(b.recs, c.input);
+      } else if (end > prev) {
         c.idle = false;
         seg.assign(std::make_move_iterator(b.recs.begin() + static_cast<std::ptrdiff_t>(prev)),
                    std::make_move_iterator(b.recs.begin() + static_cast<std::ptrdiff_t>(end)));
+        hashes_from(prev);
         prev = end;
         run_chain(seg, c.input);
         seg.clear();
@@ -870,10 +924,14 @@ public:
       combine_watermarks();
     }
     if (prev == 0) {
-      run_chain(b.recs, c.input);
-    } else if (prev < b.recs.size()) {
+      if (total > 0) {
+        hashes_from(0);
+        run_chain(b.recs, c.input);
+      }
+    } else if (prev < total) {
       seg.assign(std::make_move_iterator(b.recs.begin() + static_cast<std::ptrdiff_t>(prev)),
                  std::make_move_iterator(b.recs.end()));
+      hashes_from(prev);
       run_chain(seg, c.input);
       seg.clear();
     }

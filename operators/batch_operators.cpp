@@ -64,6 +64,10 @@ private:
 class union_op final : public stream_operator {
 public:
   void process(records& in, records& out) override {
+    if (out.empty()) {  // the whole input, without moving record by record
+      out.swap(in);
+      return;
+    }
     out.reserve(out.size() + in.size());
     for (auto& r : in) out.push_back(std::move(r));
   }

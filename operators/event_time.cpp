@@ -58,8 +58,10 @@ public:
     const std::int64_t delay = o_.delay.count();
     const std::size_t base = out.size();
     bool in_place = true;
-    for (std::size_t i = 0; i < in.size(); ++i) {
-      value& r = in[i];
+    value* recs = in.data();  // `in` keeps its size here: no reload per record
+    const std::size_t n = in.size();
+    for (std::size_t i = 0; i < n; ++i) {
+      value& r = recs[i];
       ++seen_;
       std::int64_t ts;
       try {
@@ -251,7 +253,13 @@ public:
   void process(records& in, records& out) override {
     const bool proc_time = !o_.time;
     const std::int64_t now = proc_time ? wall_ms() : 0;
-    for (auto& rec : in) {
+    // the keyed edge's routing hashes of the keys, when it passes them
+    const std::uint64_t* hashes = o_.keyed ? input_key_hashes : nullptr;
+    const value* recs = in.data();  // `in` does not change here: no reload per record
+    const std::size_t n = in.size();
+    for (std::size_t i = 0; i < n; ++i) {
+      const value& rec = recs[i];
+      key_hash_ = hashes ? hashes + i : nullptr;
       ++seen_;
       const value* key = &null_;
       const value* body = &rec;
@@ -439,7 +447,7 @@ private:
     const std::int64_t last_start = floor_div(ts, slide) * slide;
     const std::int64_t lateness = o_.allowed_lateness.count();
     bool any = false;
-    const std::uint64_t h = hash_(key);
+    const std::uint64_t h = key_hash(key);
     for (std::int64_t start = last_start; start > ts - w.size_ms; start -= slide) {
       const std::int64_t end = start + w.size_ms;
       if (end + lateness <= wm_) continue;  // this window is closed for good
@@ -487,7 +495,7 @@ private:
       late(body);
       return;
     }
-    auto [ks, fresh] = sessions_.try_emplace(key, key.hash());
+    auto [ks, fresh] = sessions_.try_emplace(key, key_hash(key));
     (void)fresh;
     session s{ts, ts + gap, {}, false};
     agg_.add(s.acc, v);
@@ -610,7 +618,7 @@ private:
       late(body);
       return;
     }
-    const std::uint64_t h = hash_(key);
+    const std::uint64_t h = key_hash(key);
     auto [pc, fresh] = cur_->table.try_emplace(key, h);
     if (fresh) pc->first = seen_;
     ++pc->n;
@@ -826,6 +834,10 @@ private:
     return value::object(std::move(f));
   }
 
+  /// The hash of the current record's key: the one the keyed edge passed
+  /// (input_key_hashes), else computed (through the memo).
+  std::uint64_t key_hash(const value& key) { return key_hash_ ? *key_hash_ : hash_(key); }
+
   void late(const value& body) {
     ++counters.late_records;
     if (o_.late) o_.late(body);
@@ -850,6 +862,7 @@ private:
   std::vector<combined> comb_;           // fire_panes scratch: keys in order of first appearance
   std::vector<std::uint32_t> comb_idx_;  // and their index + 1, by hash
   detail::hash_memo hash_;               // key → hash, for the keys seen again and again
+  const std::uint64_t* key_hash_ = nullptr;  // process(): the current record's key hash, if the edge passed it
 };
 
 }  // namespace

@@ -182,6 +182,14 @@ public:
   /// the operator directly follows a source, else nullptr.
   const record_origin* input_origin = nullptr;
 
+  /// Set by the driver before process(): when the input records came over a
+  /// keyed edge (routed by the hash of their key), `input_key_hashes[i]` is
+  /// value::hash() of the key (the pair's first item) of record i of `in`,
+  /// computed once for routing, so that a keyed operator need not hash it
+  /// again; else nullptr. Valid during that process() call only. Only
+  /// meaningful for operators that read their records as (key, value) pairs.
+  const std::uint64_t* input_key_hashes = nullptr;
+
   /// Set by the driver: where an operator that generates watermarks (a
   /// timestamp assigner) records them. Call emit_watermark() inside process().
   std::vector<watermark_mark>* watermark_out = nullptr;

@@ -42,7 +42,7 @@ struct heap_arr : detail::value_block {
     return h;
   }
   static void destroy(heap_arr* h) noexcept {
-    std::destroy_n(h->items(), h->size);
+    if (!h->flat) std::destroy_n(h->items(), h->size);
     h->~heap_arr();
     ::operator delete(static_cast<void*>(h));
   }
@@ -83,14 +83,7 @@ void value::destroy() noexcept {
   }
 }
 
-value::value(std::string_view s) {
-  if (s.size() <= sso_max) {
-    std::memset(raw_, 0, sizeof(raw_));  // defined padding: equal strings are equal bytes
-    if (!s.empty()) std::memcpy(raw_, s.data(), s.size());
-    raw_[14] = static_cast<unsigned char>(s.size());
-    raw_[15] = tag_sso;
-    return;
-  }
+void value::set_heap_string(std::string_view s) {
   void* mem = ::operator new(sizeof(heap_str) + s.size());
   auto* h = new (mem) heap_str;
   h->size = s.size();
@@ -116,7 +109,11 @@ value value::array_moved(std::span<value> items, bool tuple) {
 
 value value::int_array(std::span<const std::int64_t> items, bool tuple) {
   auto* h = heap_arr::make(items.size(), tuple);
-  for (std::int64_t i : items) new (h->items() + h->size++) value(i);
+  value* to = h->items();
+  const std::size_t n = items.size();
+  for (std::size_t i = 0; i < n; ++i) new (to + i) value(items[i]);
+  h->size = n;
+  h->flat = true;  // ints only: nothing to release when the block goes
   value v;
   v.set_ptr(reinterpret_cast<heap*>(h), tag_arr);
   return v;
@@ -124,6 +121,7 @@ value value::int_array(std::span<const std::int64_t> items, bool tuple) {
 
 value value::pair(value k, value v) {
   auto* h = heap_arr::make(2, true);
+  h->flat = !k.on_heap() && !v.on_heap();  // e.g. (word, time): freed without releasing the items
   new (h->items()) value(std::move(k));
   new (h->items() + 1) value(std::move(v));
   h->size = 2;
@@ -216,33 +214,36 @@ std::strong_ordering compare_numbers(const value& a, const value& b) noexcept {
 
 }  // namespace
 
-std::uint64_t value::hash() const noexcept {
-  switch (raw_[15]) {
-    case tag_null: return seed_null;
-    case tag_bool: return raw_[0] ? 0x1ULL : 0x2ULL;
-    case tag_int: return hash_int(as_int());
-    case tag_real: {
-      double d = as_real();
+namespace {
+
+/// value::hash of the kinds other than inline strings and ints (out of line,
+/// so that the frequent kinds need no stack frame).
+[[gnu::noinline]] std::uint64_t hash_other(const value& v) noexcept {
+  switch (v.type()) {
+    case kind::null: return seed_null;
+    case kind::boolean: return v.as_bool() ? 0x1ULL : 0x2ULL;
+    case kind::integer: return hash_int(v.as_int());
+    case kind::real: {
+      double d = v.as_real();
       if (std::isfinite(d) && d == std::trunc(d) && std::fabs(d) < 9.2e18)
         return hash_int(static_cast<std::int64_t>(d));
       return XXH3_64bits(&d, sizeof(d));
     }
-    case tag_sso:
-    case tag_str: {
-      auto s = as_string();
+    case kind::string: {
+      auto s = v.as_string();
       return XXH3_64bits(s.data(), s.size());
     }
-    case tag_arr: {
+    case kind::array: {
       std::uint64_t h = seed_array;
-      for (auto& v : as_array()) {
-        std::uint64_t x = v.hash();
-        h = XXH3_64bits_withSeed(&x, sizeof(x), h);
+      for (auto& x : v.as_array()) {
+        std::uint64_t y = x.hash();
+        h = XXH3_64bits_withSeed(&y, sizeof(y), h);
       }
       return h;
     }
-    case tag_obj: {
+    case kind::object: {
       std::uint64_t h = seed_object;
-      for (auto& f : as_object()) {
+      for (auto& f : v.as_object()) {
         std::uint64_t x[2] = {f.name.hash(), f.val.hash()};
         h = XXH3_64bits_withSeed(x, sizeof(x), h);
       }
@@ -250,6 +251,14 @@ std::uint64_t value::hash() const noexcept {
     }
   }
   return 0;
+}
+
+}  // namespace
+
+std::uint64_t value::hash() const noexcept {
+  if (raw_[15] == tag_sso) return XXH3_64bits(raw_, raw_[14]);  // words, short keys
+  if (raw_[15] == tag_int) return hash_int(as_int());
+  return hash_other(*this);
 }
 
 bool operator==(const value& a, const value& b) noexcept {

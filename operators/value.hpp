@@ -15,6 +15,7 @@
 #pragma once
 
 #include <atomic>
+#include <bit>
 #include <cassert>
 #include <compare>
 #include <cstring>
@@ -38,6 +39,9 @@ namespace detail {
 struct value_block {
   std::atomic<std::uint32_t> rc{1};
   bool tuple = false;
+  /// Arrays: no item lives on the heap (all null, bool, number or inline
+  /// string), so freeing the block releases no item.
+  bool flat = false;
   std::size_t size = 0;
 };
 }  // namespace detail
@@ -73,7 +77,14 @@ public:
     std::memcpy(raw_, &d, sizeof(d));
     raw_[15] = tag_real;
   }
-  value(std::string_view s);
+  /// A string (bytes, normally UTF-8). Up to 14 bytes inline (no
+  /// allocation, padding zeroed: equal strings have equal bytes).
+  value(std::string_view s) {
+    if (s.size() <= sso_max)
+      set_inline_string(s.data(), s.size());
+    else
+      set_heap_string(s);
+  }
   value(const char* s) : value(std::string_view{s}) {}
   value(const std::string& s) : value(std::string_view{s}) {}
 
@@ -193,6 +204,34 @@ private:
     return h;
   }
   void set_ptr(heap* h, std::uint8_t tag) noexcept;
+  void set_heap_string(std::string_view s);
+  /// An inline string of n <= 14 bytes, with word loads and stores (no
+  /// library call: the most frequent value built, e.g. words of a text).
+  void set_inline_string(const char* p, std::size_t n) noexcept {
+    std::uint64_t lo = 0, hi = 0;
+    if (n >= 8) {
+      std::memcpy(&lo, p, 8);
+      if (n > 8) {  // bytes 8..n-1: the top n-8 bytes of the last 8 (little-endian)
+        std::uint64_t last;
+        std::memcpy(&last, p + n - 8, 8);
+        hi = last >> (8 * (16 - n));
+      }
+    } else if (n >= 4) {
+      std::uint32_t a, b;
+      std::memcpy(&a, p, 4);
+      std::memcpy(&b, p + n - 4, 4);
+      lo = a | (static_cast<std::uint64_t>(b) << (8 * (n - 4)));
+    } else if (n > 0) {
+      const auto* u = reinterpret_cast<const unsigned char*>(p);
+      lo = static_cast<std::uint64_t>(u[0]) | (static_cast<std::uint64_t>(u[n / 2]) << (8 * (n / 2))) |
+           (static_cast<std::uint64_t>(u[n - 1]) << (8 * (n - 1)));
+    }
+    static_assert(std::endian::native == std::endian::little, "inline strings assume little-endian");
+    std::memcpy(raw_, &lo, 8);
+    std::memcpy(raw_ + 8, &hi, 8);
+    raw_[14] = static_cast<unsigned char>(n);
+    raw_[15] = tag_sso;
+  }
   bool on_heap() const noexcept { return raw_[15] == tag_str || raw_[15] == tag_arr || raw_[15] == tag_obj; }
   void retain() const noexcept {
     if (on_heap()) ptr()->rc.fetch_add(1, std::memory_order_relaxed);

@@ -20,21 +20,22 @@ inline bool same_bytes(const value& a, const value& b) noexcept {
   return std::memcmp(static_cast<const void*>(&a), static_cast<const void*>(&b), sizeof(value)) == 0;
 }
 
-/// Direct-mapped memo value → value::hash(), keyed by the value's 16 bytes.
+/// Set-associative memo value → value::hash(), keyed by the value's 16 bytes.
 /// Each entry holds a copy of its value (a reference on a heap block), so a
 /// block cannot be freed and its address reused by another value while the
 /// entry maps it. Only ints, doubles and strings of up to 256 bytes are
-/// kept (no large block is kept alive). 256 entries, about 8 KiB. When
+/// kept (no large block is kept alive). 256 entries in 128 sets of 2 (a
+/// new key replaces the older of its set), about 8 KiB. When
 /// fewer than 3/4 of 1024 lookups hit (many distinct keys), it steps aside
 /// for the next 64 Ki keys, then tries again. Not thread-safe (one per operator instance).
 class hash_memo {
 public:
-  std::uint64_t operator()(const value& k) {
+  [[gnu::always_inline]] std::uint64_t operator()(const value& k) {
     if (skip_ > 0) {  // the memo did not pay lately
       --skip_;
       return k.hash();
     }
-    if (++tries_ == probe) {  // fewer than 3/4 hits over the last `probe` keys: bypass it for a while
+    if (++tries_ == probe) [[unlikely]] {  // fewer than 3/4 hits over the last `probe` keys: bypass it for a while
       if (hits_ < probe / 4 * 3) skip_ = bypass;
       tries_ = hits_ = 0;
     }
@@ -42,22 +43,32 @@ public:
     std::memcpy(&a, static_cast<const void*>(&k), 8);
     std::memcpy(&b, reinterpret_cast<const unsigned char*>(static_cast<const void*>(&k)) + 8, 8);
     const std::uint64_t m = (a ^ (b * 0x9E3779B97F4A7C15ULL)) * 0xD6E8FEB86659FD93ULL;
-    entry& e = e_[m >> 56];
-    if (e.used && same_bytes(e.key, k)) {
+    entry* set = &e_[(m >> 57) * ways];  // 2-way: two keys that share a set do not evict each other
+    if (set[0].used && same_bytes(set[0].key, k)) {
       ++hits_;
-      return e.hash;
+      return set[0].hash;
     }
-    const std::uint64_t h = k.hash();
-    if (k.is_int() || k.is_real() || (k.is_string() && k.as_string().size() <= 256)) {
-      e.key = k;
-      e.hash = h;
-      e.used = true;
+    if (set[1].used && same_bytes(set[1].key, k)) {
+      ++hits_;
+      return set[1].hash;
     }
-    return h;
+    return miss(k, set);
   }
 
 private:
-  static constexpr std::size_t size = 256;  // indexed by the top 8 bits of a mix
+  struct entry;
+  /// Hashes `k` and keeps it in `set` (out of line: the hit path is inlined).
+  [[gnu::noinline]] std::uint64_t miss(const value& k, entry* set) {
+    const std::uint64_t h = k.hash();
+    if (k.is_int() || k.is_real() || (k.is_string() && k.as_string().size() <= 256)) {
+      set[1] = std::move(set[0]);  // the older entry of the set goes
+      set[0].key = k;
+      set[0].hash = h;
+      set[0].used = true;
+    }
+    return h;
+  }
+  static constexpr std::size_t size = 256, ways = 2;  // 128 sets, indexed by the top 7 bits of a mix
   static constexpr std::uint32_t probe = 1024, bypass = 64 * 1024;  // keys
   std::uint32_t tries_ = 0, hits_ = 0, skip_ = 0;
   struct entry {

@@ -142,3 +142,58 @@ TEST_CASE("a heap value shared by threads is released exactly once", "[operators
   shared = value();
   CHECK(arr.as_array()[0].as_string() == long_s);  // still owned by the array
 }
+
+TEST_CASE("arrays whose items are all inline free no item and the others release theirs", "[operators][value]") {
+  // int_array and pairs of inline values skip releasing their items when
+  // freed (issue 7); a pair holding a heap string must still release it
+  // (ASan reports the leak or a double free if either goes wrong)
+  const std::int64_t ints[] = {3, -1, 1LL << 40, 0, 7};
+  value a = value::int_array(ints, true);
+  CHECK(a == value::array({value(3), value(-1), value(std::int64_t{1} << 40), value(0), value(7)}, true));
+  CHECK(a.hash() == value::array({value(3), value(-1), value(std::int64_t{1} << 40), value(0), value(7)}).hash());
+  value b = a;  // shared block: freed once by the last owner
+  a = value();
+  CHECK(b.as_array()[2].as_int() == std::int64_t{1} << 40);
+
+  std::string long_s(40, 'k');
+  value key(long_s);
+  {
+    value p = value::pair(key, value(1));      // heap key: released when the pair goes
+    value q = value::pair(value("short"), value(2.5));  // all inline
+    value r = value::pair(value(), value(true));
+    value s = value::pair(p, value(3));         // an array item: released too
+    CHECK(p.as_array()[0].as_string() == long_s);
+    CHECK(q.as_array()[0].as_string() == "short");
+    CHECK(r.as_array()[1].as_bool());
+    CHECK(s.as_array()[0] == p);
+  }
+  CHECK(key.as_string() == long_s);  // the pairs released their references, not the string
+  value only;
+  {
+    value p = value::pair(value(std::string(30, 'x')), value(1));  // sole owner of the string
+    only = p.as_array()[0];
+  }
+  CHECK(only.as_string() == std::string(30, 'x'));
+}
+
+TEST_CASE("strings of every inline length keep their bytes and have zeroed padding", "[operators][value]") {
+  // value(string_view) copies inline strings with word loads (issue 7):
+  // each length 0..20 from an unaligned buffer with other bytes around it
+  std::string buf = "#abcdefghijklmnopqrstuvwxyz#";
+  for (std::size_t n = 0; n <= 20; ++n) {
+    INFO("length " << n);
+    std::string_view s(buf.data() + 1, n);
+    value v(s);
+    CHECK(v.is_string());
+    CHECK(v.as_string() == s);
+    std::string copy(s);  // another buffer, other neighbours
+    copy.push_back('!');
+    value w(std::string_view(copy.data(), n));
+    // equal inline strings: equal 16 bytes (the hash memos and tables rely on it)
+    if (n <= 14) CHECK(std::memcmp(static_cast<const void*>(&v), static_cast<const void*>(&w), sizeof(value)) == 0);
+    CHECK(v == w);
+    CHECK(v.hash() == w.hash());
+    CHECK(v.to_json() == "\"" + std::string(s) + "\"");
+    if (n > 0) CHECK(v != value(std::string_view(buf.data() + 2, n)));
+  }
+}
