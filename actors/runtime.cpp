@@ -494,6 +494,26 @@ public:
     after(i);
   }
 
+  /// Runs records [prev, end) of `all` (`total` records when whole) through
+  /// run(records, first index), and advances prev to end: the whole of `all`
+  /// without a copy (a batch with one watermark at its end, the usual case),
+  /// else the segment moved into `seg` (reused; left empty).
+  template <class Run>
+  static void run_range(records& all, std::size_t total, std::size_t& prev, std::size_t end, records& seg,
+                        Run&& run) {
+    if (end <= prev) return;
+    const std::size_t from = prev;
+    prev = end;
+    if (from == 0 && end == total) {
+      run(all, 0);
+      return;
+    }
+    seg.assign(std::make_move_iterator(all.begin() + static_cast<std::ptrdiff_t>(from)),
+               std::make_move_iterator(all.begin() + static_cast<std::ptrdiff_t>(end)));
+    run(seg, from);
+    seg.clear();
+  }
+
   /// Chain op i has produced output in scratch[i + 1], with the watermarks it
   /// generated (a timestamp assigner) positioned in wm_scratch[i + 1]: run it
   /// through the rest of the chain, delivering each watermark at its place.
@@ -515,24 +535,12 @@ public:
     const std::size_t total = all.size();
     records& seg = s_.seg_scratch[i + 1];
     std::size_t prev = 0;
-    auto segment = [&](std::size_t end) {
-      if (end <= prev) return;
-      if (prev == 0 && end == total) {
-        prev = end;
-        run_from(i + 1, all);
-        return;
-      }
-      seg.assign(std::make_move_iterator(all.begin() + static_cast<std::ptrdiff_t>(prev)),
-                 std::make_move_iterator(all.begin() + static_cast<std::ptrdiff_t>(end)));
-      prev = end;
-      run_from(i + 1, seg);
-      seg.clear();
-    };
+    auto run = [&](records& r, std::size_t) { run_from(i + 1, r); };
     for (auto& m : ms) {
-      segment(std::min<std::size_t>(m.pos, total));
+      run_range(all, total, prev, std::min<std::size_t>(m.pos, total), seg, run);
       watermark_from(i + 1, m.wm);
     }
-    segment(total);
+    run_range(all, total, prev, total, seg, run);
     all.clear();
     if (out.empty()) out.swap(all);
     ms.clear();
@@ -898,23 +906,14 @@ public:
     // b.recs is consumed when it runs whole (run_chain clears it): positions use `total`
     const std::size_t total = b.recs.size();
     std::size_t prev = 0;
-    records& seg = s_.in_seg;
+    auto run = [&](records& r, std::size_t from) {
+      hashes_from(from);
+      run_chain(r, c.input);
+    };
     for (auto& m : b.marks) {
-      std::size_t end = std::min<std::size_t>(m.pos, total);
-      if (prev == 0 && end == total && end > 0) {  // the whole batch before the watermark: no copy
-        c.idle = false;
-        hashes_from(0);
-        prev = end;
-        run_chain(b.recs, c.input);
-      } else if (end > prev) {
-        c.idle = false;
-        seg.assign(std::make_move_iterator(b.recs.begin() + static_cast<std::ptrdiff_t>(prev)),
-                   std::make_move_iterator(b.recs.begin() + static_cast<std::ptrdiff_t>(end)));
-        hashes_from(prev);
-        prev = end;
-        run_chain(seg, c.input);
-        seg.clear();
-      }
+      const std::size_t end = std::min<std::size_t>(m.pos, total);
+      if (end > prev) c.idle = false;
+      run_range(b.recs, total, prev, end, s_.in_seg, run);
       if (m.wm == idle_watermark) {
         c.idle = true;
       } else {
@@ -923,18 +922,7 @@ public:
       }
       combine_watermarks();
     }
-    if (prev == 0) {
-      if (total > 0) {
-        hashes_from(0);
-        run_chain(b.recs, c.input);
-      }
-    } else if (prev < total) {
-      seg.assign(std::make_move_iterator(b.recs.begin() + static_cast<std::ptrdiff_t>(prev)),
-                 std::make_move_iterator(b.recs.end()));
-      hashes_from(prev);
-      run_chain(seg, c.input);
-      seg.clear();
-    }
+    run_range(b.recs, total, prev, total, s_.in_seg, run);
   }
 
   /// The task's input watermark: the minimum over inputs that are neither
