@@ -91,13 +91,7 @@ void value::set_heap_string(std::string_view s) {
   set_ptr(reinterpret_cast<heap*>(h), tag_str);
 }
 
-value value::array(std::vector<value> items, bool tuple) {
-  auto* h = heap_arr::make(items.size(), tuple);
-  for (auto& it : items) new (h->items() + h->size++) value(std::move(it));
-  value v;
-  v.set_ptr(reinterpret_cast<heap*>(h), tag_arr);
-  return v;
-}
+value value::array(std::vector<value> items, bool tuple) { return array_moved(items, tuple); }
 
 value value::array_moved(std::span<value> items, bool tuple) {
   auto* h = heap_arr::make(items.size(), tuple);
