@@ -182,9 +182,8 @@ void write_table(state_writer& w, const value_table<V>& t, WriteVal&& write_val,
   // instead of doubling a 100 MB buffer six times (copies and page faults).
   constexpr std::size_t sample = 4096;
   const std::size_t n = t.size();
-  std::size_t written = 0, start = 0;
+  std::size_t written = 0, start = 0;  // start: where the entries begin
   auto entry = [&](const value& k, const V& v) {
-    if (written == 0) start = w.size();
     w.val(k);
     write_val(w, v);
     if (++written == sample && n > 2 * sample) {
@@ -200,6 +199,7 @@ void write_table(state_writer& w, const value_table<V>& t, WriteVal&& write_val,
   if (table_capacity_ok(t.capacity(), n)) {
     w.varint(t.capacity());
     w.varint(n);
+    start = w.size();
     t.for_each_replayable(entry, ahead);
     return;
   }
@@ -207,6 +207,7 @@ void write_table(state_writer& w, const value_table<V>& t, WriteVal&& write_val,
   t.for_each([&](const value& k, const V& v) { *small.try_emplace(k, k.hash()).first = &v; });
   w.varint(small.capacity());
   w.varint(small.size());
+  start = w.size();
   small.for_each_replayable([&](const value& k, const V* v) { entry(k, *v); });
 }
 
