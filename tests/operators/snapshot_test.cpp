@@ -246,7 +246,10 @@ void check_scenario(const scenario& s) {
 }
 
 /// A running sum per key that removes a key whose sum is a multiple of 7.
+/// A state of another kind (a resealed bit flip can decode to one) is a
+/// record error, as in count_or_expire: as_int() asserts its kind.
 value sum_or_drop(const value& vals, const value& state) {
+  if (!state.is_null() && !state.is_int()) throw record_error("expected an int state");
   std::int64_t n = state.is_null() ? 0 : state.as_int();
   for (auto& v : vals.as_array()) {
     if (!v.is_int()) throw record_error("expected an int");
