@@ -258,7 +258,7 @@ struct task_state {
   bool held = false;                   ///< holding input for want of credit (non-source)
   clock::time_point held_since;
 
-  // checkpoints (DESIGN §6)
+  // checkpoints (docs/architecture.md §6)
   int stage_id = 0, instance = 0;
   bool checkpointing = false;
   std::uint64_t cp_pending = 0;   ///< source: checkpoint to inject after the batch end at cp_at
@@ -583,7 +583,7 @@ public:
       op.op->on_batch_end(t, out);
     });
     if (t % s_.out_slide == 0) emit_signal(item_kind::mark, t);
-    // a source's barrier follows a batch end (DESIGN §6: in micro-batch
+    // a source's barrier follows a batch end (docs/architecture.md §6: in micro-batch
     // mode the barrier coincides with a batch boundary), the same one on
     // every source, so that multi-input tasks can align barriers and
     // batch ends together
@@ -1565,7 +1565,7 @@ void job::start() {
 
 namespace {
 
-/// The checkpoint coordinator's bookkeeping (DESIGN §6), run by the job's
+/// The checkpoint coordinator's bookkeeping (docs/architecture.md §6), run by the job's
 /// thread inside wait(): triggers checkpoint n on the sources every
 /// interval, collects each task's snapshot (or its final state once it has
 /// finished), writes the checkpoint (the write runs here, while the tasks

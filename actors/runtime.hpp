@@ -4,13 +4,13 @@
 // One actor per stage instance. Actors exchange wire batches of up to
 // `batch_size` records (never one message per record) and in-band control
 // signals (batch end = Spark batch boundary, end of stream) in order. Every
-// edge is credit-based (Flink's network stack, DESIGN §3): a receiver grants
+// edge is credit-based (Flink's network stack, docs/architecture.md §3): a receiver grants
 // `edge_capacity` credits per input channel and returns one per batch it has
 // consumed; a sender without credit holds its output and stops consuming its
 // input; a source without credit stops reading. Memory is therefore bounded by
 // Σ(edge capacity × batch bytes) + state, whatever the input rate.
 //
-// Micro-batch mode (Spark semantics, DESIGN §4): sources stamp batch k with
+// Micro-batch mode (Spark semantics, docs/architecture.md §4): sources stamp batch k with
 // time (k+1)·B from the common start; multi-input stages align on batch ends.
 #pragma once
 
@@ -25,13 +25,13 @@
 
 namespace weir {
 
-/// DESIGN §2: micro-batch (Spark: the records of a batch interval travel
+/// docs/architecture.md §2: micro-batch (Spark: the records of a batch interval travel
 /// together; wire batches flush when full or at the batch end) or
 /// record-at-a-time (each record flows on arrival; a wire batch flushes when
 /// full or after the linger bound, like Kafka's linger.ms).
 enum class execution_mode { micro_batch, record };
 
-/// Checkpoints (DESIGN §6; Carbone et al. 2015's asynchronous barrier
+/// Checkpoints (docs/architecture.md §6; Carbone et al. 2015's asynchronous barrier
 /// snapshots; recovery is Spark's `StreamingContext.getOrCreate`).
 struct checkpoint_options {
   std::string dir;                             ///< checkpoint directory; empty = no checkpoints

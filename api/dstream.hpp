@@ -122,7 +122,7 @@ public:
   /// Join with a static table of (k, w) pairs (Spark `transform(_.join(table))`).
   dstream join_table(records table, join_kind kind = join_kind::inner) const;
 
-  // Event time (DESIGN §5)
+  // Event time (docs/architecture.md §5)
   /// Gives the stream event time and a watermark (Flink
   /// `assignTimestampsAndWatermarks` with bounded out-of-orderness, Spark
   /// `withWatermark`): records pass unchanged, the watermark max event time −
@@ -159,7 +159,7 @@ public:
   /// unreachable brokers or an unknown topic; during the run for a failed delivery.
   void kafka_out(io::kafka_sink_options o) const;
 
-  // --- decoders (io/decoders.hpp) and the bad-record policy (DESIGN §9).
+  // --- decoders (io/decoders.hpp) and the bad-record policy (docs/architecture.md §9).
   // `on_error`: fail (default) stops the pipeline with the record's provenance
   // and the reason; skip drops and counts it (run_stats::malformed_records);
   // io::dead_letter_policy(path) also writes it to a dead-letter file.
@@ -258,7 +258,7 @@ public:
   /// @errors pipeline_error at start (unknown topic, unreachable brokers, bad options).
   dstream kafka_stream(io::kafka_options o);
 
-  // --- receivers (issue 5; see io/sources.hpp and io/receiver.hpp) ---------
+  // --- receivers (see io/sources.hpp and io/receiver.hpp) ---------
 
   /// Spark `textFileStream(dir)`: lines of the files that appear in `dir`
   /// after start, each read once, in order of arrival; runs until stop().

@@ -1,5 +1,5 @@
 // weir — checkpoints: what a checkpoint holds and where it is stored
-// (DESIGN §6, the asynchronous barrier snapshots of Carbone et al. 2015,
+// (docs/architecture.md §6, the asynchronous barrier snapshots of Carbone et al. 2015,
 // "Lightweight Asynchronous Snapshots for Distributed Dataflows"; recovery
 // is Spark's `StreamingContext.getOrCreate`). CAF-free: the runtime's
 // coordinator actor (actors/runtime.cpp) drives it.

@@ -150,7 +150,7 @@ const std::vector<stage_def>& stage_table() {
        "aggregate(tumbling(1m) | sliding(10m, 1m) | session(30m), count | sum | min | max | avg | "
        "(a, b) => ..., key = expr, value = expr, time = expr, watermark = 10s, allowed_lateness = 0s, "
        "late = write_jsonl(path), output = \"append\" | \"update\")"},
-      // decoders (issue 5)
+      // decoders
       {"parse_log", K::parse_log, role::op, {{"format", P::string, true}, on_error},
        "parse_log(\"apache\" | \"common\", on_error = fail | skip | dead_letter(path))"},
       {"parse_csv", K::parse_csv, role::op,
@@ -160,7 +160,7 @@ const std::vector<stage_def>& stage_table() {
        "parse_json(fields = [\".a.b[0]\", ...], on_error = fail)"},
       {"parse_regex", K::parse_regex, role::op, {{"pattern", P::string, true}, on_error},
        "parse_regex(\"(?<name>...)\", on_error = fail)"},
-      // file and console sinks (issue 5)
+      // file and console sinks
       {"write_text", K::write_text, role::sink,
        {{"dir", P::string, true}, {"prefix", P::string, false}, {"suffix", P::string, false}},
        "write_text(dir, prefix = \"out\", suffix = \"txt\")"},
@@ -745,7 +745,7 @@ private:
                                        params, got));
   }
 
-  // ---- decoders, the bad-record policy, file/console sinks (issue 5) ----
+  // ---- decoders, the bad-record policy, file/console sinks ----
 
   static bool io_stage(stage_kind k) {
     switch (k) {

@@ -142,7 +142,7 @@ void add_common_options(CLI::App* cmd, command_args& a, bool run) {
   }
 }
 
-/// The checkpoint options of `weir run` (DESIGN §6).
+/// The checkpoint options of `weir run` (docs/architecture.md §6).
 weir::checkpoint_options checkpoint_options_of(const command_args& a) {
   weir::checkpoint_options c;
   if (!a.checkpoint) {

@@ -326,7 +326,7 @@ private:
       case stage_kind::collect: in->collect(st.path); return in;
       // event time
       case stage_kind::aggregate: return aggregate(st, *in);
-      // decoders and file/console sinks (issue 5)
+      // decoders and file/console sinks
       case stage_kind::parse_log: return in->parse_log(st.log_format, policy(st));
       case stage_kind::parse_csv: return in->parse_csv(st.csv, policy(st));
       case stage_kind::parse_json: return in->parse_json(st.json, policy(st));
@@ -334,7 +334,7 @@ private:
       case stage_kind::write_text: in->write_text(st.path, st.prefix, st.suffix); return in;
       case stage_kind::write_csv: in->write_csv(st.path); return in;
       case stage_kind::stdout_sink: in->to_stdout(st.out_format); return in;
-      // receivers (issue 5)
+      // receivers
       case stage_kind::dir: return ctx_.text_file_stream(st.path, st.dir);
       case stage_kind::socket: return ctx_.socket_text_stream(st.path, st.socket);
       case stage_kind::listen: return ctx_.listen_text_stream(st.path, st.listen);

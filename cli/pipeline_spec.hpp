@@ -57,9 +57,9 @@ enum class stage_kind {
   print, write_jsonl, collect,
   // event time
   aggregate,
-  // decoders and file/console sinks (issue 5)
+  // decoders and file/console sinks
   parse_log, parse_csv, parse_json, parse_regex, write_text, write_csv, stdout_sink,
-  // receivers (sources): dir, socket, listen, custom receivers (issue 5)
+  // receivers (sources): dir, socket, listen, custom receivers
   dir, socket, listen, custom_receiver,
   // Kafka (io/kafka.hpp): the receiver and the sink
   kafka, kafka_out,
@@ -75,7 +75,7 @@ struct event_time_spec {
   std::chrono::milliseconds idle_timeout{0};
 };
 
-/// `on_error = fail | skip | dead_letter("path")` (DESIGN §9).
+/// `on_error = fail | skip | dead_letter("path")` (docs/architecture.md §9).
 struct on_error_spec {
   weir::on_error action = weir::on_error::fail;
   std::string dead_letter_path;      ///< dead_letter only
@@ -130,7 +130,7 @@ struct stage_spec {
   std::string late_path;             ///< late = write_jsonl(path); "" = drop
   source_location late_loc;
   output_mode output = output_mode::append;
-  // decoders and file/console sinks (issue 5)
+  // decoders and file/console sinks
   on_error_spec on_error;            ///< decoders, map, flat_map, filter
   io::log_format log_format = io::log_format::combined;  ///< parse_log
   io::csv_options csv;               ///< parse_csv

@@ -1,5 +1,5 @@
 // weir — the dead-letter file of the `on_error = dead_letter(path)` policy
-// (DESIGN §9): one JSON line per bad record.
+// (docs/architecture.md §9): one JSON line per bad record.
 #pragma once
 
 #include <cstdint>

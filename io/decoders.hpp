@@ -2,7 +2,7 @@
 // into structured values — parse_log (Apache access logs), parse_csv (RFC
 // 4180), parse_json (simdjson On-Demand) and parse_regex (named groups).
 //
-// Every decoder takes an error_policy (DESIGN §9, operators/error_policy.hpp):
+// Every decoder takes an error_policy (docs/architecture.md §9, operators/error_policy.hpp):
 // a record it cannot decode is, by default, an error that stops the pipeline
 // with the record's provenance and the reason; with `skip` it is dropped and
 // counted in `counters.malformed_records`; with `dead_letter` it is also

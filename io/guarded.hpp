@@ -1,4 +1,4 @@
-// weir — map, flat_map and filter with a bad-record policy (DESIGN §9): a
+// weir — map, flat_map and filter with a bad-record policy (docs/architecture.md §9): a
 // record for which the function throws record_error (an expression error:
 // wrong type, missing field, overflow, ...) is handled by `on_error = fail |
 // skip | dead_letter(path)` instead of always stopping the pipeline.

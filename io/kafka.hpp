@@ -4,7 +4,7 @@
 // no receiver thread and no write-ahead log. Each source instance is assigned
 // (rd_kafka_assign, no consumer-group rebalancing) a fixed share of the
 // topics' partitions and reads from explicit per-partition offsets that weir
-// keeps itself (offsets()), so that checkpoints (issue 6) can store and
+// keeps itself (offsets()), so that checkpoints can store and
 // restore them. This header does not include <librdkafka/rdkafka.h>.
 #pragma once
 
@@ -125,7 +125,7 @@ kafka_start parse_kafka_start(const std::string& s);
 /// librdkafka has prefetched (rd_kafka_consume_batch_queue, timeout 0).
 /// Guarantee: at-least-once — offsets are committed only after the records
 /// were read at least one commit interval earlier (periodic) or after a
-/// successful run (final); checkpoints (issue 6) will own the offsets.
+/// successful run (final); checkpoints will own the offsets.
 /// @errors open() throws pipeline_error (one line naming the option, topic
 ///         or brokers) for an unknown topic, unreachable brokers within
 ///         `timeout`, bad options; read() for a partition error (e.g. offset

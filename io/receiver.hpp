@@ -75,7 +75,7 @@ public:
   /// True once the run is stopping (the receiver thread should return).
   bool is_stopped() const;
 
-  // --- checkpoints (opt-in; DESIGN §6) -----------------------------------------
+  // --- checkpoints (opt-in; docs/architecture.md §6) -----------------------------------------
   //
   // A receiver that can re-deliver its input from a position (a replayable
   // upstream: a log, a queue with offsets) overrides these; otherwise the

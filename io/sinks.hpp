@@ -53,7 +53,7 @@ operator_ptr make_collect_sink(std::string path);
 /// Spark `foreachRDD`.
 operator_ptr make_batch_sink(std::function<void(std::int64_t, records&)> fn);
 
-// --- file and console sinks (issue 5) ------------------------------------------
+// --- file and console sinks ------------------------------------------
 
 /// Spark's `DStream.saveAsTextFiles(prefix, suffix)` layout. For every batch
 /// (also empty ones) at time t (ms), the folder `dir/prefix-t.suffix`

@@ -59,7 +59,7 @@ public:
   /// disconnect); summed into `malformed_records`. Called from the source's actor.
   virtual std::uint64_t malformed_records() const { return 0; }
 
-  // --- checkpoints (DESIGN §6) ---------------------------------------------
+  // --- checkpoints (docs/architecture.md §6) ---------------------------------------------
 
   /// True when the source can resume from a recorded position (file, dir,
   /// Kafka, generators). A source that cannot (socket, stdin) makes the

@@ -59,7 +59,7 @@ source_ptr make_access_log_generator(const access_log_options& opts);
 
 }  // namespace weir::io
 
-// --- receivers: directories, sockets (issue 5) ------------------------------
+// --- receivers: directories, sockets ------------------------------
 
 #include <string_view>
 

@@ -1,5 +1,5 @@
 // weir — per-batch operators: map, flat_map, filter, count, reduce_by_key, top.
-// Spark Streaming DStream semantics (DESIGN §4): each batch is processed on
+// Spark Streaming DStream semantics (docs/architecture.md §4): each batch is processed on
 // its own; `count`, `reduce_by_key` and `top` emit at the batch end, also for
 // an empty batch where Spark does (`count` emits [0]).
 #pragma once
@@ -39,7 +39,7 @@ operator_ptr make_reduce_by_key(reducer r);
 /// ties broken by the smaller record first. Memory: O(n) per batch.
 operator_ptr make_top(std::size_t n, map_fn by);
 
-// --- Spark DStream per-batch operations (issue 3) -----------------------------
+// --- Spark DStream per-batch operations -----------------------------
 // Routing, as the API declares it: [chained] runs where its input runs;
 // [keyed] pairs routed by hash of the key; [by record] routed by hash of the
 // whole record; [global] one instance sees the whole stream; [2 inputs] two

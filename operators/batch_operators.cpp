@@ -2,7 +2,7 @@
 // map_values, flat_map_values, glom, distinct, sample, union, count_by_value,
 // reduce, group_by_key, combine_by_key, sort_by.
 //
-// Each batch is processed on its own (DESIGN §4): records arrive through
+// Each batch is processed on its own (docs/architecture.md §4): records arrive through
 // process(), the batch closes with on_batch_end(), where the aggregating
 // operators emit their result and reset. Keyed state lives in
 // detail::value_table (open addressing, xxh3) and is cleared every batch.

@@ -1,4 +1,4 @@
-// weir — the malformed-record policy (DESIGN §9): what a decoder, a time
+// weir — the malformed-record policy (docs/architecture.md §9): what a decoder, a time
 // extractor or an expression does with a record it cannot process.
 #pragma once
 

@@ -771,7 +771,7 @@ private:
   void read_common(state_reader& s) {
     if (s.u8() != shape())
       s.fail("the state is of a different window operator (shape, keying, output mode, time domain or "
-             "state layout changed: count windows keep panes since weir's issue 7)");
+             "state layout changed: count windows keep panes since an earlier format)");
     seen_ = s.u64();
     wm_ = s.i64();
     counters.late_records = s.u64();

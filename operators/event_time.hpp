@@ -1,4 +1,4 @@
-// weir — event time (DESIGN §5): timestamp/watermark assignment and
+// weir — event time (docs/architecture.md §5): timestamp/watermark assignment and
 // event-time windows (tumbling, sliding, session) with watermarks, allowed
 // lateness, late-record side output and the append/update output modes.
 //

@@ -111,7 +111,7 @@ private:
   std::string what_;
 };
 
-/// Crash points for recovery tests (DESIGN §9): when the environment variable
+/// Crash points for recovery tests (docs/architecture.md §9): when the environment variable
 /// WEIR_CRASH_AT names `point` (optionally `point:N` = at its N-th passing,
 /// 1-based, default 1), the process calls `_exit(77)` there, skipping every
 /// destructor and buffer flush, as a kill -9 would. Named points:

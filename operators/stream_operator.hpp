@@ -135,7 +135,7 @@ public:
   /// planner chains them into the actor before them.
   virtual bool stateless() const { return false; }
 
-  // --- event time (DESIGN §5) -----------------------------------------------
+  // --- event time (docs/architecture.md §5) -----------------------------------------------
 
   /// The watermark of this operator's input advanced to `wm` (ms; every
   /// later record with event time <= wm is late). Event-time windows fire
@@ -151,7 +151,7 @@ public:
   /// Processing time (wall clock, ms since the epoch) reached `now_ms`.
   virtual void on_processing_time(std::int64_t /*now_ms*/, records& /*out*/) {}
 
-  // --- checkpoints (DESIGN §6; Carbone et al. 2015) ---------------------------
+  // --- checkpoints (docs/architecture.md §6; Carbone et al. 2015) ---------------------------
 
   /// Checkpoint `checkpoint_id`'s barrier reached the operator: every record
   /// and signal before it has been processed, none after it. Write the state

@@ -1,6 +1,6 @@
 // weir — processing-time windows over micro-batches (Spark DStream windows).
 //
-// Common rules (Spark, DESIGN §4): a windowed stream emits at every batch
+// Common rules (Spark, docs/architecture.md §4): a windowed stream emits at every batch
 // time t > 0 that is a multiple of its slide, over the batches with time in
 // (t - window, t]; the first outputs are partial windows. window and slide
 // are multiples of the batch interval (check_window; open() re-checks). After

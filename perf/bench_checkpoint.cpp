@@ -1,4 +1,4 @@
-// weir-bench-checkpoint: the cost of checkpoints (issue 6, "Cost").
+// weir-bench-checkpoint: the cost of checkpoints.
 //
 // A keyed-state pipeline holding ~100 MB of state, run through the `weir`
 // binary with and without `--checkpoint DIR --checkpoint-interval 10s`:

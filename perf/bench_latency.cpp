@@ -1,4 +1,4 @@
-// Record-at-a-time latency (issue 4, DESIGN §8): generator → filter →
+// Record-at-a-time latency (docs/architecture.md §8): generator → filter →
 // keyed event-time count (update output: one result per record) → sink, in
 // record mode. Phase 1 measures the maximum throughput (the generator as fast
 // as credit allows); phase 2 runs the generator at half of it and reports the
@@ -59,7 +59,7 @@ int main(int argc, char** argv) {
   std::printf("  end-to-end latency over %llu results: p50 %.1f us, p99 %.1f us, p99.9 %.1f us, max %.1f us\n",
               static_cast<unsigned long long>(r.latency_samples), r.latency_p50_us, r.latency_p99_us,
               r.latency_p999_us, r.latency_max_us);
-  std::printf("  targets (DESIGN §8): p50 <= 20 us, p99 <= 1000 us: %s\n",
+  std::printf("  targets (docs/architecture.md §8): p50 <= 20 us, p99 <= 1000 us: %s\n",
               r.latency_p50_us <= 20 && r.latency_p99_us <= 1000 ? "met" : "NOT met");
   return 0;
 }

@@ -1,4 +1,4 @@
-// Record-at-a-time latency (DESIGN §8), the pipeline of bench_latency.cpp:
+// Record-at-a-time latency (docs/architecture.md §8), the pipeline of bench_latency.cpp:
 // access-log generator → filter → watermark → keyed event-time count
 // (update output: one result per record) → sink, in record mode, linger 0.
 // First the maximum throughput (as fast as credit allows), then a run at half

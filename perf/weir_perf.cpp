@@ -1,4 +1,4 @@
-// weir-perf: the performance harness (issue 7, DESIGN §8).
+// weir-perf: the performance harness (docs/architecture.md §8).
 //
 // Runs named scenarios — YSB from JSON and from binary records, NEXMark
 // queries, windowed word count, record-mode latency — each as the

@@ -1,4 +1,4 @@
-// weir — encoding helpers for operator checkpoint state (DESIGN §6), on top of
+// weir — encoding helpers for operator checkpoint state (docs/architecture.md §6), on top of
 // state_writer / state_reader (snapshot.hpp). Used only at barriers and on
 // recovery, never on the record path.
 //

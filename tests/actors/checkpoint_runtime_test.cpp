@@ -1,4 +1,4 @@
-// The runtime's side of checkpoints (DESIGN §6): barriers, alignment,
+// The runtime's side of checkpoints (docs/architecture.md §6): barriers, alignment,
 // coordinator, recovery, two-phase-commit notifications — with test
 // operators whose state and output are checked exactly. In-process "crashes"
 // are stop(false) (every actor killed at once); the kill -9 tests of the

@@ -1,6 +1,6 @@
 // The key hash a keyed edge computes to route a record is handed to the
 // receiving operator (stream_operator::input_key_hashes) with the record, so
-// that its state table does not hash the key again (issue 7). Checked here:
+// that its state table does not hash the key again. Checked here:
 // the hashes reach the first operator of the keyed stage, aligned with its
 // records also when watermarks split a wire batch into segments; and event
 // windows fed by a keyed edge at parallelism 2 count exactly what a

@@ -309,7 +309,7 @@ m | state_snapshots() | collect("{dir}/snap.jsonl"))",
                                  R"(3000: ["a",8] ["b",1] ["c",100])", R"(4000: ["a",8])", "5000:"});
 }
 
-TEST_CASE("cli: DSL errors of the issue 3 operations exit 2", "[cli]") {
+TEST_CASE("cli: DSL errors of the DStream operations exit 2", "[cli]") {
   weir::test::temp_dir tmp;
   auto arity = run_weir({"check", "-e", "batches(\"in.jsonl\") | update_state_by_key(v => v) | collect(\"o.jsonl\")"},
                         tmp.path);

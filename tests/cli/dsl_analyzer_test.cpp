@@ -396,7 +396,7 @@ TEST_CASE("analyzer: lambdas with the wrong number of parameters", "[dsl]") {
   CHECK(op_error("map_values(() => 1)") == "-e:1:34: the lambda of map_values() needs a parameter: x => ...");
 }
 
-TEST_CASE("analyzer: errors of the issue 3 operations", "[dsl]") {
+TEST_CASE("analyzer: errors of the DStream operations", "[dsl]") {
   // stream names
   CHECK(error_of("let clicks = batches(\"a\")\nbatches(\"b\") | join(clikcs) | collect(\"o\")") ==
         "-e:2:21: unknown stream name 'clikcs' (did you mean 'clicks'?)");

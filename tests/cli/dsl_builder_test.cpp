@@ -190,7 +190,7 @@ std::string with_dir(std::string script, const std::filesystem::path& dir) {
 
 }  // namespace
 
-TEST_CASE("builder: every issue 3 operation builds through the API", "[dsl]") {
+TEST_CASE("builder: every DStream operation builds through the API", "[dsl]") {
   weir::test::temp_dir tmp;
   write_file(tmp.path / "users.jsonl", "[\"a\", \"Ann\"]\n[\"b\", \"Bob\"]\n");
   write_file(tmp.path / "state.jsonl", "[\"a\", 10]\n");
@@ -300,7 +300,7 @@ TEST_CASE("builder: table and initial state files are read at build time", "[dsl
                              tmp.path)) == "ok");
 }
 
-TEST_CASE("builder: issue 3 operations end to end", "[dsl]") {
+TEST_CASE("builder: DStream operations end to end", "[dsl]") {
   weir::test::temp_dir tmp;
   write_file(tmp.path / "in.jsonl", "[[\"a\", 1], [\"b\", 1]]\n[[\"a\", 1]]\n[]\n[[\"b\", 2]]\n[]\n");
   write_file(tmp.path / "users.jsonl", "[\"a\", \"Ann\"]\n");

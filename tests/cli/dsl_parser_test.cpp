@@ -275,7 +275,7 @@ TEST_CASE("parser: method calls", "[dsl]") {
         "-e:1:26: expected ')' after arguments, found '|'");
 }
 
-TEST_CASE("parser: the stages of issue 3", "[dsl]") {
+TEST_CASE("parser: the DStream stages", "[dsl]") {
   auto s = parse_script(R"(let clicks = batches("in.jsonl", total = 8)
 clicks | join(table("users.jsonl")) | union(clicks, clicks) | collect("out.jsonl")
 clicks | map_with_state((key, value, state) => (key, state.update(value)), timeout = 5s) | state_snapshots() | collect("s.jsonl"))",

@@ -1,4 +1,4 @@
-// Crash tests of issue 6 (checkpoints, recovery, exactly-once file sinks),
+// Crash tests of checkpoints (checkpoints, recovery, exactly-once file sinks),
 // through the `weir` binary:
 //
 //   a file (or Kafka topic) of numbered records 0..N-1, N >= 1,000,000

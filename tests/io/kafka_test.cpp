@@ -590,7 +590,7 @@ TEST_CASE("kafka: parallel instances share the partitions and together read ever
   CHECK(sorted(got) == sorted(lines));
 }
 
-// Checkpointed kafka_out (issue 6): one transaction per epoch, produced when
+// Checkpointed kafka_out: one transaction per epoch, produced when
 // the epoch's checkpoint completes. The reader is a read_committed consumer
 // (librdkafka's default isolation.level). librdkafka 2.0.2's mock cluster
 // accepts the transactional requests but neither stores the epoch marker

@@ -1,4 +1,4 @@
-// Exactly-once file sinks by two-phase commit (issue 6 point 5): write_jsonl,
+// Exactly-once file sinks by two-phase commit: write_jsonl,
 // write_csv and write_text driven directly through the operator interface
 // (open / process / on_batch_end / snapshot_state / notify_checkpoint_complete
 // / restore_state), crashed at every step by abandoning the instance, and

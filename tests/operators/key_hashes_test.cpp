@@ -1,7 +1,7 @@
 // An event window given the keyed edge's key hashes (input_key_hashes)
 // behaves exactly as one that hashes the keys itself: same results in the
 // same order, same counters, same error messages and record numbers under
-// every on_error policy (issue 7: the key is hashed once per record).
+// every on_error policy (the key is hashed once per record).
 #include <catch2/catch.hpp>
 
 #include <algorithm>

@@ -1,4 +1,4 @@
-// Checkpoint state of the operators (issue 6): for every stateful operator,
+// Checkpoint state of the operators: for every stateful operator,
 // a run snapshotted after part of its input (after a batch end, in the middle
 // of a batch, in the middle of a window) and resumed in a NEW instance from
 // the bytes must produce exactly the output of an uninterrupted run; state

@@ -145,7 +145,7 @@ TEST_CASE("a heap value shared by threads is released exactly once", "[operators
 
 TEST_CASE("arrays whose items are all inline free no item and the others release theirs", "[operators][value]") {
   // int_array and pairs of inline values skip releasing their items when
-  // freed (issue 7); a pair holding a heap string must still release it
+  // freed; a pair holding a heap string must still release it
   // (ASan reports the leak or a double free if either goes wrong)
   const std::int64_t ints[] = {3, -1, 1LL << 40, 0, 7};
   value a = value::int_array(ints, true);
@@ -177,7 +177,7 @@ TEST_CASE("arrays whose items are all inline free no item and the others release
 }
 
 TEST_CASE("strings of every inline length keep their bytes and have zeroed padding", "[operators][value]") {
-  // value(string_view) copies inline strings with word loads (issue 7):
+  // value(string_view) copies inline strings with word loads:
   // each length 0..20 from an unaligned buffer with other bytes around it
   std::string buf = "#abcdefghijklmnopqrstuvwxyz#";
   for (std::size_t n = 0; n <= 20; ++n) {

@@ -1,4 +1,4 @@
-// Acceptance (issue 4): event-time windows on the real Apache log
+// Acceptance: event-time windows on the real Apache log
 // (../shared/data/apache_access_elastic, 10,000 lines, up to 59 s out of
 // order) equal an independent computation — per status per tumbling window,
 // late records (count and side output), sessions per client IP — in

@@ -17,7 +17,7 @@
 //                                          $FILE stands for the -e source name)
 //
 // Records within a batch are compared as multisets unless `ordered: true`:
-// ordering inside a batch is not guaranteed after a shuffle (DESIGN §4).
+// ordering inside a batch is not guaranteed after a shuffle (docs/architecture.md §4).
 #include <catch2/catch.hpp>
 
 #include <algorithm>

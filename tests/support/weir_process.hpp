@@ -95,7 +95,7 @@ inline result run_weir(const std::vector<std::string>& args, const fs::path& dir
   return r;
 }
 
-// --- crash tests (issue 6): environment, polling, SIGKILL -------------------
+// --- crash tests: environment, polling, SIGKILL -------------------
 
 /// Like spawn_weir, with `env_extra` ("NAME=value") added to the environment
 /// (WEIR_CRASH_AT is never inherited: it is set only when `env_extra` names
