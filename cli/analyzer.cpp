@@ -14,6 +14,7 @@
 #include "weir/cli/pipeline_spec.hpp"
 #include "weir/cli/stage_registry.hpp"
 #include "weir/cli/suggest.hpp"
+#include "weir/common/time.hpp"
 
 namespace weir::dsl {
 
@@ -247,12 +248,6 @@ std::vector<std::string> setting_names() {
   return {"batch_interval", "parallelism", "batch_size", "edge_capacity", "threads", "mode", "linger"};
 }
 
-std::string format_duration(std::chrono::milliseconds d) {
-  auto ms = d.count();
-  if (ms != 0 && ms % 3'600'000 == 0) return fmt::format("{}h", ms / 3'600'000);
-  if (ms != 0 && ms % 60'000 == 0) return fmt::format("{}m", ms / 60'000);
-  if (ms != 0 && ms % 1000 == 0) return fmt::format("{}s", ms / 1000);
-  return fmt::format("{}ms", ms);
-}
+std::string format_duration(std::chrono::milliseconds d) { return duration_text(d.count()); }
 
 }  // namespace weir::dsl

@@ -124,7 +124,7 @@ std::vector<std::string> source_names();
 std::vector<std::string> operator_names();  ///< operators and sinks
 std::vector<std::string> setting_names();
 
-/// "500ms", "10s", "5m", "1h", "1500ms".
+/// "500ms", "10s", "5m", "1h", "1500ms" (weir::duration_text, common/time.hpp).
 std::string format_duration(std::chrono::milliseconds d);
 
 }  // namespace weir::dsl
