@@ -225,6 +225,7 @@ private:
     stage_args args(s, d, let_names_);
     sp.args = d.bind(args);
     if (args.takes("on_error")) args.get("on_error", sp.on_error);
+    args.check_all_read();
     return sp;
   }
 

@@ -214,7 +214,7 @@ on_error_spec on_error_arg(const ast::expr& e) {
 // ---- a stage call's arguments ------------------------------------------------
 
 stage_args::stage_args(const ast::stage& call, const stage_def& def, std::span<const std::string> lets)
-    : call_(call), def_(def), lets_(lets), given_(def.params.size(), nullptr) {
+    : call_(call), def_(def), lets_(lets), given_(def.params.size(), nullptr), read_(def.params.size(), false) {
   if (def.traits.own_arguments) return;
   const auto& params = def.params;
   if (call.args.size() > params.size()) {
@@ -261,8 +261,18 @@ bool stage_args::takes(std::string_view p) const {
 
 const ast::expr* stage_args::given(std::string_view p) const {
   for (std::size_t k = 0; k < def_.params.size(); ++k)
-    if (def_.params[k].name == p) return given_[k];
+    if (def_.params[k].name == p) {
+      read_[k] = true;
+      return given_[k];
+    }
   throw std::logic_error(fmt::format("stage {} has no parameter '{}'", def_.name, p));
+}
+
+void stage_args::check_all_read() const {
+  for (std::size_t k = 0; k < def_.params.size(); ++k)
+    if (given_[k] && !read_[k])
+      throw std::logic_error(fmt::format("stage {}: its bind ignores the argument '{}'", def_.name,
+                                         def_.params[k].name));
 }
 
 const source_location& stage_args::loc(std::string_view p) const { return given(p)->loc; }

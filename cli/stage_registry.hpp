@@ -21,6 +21,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "weir/api/dstream.hpp"
@@ -170,7 +171,9 @@ public:
   /// Converts the argument of `p` into `out` if it was given (returns true);
   /// leaves `out` (the default) alone otherwise. `T` must be the type of
   /// `p`'s param_type (see the enum).
-  /// @errors dsl_error at the argument.
+  /// @errors dsl_error at the argument; std::logic_error if the stage has no
+  ///         parameter `p` or `T` does not fit its type (a bug in the entry,
+  ///         caught by the stage's tests).
   template <class T>
   bool get(std::string_view p, T& out) const {
     const ast::expr* e = given(p);
@@ -181,7 +184,12 @@ public:
   /// The location of the argument of `p` (given(p) must be non-null).
   const source_location& loc(std::string_view p) const;
 
-  /// A `let` stream name (stream_name_arg); `table_ok` for the message.
+  /// After bind: every argument given was looked at (given() or get()).
+  /// @errors std::logic_error naming one that was not (a bug in the entry:
+  ///         the argument would be ignored silently).
+  void check_all_read() const;
+
+  /// A `let` stream name; `table_ok`: the message says table(...) was possible too.
   /// @errors dsl_error for something else than a known stream name.
   stream_arg stream_name(const ast::expr& e, bool table_ok) const;
 
@@ -217,6 +225,7 @@ private:
   const stage_def& def_;
   std::span<const std::string> lets_;
   std::vector<const ast::expr*> given_;  ///< by parameter index
+  mutable std::vector<bool> read_;       ///< by parameter index
 };
 
 // ---- building --------------------------------------------------------------
