@@ -1,7 +1,9 @@
 // Name resolution and argument checking of DSL scripts (no pipeline is run).
 #include <catch2/catch.hpp>
 
+#include "weir/cli/parser.hpp"
 #include "weir/cli/pipeline_spec.hpp"
+#include "weir/cli/stage_registry.hpp"
 #include "weir/cli/stages/joins.hpp"
 #include "weir/cli/stages/per_batch.hpp"
 #include "weir/cli/stages/sinks.hpp"
@@ -459,4 +461,26 @@ TEST_CASE("analyzer: errors of the DStream operations", "[dsl]") {
         "-e:1:23: unknown operator 'reduce_by_kye_and_window' (did you mean 'reduce_by_key_and_window'?)");
   CHECK(error_of("let join = batches(\"a\")") ==
         "-e:1:5: 'join' is the name of an operator; choose another stream name");
+}
+
+TEST_CASE("stage registry: an argument a stage's bind does not read is a bug, not a silent drop", "[dsl]") {
+  auto script = parse_script("stdin() | t(1) | print()", "-e");
+  const ast::stage& call = script.statements.at(0).stages.at(1);
+  auto no_build = [](stage_builder&, const stage_spec&, const std::optional<dstream>& in) { return *in; };
+  stage_def ignores{"t", stage_role::op, {{"a", param_type::integer}}, "t(a)", bind_no_args, no_build};
+  stage_args a(call, ignores, {});
+  (void)ignores.bind(a);
+  CHECK_THROWS_WITH(a.check_all_read(), "stage t: its bind ignores the argument 'a'");
+
+  stage_def reads{"t", stage_role::op, {{"a", param_type::integer}}, "t(a)",
+                  [](const stage_args& args) -> std::shared_ptr<const bound_stage> {
+                    std::int64_t v = 0;
+                    args.get("a", v);
+                    CHECK(v == 1);
+                    return std::make_shared<no_args>();
+                  },
+                  no_build};
+  stage_args b(call, reads, {});
+  (void)reads.bind(b);
+  CHECK_NOTHROW(b.check_all_read());
 }
