@@ -21,6 +21,7 @@
 #include "weir/checkpoint/format.hpp"
 #include "weir/common/errno_text.hpp"
 #include "weir/common/hash.hpp"
+#include "weir/common/test_hooks.hpp"
 #include "weir/operators/snapshot.hpp"
 
 namespace weir::checkpoint {
@@ -656,15 +657,12 @@ std::uint64_t store::write(const checkpoint_data& c) {
   q.limit = o_.max_bytes;
   q.source = "store_options::max_bytes";
   if (q.limit == 0) {
-    if (const char* env = std::getenv("WEIR_CHECKPOINT_QUOTA_BYTES"); env && *env) {
-      char* end = nullptr;
-      errno = 0;
-      unsigned long long v = std::strtoull(env, &end, 10);
-      if (errno != 0 || *end != '\0' || env[0] == '-')
-        throw checkpoint_error(std::string("WEIR_CHECKPOINT_QUOTA_BYTES: expected a number of bytes, got '") + env +
-                               "'");
-      q.limit = v;
-      q.source = "WEIR_CHECKPOINT_QUOTA_BYTES";
+    if (auto hook = installed_test_hooks().checkpoint_quota) {  // full-disk tests (common/test_hooks.hpp)
+      try {
+        q.limit = hook(q.source);
+      } catch (const std::exception& e) {
+        throw checkpoint_error(label + ": " + e.what());
+      }
     }
   }
 

@@ -82,8 +82,8 @@ struct store_options {
   /// Quota on the bytes of all files under `dir` (0 = none): a write that
   /// would exceed it writes what fits, then fails as a full disk does
   /// (checkpoint_error "...: No space left on device (quota ...)"). When 0,
-  /// the environment variable WEIR_CHECKPOINT_QUOTA_BYTES, read at each
-  /// write(), sets it (fault injection for full-disk tests without root).
+  /// a test program's test_hooks::checkpoint_quota may set one
+  /// (common/test_hooks.hpp: full-disk tests without root).
   std::uint64_t max_bytes = 0;
   /// fsync every file and the directories (power-cut safe). false skips
   /// every fsync: a checkpoint still survives the process being killed

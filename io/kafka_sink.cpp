@@ -23,6 +23,7 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "weir/common/test_hooks.hpp"
 #include "weir/io/kafka.hpp"
 #include "weir/operators/snapshot.hpp"
 

@@ -12,8 +12,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "weir/io/detail/epoch_file.hpp"
 #include "weir/common/errno_text.hpp"
+#include "weir/common/test_hooks.hpp"
+#include "weir/io/detail/epoch_file.hpp"
 #include "weir/io/detail/file_writer.hpp"
 #include "weir/io/sinks.hpp"
 #include "weir/operators/snapshot.hpp"

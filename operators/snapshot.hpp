@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 
+#include "weir/common/test_hooks.hpp"  // crash_point, for the code that takes and restores snapshots
 #include "weir/operators/stream_operator.hpp"
 #include "weir/operators/value.hpp"
 
@@ -110,14 +111,5 @@ private:
   std::size_t pos_ = 0;
   std::string what_;
 };
-
-/// Crash points for recovery tests (docs/architecture.md §9): when the environment variable
-/// WEIR_CRASH_AT names `point` (optionally `point:N` = at its N-th passing,
-/// 1-based, default 1), the process calls `_exit(77)` there, skipping every
-/// destructor and buffer flush, as a kill -9 would. Named points:
-/// "after_snapshot_write", "before_manifest_rename",
-/// "after_manifest_before_commit", "during_sink_commit", "during_recovery".
-/// @thread Safe from any thread (the pass counter is atomic).
-void crash_point(const char* point);
 
 }  // namespace weir
