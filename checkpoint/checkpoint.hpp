@@ -1,8 +1,10 @@
-// weir — checkpoints: what a checkpoint holds and where it is stored
-// (docs/architecture.md §6, the asynchronous barrier snapshots of Carbone et al. 2015,
-// "Lightweight Asynchronous Snapshots for Distributed Dataflows"; recovery
-// is Spark's `StreamingContext.getOrCreate`). CAF-free: the runtime's
-// coordinator actor (actors/runtime.cpp) drives it.
+// weir — checkpoints: what a checkpoint holds and the store that writes,
+// keeps and loads them (docs/architecture.md §6: the asynchronous barrier
+// snapshots of Carbone et al. 2015, "Lightweight Asynchronous Snapshots for
+// Distributed Dataflows"; recovery is Spark's `StreamingContext.getOrCreate`).
+// The store knows nothing of actors, barriers or timing: the runtime's
+// checkpoint coordinator (actors/) collects a checkpoint_data from the tasks'
+// snapshots and calls store::write, and restores from store::load_latest.
 //
 // Layout of `--checkpoint DIR`:
 //   DIR/chk-000000000007/          one folder per checkpoint (id, 12 digits)
