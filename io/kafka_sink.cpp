@@ -106,7 +106,7 @@ public:
     }
   }
 
-  void process(records& in, records&) override {
+  void process(const process_context&, records& in, records&) override {
     if (txn_) {
       for (auto& r : in) {
         val_.clear();

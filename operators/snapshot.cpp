@@ -49,8 +49,11 @@ void state_writer::val_other(const value& v) {
   }
 }
 
-void state_reader::fail(const std::string& detail) const {
-  throw pipeline_error("corrupt checkpoint state of " + what_ + ": " + detail + " at byte " + std::to_string(pos_));
+void state_reader::fail(const std::string& detail) const { fail(error_code::corrupt_state, detail); }
+
+void state_reader::fail(error_code code, const std::string& detail) const {
+  throw pipeline_error(code,
+                       "corrupt checkpoint state of " + what_ + ": " + detail + " at byte " + std::to_string(pos_));
 }
 
 void state_reader::need(std::size_t n) const {

@@ -77,8 +77,8 @@ private:
 
 /// Decodes state written by state_writer.
 /// @errors every read throws pipeline_error "corrupt checkpoint state of
-///         <what>: <detail> at byte N" on truncated or invalid input (it never
-///         reads out of bounds).
+///         <what>: <detail> at byte N" (error_code::corrupt_state) on
+///         truncated or invalid input (it never reads out of bounds).
 class state_reader {
 public:
   /// `what` names the state in errors (e.g. "operator reduce_by_key[1]").
@@ -99,8 +99,11 @@ public:
   std::size_t remaining() const noexcept { return data_.size() - pos_; }
   /// Every byte being decoded (checksums over a range already read).
   std::string_view data() const noexcept { return data_; }
-  /// Throws the corrupt-state error with `detail`.
+  /// Throws the corrupt-state error with `detail` (error_code::corrupt_state).
   [[noreturn]] void fail(const std::string& detail) const;
+  /// The same with another code: state_mismatch (a state of another
+  /// operator or configuration), state_version (a format this build does not read).
+  [[noreturn]] void fail(error_code code, const std::string& detail) const;
   /// Throws unless every byte was read (trailing garbage = corrupt).
   void expect_end() const;
 
