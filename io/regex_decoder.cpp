@@ -86,7 +86,7 @@ public:
     for (auto& [name, g] : c.names) groups_.emplace_back(value(name), g);
   }
 
-  void process(records& in, records& out) override {
+  void decode(records& in, records& out) override {
     for (std::size_t i = 0; i < in.size(); ++i) {
       const value& r = in[i];
       if (!r.is_string()) {

@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "weir/operators/stream_operator.hpp"
+#include "weir/operators/errors.hpp"
 
 namespace weir {
 
@@ -21,20 +21,23 @@ window_fault check_window_length(std::chrono::milliseconds d, std::chrono::milli
 void check_window(const char* op, std::chrono::milliseconds window, std::chrono::milliseconds slide,
                   std::chrono::milliseconds batch_interval, std::chrono::milliseconds input_slide) {
   auto ms = [](std::chrono::milliseconds d) { return std::to_string(d.count()) + "ms"; };
+  auto fail = [&](const std::string& what) {
+    throw pipeline_error(error_code::invalid_argument, std::string(op) + ": " + what);
+  };
   const window_fault faults[] = {check_window_length(window, batch_interval, input_slide),
                                  check_window_length(slide, batch_interval, input_slide)};
   const char* names[] = {"window", "slide"};
   const std::chrono::milliseconds lengths[] = {window, slide};
   for (int i = 0; i < 2; ++i) {
     if (faults[i] == window_fault::not_positive)
-      throw pipeline_error(std::string(op) + ": " + names[i] + " must be positive, got " + ms(lengths[i]));
+      fail(std::string(names[i]) + " must be positive, got " + ms(lengths[i]));
     if (faults[i] == window_fault::not_batch_multiple)
-      throw pipeline_error(std::string(op) + ": " + names[i] + " " + ms(lengths[i]) +
-                           " is not a multiple of the batch interval " + ms(batch_interval));
+      fail(std::string(names[i]) + " " + ms(lengths[i]) + " is not a multiple of the batch interval " +
+           ms(batch_interval));
   }
   if (faults[0] == window_fault::not_input_slide_multiple || faults[1] == window_fault::not_input_slide_multiple)
-    throw pipeline_error(std::string(op) + ": window " + ms(window) + " and slide " + ms(slide) +
-                         " must be multiples of the input stream's slide " + ms(input_slide));
+    fail("window " + ms(window) + " and slide " + ms(slide) + " must be multiples of the input stream's slide " +
+         ms(input_slide));
 }
 
 }  // namespace weir

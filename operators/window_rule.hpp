@@ -42,7 +42,8 @@ constexpr std::chrono::milliseconds resolve_window_slide(std::chrono::millisecon
 
 /// Validates the window of operator `op` (all lengths in ms; `slide` already
 /// resolved). `input_slide` 0 = unknown (not checked).
-/// @errors pipeline_error, for the first broken part in the order window, slide:
+/// @errors pipeline_error (error_code::invalid_argument), for the first broken
+///         part in the order window, slide:
 ///         "<op>: window must be positive, got 0ms",
 ///         "<op>: window 2500ms is not a multiple of the batch interval 1000ms"
 ///         (the same for slide), then

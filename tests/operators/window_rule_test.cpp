@@ -2,7 +2,7 @@
 // operators and the DSL share.
 #include <catch2/catch.hpp>
 
-#include "weir/operators/stream_operator.hpp"
+#include "weir/operators/errors.hpp"
 #include "weir/operators/window_rule.hpp"
 
 using namespace weir;
@@ -38,6 +38,12 @@ TEST_CASE("window rule: check_window reports the window before the slide, the ba
   CHECK_THROWS_WITH(check_window("w", 2500ms, 0ms, 1000ms, 1000ms),
                     "w: window 2500ms is not a multiple of the batch interval 1000ms");
   CHECK_THROWS_WITH(check_window("w", 2000ms, 0ms, 1000ms, 1000ms), "w: slide must be positive, got 0ms");
+  try {
+    check_window("w", 2000ms, 0ms, 1000ms, 1000ms);
+    FAIL("no error");
+  } catch (const pipeline_error& e) {
+    CHECK(e.code() == error_code::invalid_argument);
+  }
   CHECK_NOTHROW(check_window("w", 4000ms, 2000ms, 1000ms, 2000ms));
   CHECK_NOTHROW(check_window("w", 3000ms, 1000ms, 1000ms));  // input slide unknown
 }
