@@ -278,6 +278,10 @@ void dstream::kafka_out(io::kafka_sink_options o) const {
   add("kafka_out", [o] { return io::make_kafka_sink(o); }, plan::routing::global, true);
 }
 
+void dstream::write_postgres(io::postgres_sink_options o) const {
+  add("write_postgres", [o] { return io::make_postgres_sink(o); }, plan::routing::global, true);
+}
+
 dstream dstream::transform(std::string name, std::function<operator_ptr()> make, routing r) const {
   plan::routing pr = r == routing::keyed    ? plan::routing::keyed
                      : r == routing::global ? plan::routing::global

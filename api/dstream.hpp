@@ -27,6 +27,7 @@
 #include "weir/io/receiver.hpp"
 #include "weir/io/source.hpp"
 #include "weir/io/kafka.hpp"
+#include "weir/io/postgres.hpp"
 #include "weir/io/sources.hpp"
 #include "weir/operators/error_policy.hpp"
 #include "weir/operators/basic_operators.hpp"
@@ -164,6 +165,16 @@ public:
   /// batch end. At-least-once. @errors pipeline_error at start for
   /// unreachable brokers or an unknown topic; during the run for a failed delivery.
   void kafka_out(io::kafka_sink_options o) const;
+  /// Sink: rows of a PostgreSQL table (io::make_postgres_sink): an object's
+  /// fields as columns, appended with COPY, or upserted by `o.key`; the table
+  /// created from the first record when missing (`o.create`). One instance.
+  /// Without checkpoints at-least-once; with checkpoints exactly-once (rows
+  /// staged in a weir-owned table, each epoch moved into the target in one
+  /// transaction with its number in `weir_sink_epochs`).
+  /// @errors pipeline_error at start for an unreachable server (within
+  ///         `o.timeout`) or a missing table with create = false; during
+  ///         the run for a failed statement or a row under on_error = fail.
+  void write_postgres(io::postgres_sink_options o) const;
 
   // --- decoders (io/decoders.hpp) and the bad-record policy (docs/architecture.md §9).
   // `on_error`: fail (default) stops the pipeline with the record's provenance

@@ -10,6 +10,7 @@
 #include "weir/cli/stages/joins.hpp"
 #include "weir/cli/stages/kafka.hpp"
 #include "weir/cli/stages/per_batch.hpp"
+#include "weir/cli/stages/postgres.hpp"
 #include "weir/cli/stages/sinks.hpp"
 #include "weir/cli/stages/sources.hpp"
 #include "weir/cli/stages/state.hpp"
@@ -23,7 +24,8 @@ namespace {
 std::vector<const stage_def*> make_registry() {
   std::vector<const stage_def*> all;
   for (auto family : {source_stages(), per_batch_stages(), window_stages(), state_stages(), join_stages(),
-                      sink_stages(), aggregate_stages(), format_stages(), kafka_stages()})
+                      sink_stages(), aggregate_stages(), format_stages(), kafka_stages(),
+                      postgres_stages()})
     for (auto& d : family) all.push_back(&d);
   return all;
 }

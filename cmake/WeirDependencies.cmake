@@ -10,6 +10,8 @@ pkg_check_modules(XXHASH REQUIRED IMPORTED_TARGET libxxhash)
 pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)
 # librdkafka's C API (Debian librdkafka-dev): the kafka() receiver and kafka_out() sink.
 pkg_check_modules(RDKAFKA REQUIRED IMPORTED_TARGET rdkafka)
+# libpq (Debian libpq-dev): the write_postgres() sink.
+pkg_check_modules(LIBPQ REQUIRED IMPORTED_TARGET libpq)
 
 # CAF 0.17.6 (libcaf-dev) ships no CMake config: define imported targets.
 # WEIR_CAF_ROOT selects another build of the same version (scripts/caf-tsan.sh

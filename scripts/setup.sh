@@ -10,6 +10,8 @@ PACKAGES=(
   libfmt-dev libcli11-dev            # formatting, CLI parsing
   catch2                             # Catch2 v2, the test framework
   librdkafka-dev                     # Kafka receiver and sink (and its mock cluster for tests)
+  libpq-dev                          # PostgreSQL sink (write_postgres)
+  postgresql                         # the server the PostgreSQL sink's tests start (initdb, pg_ctl)
   libcpp-httplib-dev                 # Prometheus metrics endpoint
   graphviz                           # dot: tests render `weir explain --dot`
   gnuplot-nox                        # perf/plot: weir-perf results as PNG

@@ -6,6 +6,7 @@
 #include "weir/cli/stage_registry.hpp"
 #include "weir/cli/stages/joins.hpp"
 #include "weir/cli/stages/per_batch.hpp"
+#include "weir/cli/stages/postgres.hpp"
 #include "weir/cli/stages/sinks.hpp"
 #include "weir/cli/stages/sources.hpp"
 #include "weir/cli/stages/state.hpp"
@@ -483,4 +484,44 @@ TEST_CASE("stage registry: an argument a stage's bind does not read is a bug, no
   stage_args b(call, reads, {});
   (void)reads.bind(b);
   CHECK_NOTHROW(b.check_all_read());
+}
+
+TEST_CASE("analyzer: write_postgres binds its arguments and reports bad ones at the argument", "[dsl]") {
+  auto spec = compile_script(
+      "stdin() | map({k: _, n: 1}) | write_postgres(\"postgresql://u@h/db\", table = \"app.counts\", key = [\"k\"], "
+      "create = false, on_error = skip, id = \"job1\", timeout = 5s)",
+      "-e");
+  const auto& sink = spec.pipelines.at(0).stages.back();
+  REQUIRE(sink.is("write_postgres"));
+  const auto& o = sink.as<postgres_stage>().options;
+  CHECK(o.url == "postgresql://u@h/db");
+  CHECK(o.table == "app.counts");
+  CHECK(o.key == std::vector<std::string>{"k"});
+  CHECK_FALSE(o.create);
+  CHECK(o.sink_id == "job1");
+  CHECK(o.timeout == 5000ms);
+  CHECK(sink.on_error.action == weir::on_error::skip);
+  // defaults, and one key column given as a string
+  auto d = compile_script("stdin() | write_postgres(\"host=/run/postgresql\", key = \"line\")", "-e");
+  const auto& od = d.pipelines.at(0).stages.back().as<postgres_stage>().options;
+  CHECK(od.table == "t");
+  CHECK(od.key == std::vector<std::string>{"line"});
+  CHECK(od.create);
+  CHECK(od.timeout == 30000ms);
+
+  CHECK(error_of("stdin() | write_postgres()") ==
+        "-e:1:11: wrong number of arguments: write_postgres() is missing argument 'url' (usage: "
+        "write_postgres(\"postgresql://user@host/db\", table = \"t\", key = [\"k\"], create = true, on_error = fail, "
+        "id = \"t\", timeout = 30s))");
+  CHECK(error_of("stdin() | write_postgres(\"\")") == "-e:1:26: the connection URL must not be empty");
+  CHECK(error_of("stdin() | write_postgres(\"u\", table = \"a.b.c\")") ==
+        "-e:1:39: expected a table name like \"t\" or \"schema.t\", got \"a.b.c\"");
+  CHECK(error_of("stdin() | write_postgres(\"u\", key = [1])") ==
+        "-e:1:37: key must be a column name or an array of column names like [\"k\"], got 1");
+  CHECK(error_of("stdin() | write_postgres(\"u\", key = [\"a\", \"a\"])") ==
+        "-e:1:37: key column \"a\" is named twice");
+  CHECK(error_of("stdin() | write_postgres(\"u\", key = [])") ==
+        "-e:1:37: key must name at least one column (or be left out to append)");
+  CHECK(error_of("stdin() | write_postgres(\"u\", tabel = \"x\")") ==
+        "-e:1:31: unknown named argument 'tabel' for write_postgres() (did you mean 'table'?)");
 }

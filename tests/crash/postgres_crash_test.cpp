@@ -1,0 +1,190 @@
+// Crash tests of the PostgreSQL sink's exactly-once commit, through the
+// `weir-testing` binary (weir with the test hooks, WEIR_CRASH_AT) against a
+// real server (tests/support/postgres_server.hpp):
+//
+//   a file of numbered lines 0..N-1
+//     -> map({n: int(_)})                 -> write_postgres(table = "rows_X")
+//     -> map({k: int(_) % 1000, n: int(_)}) -> write_postgres(table = "latest_X", key = ["k"])
+//
+// run with --checkpoint, SIGKILLed at random moments (seeded, printed) and
+// restarted until it exits 0; and stopped at each named crash point of the
+// two-phase commit (after the snapshot, between pre-commit and commit, in
+// the middle of the commit transaction, after the commit before the next
+// checkpoint, during recovery; exit code 77), then restarted. The append
+// table must then hold every n exactly once and the upsert table one row per
+// key with its last n.
+#include <cinttypes>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include "support/postgres_server.hpp"
+#include "support/test_data.hpp"
+#include "support/weir_process.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using i64 = std::int64_t;
+
+void write_numbers(const fs::path& p, i64 n) {
+  std::ofstream out(p, std::ios::binary);
+  std::string buf;
+  for (i64 i = 0; i < n; ++i) {
+    buf += std::to_string(i);
+    buf += '\n';
+    if (buf.size() > (1u << 20)) {
+      out << buf;
+      buf.clear();
+    }
+  }
+  out << buf;
+  REQUIRE(out.good());
+}
+
+/// One crash sequence: its script (two sinks on tables named after it),
+/// checkpoint directory and logs.
+struct pg_job {
+  fs::path dir, ckpt, logs, script;
+  std::string rows, latest;
+  int runs = 0;
+
+  pg_job(const fs::path& base, const std::string& name, const fs::path& input, const std::string& url)
+      : dir(base / name), ckpt(dir / "ckpt"), logs(dir / "logs"), rows("rows_" + name), latest("latest_" + name) {
+    fs::create_directories(logs);
+    script = dir / "pipeline.weir";
+    weir::test::write_file(script, "set batch_interval = 20ms\n"
+                                   "let lines = file(\"" + input.string() + "\")\n"
+                                   "lines | map({n: int(_)}) | write_postgres(\"" + url + "\", table = \"" + rows +
+                                       "\", timeout = 20s)\n"
+                                       "lines | map({k: int(_) % 1000, n: int(_)})\n"
+                                       "  | write_postgres(\"" + url + "\", table = \"" + latest +
+                                       "\", key = [\"k\"], timeout = 20s)\n");
+  }
+
+  pid_t start(const std::vector<std::string>& env = {}) {
+    ++runs;
+    return weir::test::spawn_weir_env({"run", script.string(), "--checkpoint", ckpt.string(), "--quiet",
+                                       "--checkpoint-interval", "100ms"},
+                                      logs, env, "run-" + std::to_string(runs));
+  }
+  std::string last_stderr() const { return weir::test::slurp(logs / ("run-" + std::to_string(runs) + ".stderr.txt")); }
+
+  void finish() {
+    pid_t pid = start();
+    auto rc = weir::test::wait_for(pid, 240s);
+    if (!rc) {
+      weir::test::kill_weir(pid);
+      FAIL("weir did not finish within 240 s (" << dir << ")");
+    }
+    INFO("run " << runs << " stderr: " << last_stderr());
+    REQUIRE(*rc == 0);
+  }
+};
+
+/// The committed tables of `j` hold 0..n-1 once each, and per key its last n.
+void check_tables(const weir::test::postgres_server& pg, const pg_job& j, i64 n) {
+  auto stats = pg.query("SELECT count(*), count(DISTINCT n), min(n), max(n) FROM " + j.rows);
+  INFO("append table " << j.rows << ": rows, distinct, min, max");
+  CHECK(stats.at(0) == std::vector<std::string>{std::to_string(n), std::to_string(n), "0", std::to_string(n - 1)});
+  const i64 keys = std::min<i64>(n, 1000);
+  auto latest = pg.query("SELECT count(*), count(*) FILTER (WHERE n = " + std::to_string(n) + " - 1 - ((" +
+                         std::to_string(n) + " - 1 - k) % 1000)) FROM " + j.latest);
+  INFO("upsert table " << j.latest << ": rows, rows holding the key's last n");
+  CHECK(latest.at(0) == std::vector<std::string>{std::to_string(keys), std::to_string(keys)});
+  // nothing left staged
+  CHECK(pg.scalar("SELECT count(*) FROM pg_tables t JOIN weir_sink_epochs e ON e.staging = t.tablename "
+                  "WHERE e.sink_id IN ('" + j.rows + "', '" + j.latest + "')") == "0");
+}
+
+std::uint64_t seed_from_env() {
+  if (const char* s = std::getenv("WEIR_CRASH_SEED"); s && *s) return std::strtoull(s, nullptr, 10);
+  return 20261204;
+}
+
+}  // namespace
+
+TEST_CASE("postgres crash test: 2 M rows SIGKILLed at random moments and restarted until done leave every row once "
+          "and one row per key with its last value",
+          "[slow][checkpoint][postgres]") {
+  if (!weir::test::postgres_bin_dir()) {
+    WARN(weir::test::postgres_missing);
+    return;
+  }
+  weir::test::postgres_server pg;
+  weir::test::temp_dir tmp;
+  constexpr i64 n = 2'000'000;
+  const auto input = tmp.path / "numbers.txt";
+  write_numbers(input, n);
+  pg_job j(tmp.path, "random", input, pg.url());
+
+  const auto seed = seed_from_env();
+  std::mt19937_64 rng(seed);
+  std::uniform_int_distribution<int> delay(300, 2500);
+  std::string delays;
+  int kills = 0;
+  bool finished = false;
+  for (; kills < 8 && !finished; ++kills) {
+    const int d = delay(rng);
+    pid_t pid = j.start();
+    if (auto rc = weir::test::wait_for(pid, std::chrono::milliseconds(d))) {
+      INFO("run " << j.runs << " ended by itself; stderr: " << j.last_stderr());
+      REQUIRE(*rc == 0);
+      finished = true;
+      break;
+    }
+    weir::test::kill_weir(pid);
+    delays += (delays.empty() ? "" : " ") + std::to_string(d);
+  }
+  if (!finished) j.finish();
+  std::printf("postgres crash test: %" PRId64 " rows, seed %llu (WEIR_CRASH_SEED), %d kills after %s ms, %d runs\n",
+              n, static_cast<unsigned long long>(seed), kills, delays.c_str(), j.runs);
+  CHECK(kills >= 3);
+  check_tables(pg, j, n);
+}
+
+TEST_CASE("postgres crash test: at each named crash point of the two-phase commit the restarted run commits every "
+          "row once",
+          "[slow][checkpoint][postgres]") {
+  if (!weir::test::postgres_bin_dir()) {
+    WARN(weir::test::postgres_missing);
+    return;
+  }
+  weir::test::postgres_server pg;
+  weir::test::temp_dir tmp;
+  constexpr i64 n = 300'000;
+  const auto input = tmp.path / "numbers.txt";
+  write_numbers(input, n);
+  struct sequence {
+    std::string name;
+    std::vector<std::string> points;  ///< WEIR_CRASH_AT of consecutive runs, each must exit 77
+  };
+  const std::vector<sequence> sequences = {
+      {"snapshot", {"after_snapshot_write:2"}},
+      {"precommit", {"after_manifest_before_commit:2"}},
+      {"commit", {"during_sink_commit:3"}},
+      {"committed", {"after_sink_commit:3"}},
+      {"recovery", {"after_manifest_before_commit:2", "during_recovery"}},
+  };
+  for (auto& s : sequences) {
+    pg_job j(tmp.path, s.name, input, pg.url());
+    for (auto& p : s.points) {
+      pid_t pid = j.start({"WEIR_CRASH_AT=" + p});
+      auto rc = weir::test::wait_for(pid, 120s);
+      if (!rc) weir::test::kill_weir(pid);
+      INFO("WEIR_CRASH_AT=" << p << ", stderr: " << j.last_stderr());
+      REQUIRE(rc);
+      REQUIRE(*rc == 77);
+    }
+    j.finish();
+    INFO("sequence " << s.name);
+    check_tables(pg, j, n);
+    std::printf("postgres crash test: crash points %s: committed once\n", s.name.c_str());
+  }
+}
