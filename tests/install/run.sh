@@ -7,8 +7,10 @@
 #    libraries, public headers only (no cli/, no detail/), every weir include
 #    of an installed header installed too, no build-tree or source-tree path
 #    in any installed text file, the `weir` binary runs.
-# 2. Configures, builds and runs tests/install/consumer (a word count with the
-#    C++ API) with find_package(weir) and CMAKE_PREFIX_PATH=prefix.
+# 2. Configures, builds and runs tests/install/consumer (a typed word count
+#    that includes only the umbrella header <weir/weir.hpp>, which must reach
+#    no CAF, librdkafka, libpq or CLI11 header) with find_package(weir) and
+#    CMAKE_PREFIX_PATH=prefix.
 # 3. Builds the same main.cpp with pkg-config (PKG_CONFIG_PATH=prefix/lib/pkgconfig)
 #    and runs it.
 # Both programs must print the expected counts and exit 0.
@@ -68,7 +70,7 @@ quiet "$CMAKE" --install "$BUILD_DIR" --prefix "$PREFIX"
 
 for f in bin/weir lib/libweir.a lib/libweir_actors.a lib/libweir_io.a lib/libweir_checkpoint.a \
   lib/libweir_operators.a lib/libweir_common.a lib/cmake/weir/weirConfig.cmake lib/cmake/weir/weirConfigVersion.cmake \
-  lib/cmake/weir/weirTargets.cmake lib/pkgconfig/weir.pc include/weir/api/dstream.hpp \
+  lib/cmake/weir/weirTargets.cmake lib/pkgconfig/weir.pc include/weir/weir.hpp include/weir/api/dstream.hpp \
   include/weir/actors/graph.hpp include/weir/actors/runtime.hpp include/weir/checkpoint/checkpoint.hpp \
   include/weir/io/source.hpp include/weir/io/sources.hpp include/weir/operators/value.hpp \
   include/weir/common/time.hpp; do
@@ -145,6 +147,16 @@ check_consumer() {
 }
 
 # --- 2. find_package(weir) ---------------------------------------------------
+# The consumer includes nothing of weir but <weir/weir.hpp>, and the umbrella
+# keeps the dependencies' headers out (the libraries link them privately).
+weir_includes="$(grep -hoE '#include [<"]weir/[^">]+[">]' "$HERE/consumer/main.cpp" | sort -u)"
+[ "$weir_includes" = "#include <weir/weir.hpp>" ] || fail "the consumer includes more than <weir/weir.hpp>: $weir_includes"
+"$CXX" -std=c++20 -H -fsyntax-only -I"$PREFIX/include" "$HERE/consumer/main.cpp" 2>"$TMP/headers.txt" ||
+  { cat "$TMP/headers.txt" >&2; fail "<weir/weir.hpp> does not compile on its own"; }
+if grep -E '(/caf/|librdkafka/|libpq-fe\.h|/CLI/|httplib\.h)' "$TMP/headers.txt" >"$TMP/leaked.txt"; then
+  cat "$TMP/leaked.txt" >&2
+  fail "<weir/weir.hpp> includes a dependency's header"
+fi
 step "find_package(weir) consumer"
 quiet "$CMAKE" -S "$HERE/consumer" -B "$TMP/cmake-build" "${GEN[@]}" -DCMAKE_CXX_COMPILER="$CXX" \
   -DCMAKE_PREFIX_PATH="$PREFIX" -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF

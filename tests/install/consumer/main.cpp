@@ -1,5 +1,6 @@
-// A word count with weir's C++ API, built against the installed package
-// (find_package(weir) or pkg-config; see tests/install/run.sh). Prints
+// A typed word count with weir's C++ API, built against the installed
+// package (find_package(weir) or pkg-config; see tests/install/run.sh) and
+// including nothing of weir but the umbrella header <weir/weir.hpp>. Prints
 // "word count" lines sorted by word and exits 1 if weir's counts differ from
 // a plain loop's.
 #include <chrono>
@@ -10,10 +11,10 @@
 #include <mutex>
 #include <sstream>
 #include <string>
-#include <string_view>
+#include <utility>
 #include <vector>
 
-#include <weir/api/dstream.hpp>
+#include <weir/weir.hpp>
 
 namespace {
 
@@ -56,24 +57,20 @@ int main() {
   {
     weir::streaming_context ssc(
         {.batch_interval = std::chrono::milliseconds(200), .parallelism = 2, .batch_size = 4, .threads = 2});
-    ssc.source("text", [] { return std::make_unique<text_source>(); })
-        .flat_map([](const weir::value& line, weir::records& out) {
-          std::string_view s = line.as_string();
-          while (!s.empty()) {
-            auto sp = s.find(' ');
-            if (sp != 0) out.emplace_back(s.substr(0, sp));
-            if (sp == std::string_view::npos) break;
-            s.remove_prefix(sp + 1);
-          }
+    // the typed API: lambdas over std::string and std::pair<std::string, std::int64_t>
+    using word_count = std::pair<std::string, std::int64_t>;
+    weir::as_stream<std::string>(ssc.source("text", [] { return std::make_unique<text_source>(); }))
+        .flat_map([](const std::string& line) {
+          std::vector<std::string> words;
+          std::istringstream in(line);
+          for (std::string w; in >> w;) words.push_back(w);
+          return words;
         })
-        .map([](const weir::value& w) { return weir::value::pair(w, 1); })
-        .reduce_by_key(weir::reducer::sum())
-        .for_each_batch([&](std::int64_t, weir::records& batch) {
+        .map([](const std::string& w) { return word_count{w, 1}; })
+        .reduce_by_key([](std::int64_t a, std::int64_t b) { return a + b; })
+        .for_each_batch([&](std::int64_t, const std::vector<word_count>& batch) {
           std::lock_guard<std::mutex> lock(mtx);
-          for (auto& r : batch) {
-            auto kv = r.as_array();
-            counts[std::string(kv[0].as_string())] += kv[1].as_int();
-          }
+          for (auto& [w, n] : batch) counts[w] += n;
         });
     plan = ssc.explain();
     stats = ssc.run();
