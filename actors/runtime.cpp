@@ -1391,7 +1391,7 @@ void job::start() {
       for (std::size_t ci = 0; ci < st.chain.size(); ++ci) {
         auto& n = g.nodes[static_cast<std::size_t>(st.chain[ci])];
         ctx.slide = std::chrono::milliseconds(t->in_slide[ci]);
-        chain_op op{n.make_operator(), n.name, n.sink};
+        chain_op op{n.make_operator(), n.name, n.sink, {}};
         try {
           op.op->open(ctx);
           if (snap) {

@@ -1,7 +1,11 @@
-// weir — per-batch operators: map, flat_map, filter, count, reduce_by_key, top.
-// Spark Streaming DStream semantics (docs/architecture.md §4): each batch is processed on
-// its own; `count`, `reduce_by_key` and `top` emit at the batch end, also for
-// an empty batch where Spark does (`count` emits [0]).
+// weir — the per-record and per-batch operators of Spark's DStream API
+// (docs/architecture.md §4): each batch is processed on its own; the
+// aggregations emit at the batch end, also for an empty batch where Spark
+// does (`count` emits [0]). Implemented by family: stateless_operators.cpp
+// (map, flat_map, filter, map_values, flat_map_values, union),
+// batch_aggregates.cpp (count, reduce, count_by_value, distinct),
+// keyed_batch_operators.cpp (reduce_by_key, group_by_key, combine_by_key),
+// batch_collect_operators.cpp (glom, sort_by, top), sample_operator.cpp.
 #pragma once
 
 #include <cstddef>

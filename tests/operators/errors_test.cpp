@@ -175,3 +175,74 @@ TEST_CASE("a watermark mark says idle by its status, not by a watermark value", 
   CHECK(!again[0].idle());
   CHECK(again[0].wm == 10);
 }
+
+namespace {
+
+std::string from_hex(const std::string& h) {
+  std::string b;
+  for (std::size_t i = 0; i + 1 < h.size(); i += 2)
+    b.push_back(static_cast<char>(std::stoi(h.substr(i, 2), nullptr, 16)));
+  return b;
+}
+
+event_window_options keyed_window(window_spec w, aggregation a) {
+  event_window_options o;
+  o.window = w;
+  o.agg = std::move(a);
+  o.keyed = true;
+  o.time = [](const value& v) { return v; };
+  return o;
+}
+
+}  // namespace
+
+TEST_CASE("an event window refuses a state of the earlier one-for-all format and one of another shape",
+          "[operators][errors][event_time][checkpoint]") {
+  // states of a keyed window after ("a", 5) and ("b", 1200), written in
+  // format 1, when one operator held every window shape
+  const std::string panes_v1 = from_hex(
+      "016f24020000000000000000000000000000800000000000000000000000000000000002000000000000000000e8030000000000"
+      "0000020000000000000000100105016101000000000000000100000000000000e80300000000000010010501620100000000000000"
+      "020000000000000055f88538effb5620");
+  const std::string session_v1 = from_hex(
+      "01860106020000000000000000000000000000800000000000000000000000000000000010020501616900000000000000010500"
+      "000000000000690000000000000000000100000000000000050162140500000000000001b0040000000000001405000000000000"
+      "000001000000000000000269000000000000000501611405000000000000050162f0c689f4381fc6b5");
+  const auto tumbling_count = keyed_window(window_spec::tumbling(1000ms), aggregation::count());
+  const auto session_count = keyed_window(window_spec::session(100ms), aggregation::count());
+  for (const auto& [bytes, opts] : {std::pair{panes_v1, tumbling_count}, std::pair{session_v1, session_count}}) {
+    operator_harness h(make_event_window(opts), operator_harness::restoring_context());
+    try {
+      h.restore(bytes, 0);
+      FAIL("restored a state of format 1");
+    } catch (const pipeline_error& e) {
+      CHECK(e.code() == error_code::state_version);
+      CHECK_THAT(e.what(), Catch::Contains("event window state of format 1, written by an earlier weir"));
+    }
+  }
+  // today's states: each shape has its own tag; another tag or another
+  // configuration of the same shape is refused as a mismatch
+  operator_harness panes(make_event_window(tumbling_count));
+  panes.push({value::pair(value("a"), value(5))});
+  const std::string panes_v2 = panes.snapshot();
+  const auto tumbling_sum = keyed_window(window_spec::tumbling(1000ms), aggregation::sum());
+  operator_harness fixed(make_event_window(tumbling_sum), operator_harness::restoring_context());
+  try {
+    fixed.restore(panes_v2, 0);
+    FAIL("restored a count-panes state into fixed windows");
+  } catch (const pipeline_error& e) {
+    CHECK(e.code() == error_code::state_mismatch);
+    CHECK_THAT(e.what(), Catch::Contains("different window operator (event_window.count_panes, restored into "
+                                         "event_window.fixed)"));
+  }
+  auto sliding_count = keyed_window(window_spec::sliding(1000ms, 500ms), aggregation::count());
+  operator_harness sliding(make_event_window(sliding_count), operator_harness::restoring_context());
+  CHECK(code_of([&] { sliding.restore(panes_v2, 0); }) == error_code::state_mismatch);
+  // the state restores into its own shape and continues
+  operator_harness again(make_event_window(tumbling_count), operator_harness::restoring_context());
+  again.restore(panes_v2, 0);
+  again.push({value::pair(value("a"), value(7))});
+  const records r = again.watermark(end_watermark);
+  REQUIRE(r.size() == 1);
+  CHECK(*r[0].find("value") == value(2));
+}
