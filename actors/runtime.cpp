@@ -208,6 +208,7 @@ struct live_metrics {
   std::atomic<std::uint64_t> malformed{0}, late{0};
   std::atomic<std::int64_t> watermark{no_watermark};
   std::atomic<bool> done{false};
+  std::atomic<std::uint64_t> input_done{0}, input_total{0};  ///< a source's io::input_progress
   // fixed at start
   std::string stage;
   int instance = 0, parallelism = 1;
@@ -1027,6 +1028,9 @@ public:
       add(s_.live->records_in, buf.size());
       add(s_.live->batches_in, 1);
     }
+    const io::input_progress pr = s_.source->progress();  // one virtual call per read, not per record
+    s_.live->input_done.store(pr.done, relaxed);
+    s_.live->input_total.store(pr.total, relaxed);
     s_.report.source_records += buf.size();
     if (!buf.empty()) run_chain(buf);
     switch (res.st) {
@@ -1276,6 +1280,8 @@ std::vector<task_metrics> job::metrics() const {
     t.late_records = l->late.load(relaxed);
     t.watermark = l->watermark.load(relaxed);
     t.done = l->done.load(relaxed);
+    t.input_done = l->input_done.load(relaxed);
+    t.input_total = l->input_total.load(relaxed);
     out.push_back(std::move(t));
   }
   return out;

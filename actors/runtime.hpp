@@ -114,6 +114,10 @@ struct task_metrics {
   std::uint64_t late_records = 0;
   std::int64_t watermark = std::numeric_limits<std::int64_t>::min();  ///< last watermark sent downstream, ms (min = none)
   bool done = false;              ///< the task finished
+  /// A source task's bounded input (io::source_reader::progress): units
+  /// (bytes of a file) read of `input_total`; input_total 0 = unknown.
+  std::uint64_t input_done = 0;
+  std::uint64_t input_total = 0;
 };
 
 /// Number of cores (std::thread::hardware_concurrency, at least 1).

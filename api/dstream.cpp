@@ -456,6 +456,12 @@ std::string streaming_context::explain(bool dot) const {
   return dot ? plan::to_dot(*graph_, planned.physical(), ro) : plan::describe(*graph_, planned.physical(), ro);
 }
 
+plan::physical_graph streaming_context::physical_plan() const {
+  if (rt_ && rt_->job) return rt_->job->physical();
+  actors::job planned(*graph_, opts_);
+  return planned.physical();
+}
+
 void streaming_context::start() {
   if (rt_) throw pipeline_error("the streaming context was already started");
   auto rt = std::make_unique<runtime>();

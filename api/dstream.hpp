@@ -307,6 +307,10 @@ public:
   /// @errors pipeline_error for an invalid graph (no sink, a stream no sink
   ///         consumes) or invalid options, as start() would.
   std::string explain(bool dot = false) const;
+  /// The same plan as data: stages (chains of node names, parallel
+  /// instances) and edges, in the order metrics() lists tasks (each stage's
+  /// instances in order). Nothing runs. @errors as explain().
+  plan::physical_graph physical_plan() const;
 
   /// Builds the actors and starts the sources.
   /// @errors pipeline_error for an invalid graph (no sink, bad window) or a

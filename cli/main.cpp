@@ -4,13 +4,14 @@
 //   weir run -e 'file("in.txt") | flat_map(split(_)) | map((_, 1)) | reduce_by_key(sum) | print()'
 //   weir check FILE.weir | -e '...'
 //   weir explain FILE.weir | -e '...' [--parallelism N] [--dot]
-//   weir run ... --metrics 127.0.0.1:9464 [--metrics-linger 30s]   Prometheus /metrics
+//   weir run ... --ui 127.0.0.1:8080 [--metrics-linger 30s]   dashboard /, /api/job, /metrics
+//   weir run ... --metrics 127.0.0.1:9464                      the same server (an alias)
 //   weir run ... --quiet | --progress auto|always|never | --log-format text|json
 //   weir checkpoints list DIR | inspect DIR [ID]
 //
 // Exit codes: 0 success (also after SIGINT/SIGTERM, which drain gracefully);
 // 1 runtime failure (missing input file, a record an expression cannot
-// process, ...; a --metrics address that cannot be bound, e.g. a port in
+// process, ...; a --ui or --metrics address that cannot be bound, e.g. a port in
 // use, before the pipeline starts); 2 usage or DSL error. This file is the only place that
 // decides exit codes; the libraries throw.
 #include <atomic>
@@ -45,8 +46,10 @@
 #include "weir/cli/checkpoints_cmd.hpp"
 #include "weir/cli/dsl_error.hpp"
 #include "weir/cli/lexer.hpp"
+#include "weir/cli/dashboard.hpp"
 #include "weir/cli/metrics_server.hpp"
 #include "weir/cli/progress.hpp"
+#include "weir/cli/ui_server.hpp"
 #include "weir/cli/pipeline_builder.hpp"
 #include "weir/cli/pipeline_spec.hpp"
 #include "weir/operators/log.hpp"
@@ -76,7 +79,8 @@ struct command_args {
   std::optional<std::string> linger;
   bool stats = false;
   bool dot = false;  ///< explain: Graphviz DOT instead of text
-  std::optional<std::string> metrics;         ///< run: HOST:PORT of the Prometheus endpoint
+  std::optional<std::string> ui;              ///< run: HOST:PORT of the dashboard (/, /api/job, /metrics)
+  std::optional<std::string> metrics;         ///< run: the same server, named for Prometheus
   std::optional<std::string> metrics_linger;  ///< run: keep serving after the end
   bool quiet = false;                         ///< run: no progress line, no info lines
   std::string progress = "auto";              ///< run: auto | always | never
@@ -117,9 +121,14 @@ void add_common_options(CLI::App* cmd, command_args& a, bool run) {
   if (run) {
     cmd->add_flag("--stats", a.stats,
                   "print run statistics (records, throughput, latency p50/p99/p99.9) to stderr at the end");
+    auto* ui = cmd->add_option("--ui", a.ui,
+                               "serve the live dashboard at http://HOST:PORT/ during the run, with the job as JSON "
+                               "at /api/job and Prometheus metrics at /metrics, e.g. 127.0.0.1:8080 (port 0: any "
+                               "free port, printed at start)");
     cmd->add_option("--metrics", a.metrics,
-                    "serve Prometheus metrics at http://HOST:PORT/metrics during the run, e.g. "
-                    "127.0.0.1:9464 (port 0: any free port, printed at start)");
+                    "the same server as --ui, announced as the Prometheus endpoint http://HOST:PORT/metrics, "
+                    "e.g. 127.0.0.1:9464")
+        ->excludes(ui);
     cmd->add_option("--metrics-linger", a.metrics_linger,
                     "after the run ends, keep serving the final metrics for this long (e.g. 30s), "
                     "or until SIGINT/SIGTERM");
@@ -295,32 +304,35 @@ int execute(const command_args& a, mode m) {
     std::fputs(ctx.explain(a.dot).c_str(), stdout);
     return exit_ok;
   }
-  if (a.metrics) {
+  // --ui and --metrics start the same server; --metrics announces its /metrics
+  const std::optional<std::string>& serve = a.ui ? a.ui : a.metrics;
+  const char* flag = a.ui ? "--ui" : "--metrics";
+  if (serve) {
     std::string host;
     int port = 0;
-    if (!weir::cli::parse_host_port(*a.metrics, host, port))
-      throw usage_error(fmt::format("--metrics: expected HOST:PORT like 127.0.0.1:9464 (port 0-65535), got '{}'",
-                                    *a.metrics));
+    if (!weir::cli::parse_host_port(*serve, host, port))
+      throw usage_error(fmt::format("{}: expected HOST:PORT like 127.0.0.1:9464 (port 0-65535), got '{}'", flag,
+                                    *serve));
   }
   std::optional<std::chrono::milliseconds> linger;
   if (a.metrics_linger) {
-    if (!a.metrics) throw usage_error("--metrics-linger needs --metrics HOST:PORT");
+    if (!serve) throw usage_error("--metrics-linger needs --metrics HOST:PORT");
     std::int64_t ms = 0;
     if (!weir::dsl::parse_duration(*a.metrics_linger, ms) || ms < 0)
       throw usage_error(fmt::format("--metrics-linger: expected a duration >= 0 like 30s, got '{}'",
                                     *a.metrics_linger));
     linger = std::chrono::milliseconds(ms);
   }
-  // The metrics endpoint binds before anything starts: a busy port fails here.
+  // The server binds before anything starts: a busy port fails here.
   std::atomic<bool> started{false}, finished{false};
-  std::unique_ptr<weir::cli::metrics_server> server;
-  if (a.metrics) {
+  std::unique_ptr<weir::cli::dashboard> board;
+  std::unique_ptr<weir::cli::ui_server> server;
+  if (serve) {
     std::vector<weir::cli::kafka_source_metrics> kafka;
     for (auto& p : ctx.kafka_sources()) kafka.push_back({fmt::format("kafka{}", kafka.size()), p});
     auto t0 = std::chrono::steady_clock::now();
     const bool checkpointing = a.checkpoint.has_value();
-    server = std::make_unique<weir::cli::metrics_server>(*a.metrics, [&ctx, &started, &finished, kafka, t0,
-                                                                      checkpointing] {
+    auto poll = [&ctx, &started, &finished, kafka, t0, checkpointing] {
       weir::cli::metrics_snapshot snap;
       snap.started = started.load(std::memory_order_acquire);
       snap.finished = finished.load(std::memory_order_acquire);
@@ -332,11 +344,29 @@ int execute(const command_args& a, mode m) {
       snap.now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                         std::chrono::system_clock::now().time_since_epoch())
                         .count();
-      return weir::cli::render_prometheus(snap);
-    });
-    if (!a.quiet)
-      weir::log_message(weir::log_level::info,
-                        fmt::format("serving metrics on http://{}:{}/metrics", server->host(), server->port()));
+      return snap;
+    };
+    board = std::make_unique<weir::cli::dashboard>(
+        weir::cli::plan_view_of(ctx.physical_plan(), a.expr ? "weir run -e" : name, opts.batch_interval.count()));
+    auto job_json = [&board, poll, t0] {
+      return board->render_json(poll(), std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    };
+    std::vector<weir::cli::route> routes = {
+        {"/", "text/html; charset=utf-8", [job_json] { return weir::cli::render_page(job_json()); }},
+        {"/api/job", "application/json", job_json},
+        {"/metrics", "text/plain; version=0.0.4; charset=utf-8",
+         [poll] { return weir::cli::render_prometheus(poll()); }},
+    };
+    server = std::make_unique<weir::cli::ui_server>(*serve, std::move(routes), a.ui ? "the dashboard" : "metrics");
+    if (!a.quiet) {
+      if (a.ui)
+        weir::log_message(weir::log_level::info,
+                          fmt::format("serving the dashboard on http://{}:{}/ (job: /api/job, metrics: /metrics)",
+                                      server->host(), server->port()));
+      else
+        weir::log_message(weir::log_level::info,
+                          fmt::format("serving metrics on http://{}:{}/metrics", server->host(), server->port()));
+    }
   }
   bool show_progress = !a.quiet && (a.progress == "always" ||
                                     (a.progress == "auto" && ::isatty(STDERR_FILENO) &&

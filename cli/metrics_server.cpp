@@ -1,24 +1,15 @@
-// weir — the Prometheus /metrics endpoint of `weir run --metrics`
-// (metrics_server.hpp); the only file that includes <httplib.h>.
+// weir — the Prometheus text of `weir run --metrics` / `--ui` at /metrics
+// (metrics_server.hpp); served by ui_server.cpp.
 #include "weir/cli/metrics_server.hpp"
 
 #include <algorithm>
 
-#include <atomic>
-#include <cerrno>
-#include <chrono>
 #include <cmath>
 #include <limits>
 #include <charconv>
-#include <cstring>
-#include <thread>
 
-#include <netdb.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <fmt/format.h>
-#include <httplib.h>
 
 namespace weir::cli {
 
@@ -113,6 +104,10 @@ std::string render_prometheus(const metrics_snapshot& s) {
   per_task("weir_malformed_records_total", "counter",
            "Bad records skipped or dead-lettered by an on_error policy (and partial lines a source dropped).",
            all, [&](auto& t) { return num(t.malformed_records); });
+  per_task("weir_source_input_progress_ratio", "gauge",
+           "Share of a bounded input a source task has read (bytes of a file), 0 to 1.",
+           [](auto& t) { return t.source && t.input_total > 0; },
+           [&](auto& t) { return fmt_double(static_cast<double>(t.input_done) / static_cast<double>(t.input_total)); });
   per_task("weir_late_records_total", "counter",
            "Event-time records that arrived after their window closed (dropped).", all,
            [&](auto& t) { return num(t.late_records); });
@@ -210,86 +205,5 @@ bool parse_host_port(const std::string& address, std::string& host, int& port) {
   return !host.empty() && !port_text.empty() && ec == std::errc{} &&
          end == port_text.data() + port_text.size() && port >= 0 && port <= 65535;
 }
-
-struct metrics_server::impl {
-  httplib::Server server;
-  std::thread thread;
-  std::atomic<bool> listen_returned{false};
-  std::string host;
-  int port = 0;
-};
-
-namespace {
-
-/// Why `host:port` cannot be bound: a probe bind (httplib does not keep errno).
-std::string bind_failure(const std::string& host, int port) {
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_PASSIVE;
-  addrinfo* res = nullptr;
-  std::string service = std::to_string(port);
-  int rc = ::getaddrinfo(host.c_str(), service.c_str(), &hints, &res);
-  if (rc != 0) return fmt::format("cannot resolve host '{}': {}", host, ::gai_strerror(rc));
-  std::string why = "cannot bind";
-  for (addrinfo* p = res; p; p = p->ai_next) {
-    int fd = ::socket(p->ai_family, p->ai_socktype, p->ai_protocol);
-    if (fd < 0) {
-      why = std::strerror(errno);
-      continue;
-    }
-    int yes = 1;
-    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
-    if (::bind(fd, p->ai_addr, p->ai_addrlen) != 0) why = std::strerror(errno);
-    else if (::listen(fd, 1) != 0) why = std::strerror(errno);
-    ::close(fd);
-  }
-  ::freeaddrinfo(res);
-  return why;
-}
-
-}  // namespace
-
-metrics_server::metrics_server(const std::string& address, std::function<std::string()> render)
-    : impl_(std::make_unique<impl>()) {
-  std::string host;
-  int port = -1;
-  if (!parse_host_port(address, host, port))
-    throw metrics_error(fmt::format("--metrics: expected HOST:PORT like 127.0.0.1:9464 (port 0-65535), got '{}'",
-                                    address));
-  impl_->host = host;
-  auto& svr = impl_->server;
-  svr.new_task_queue = [] { return new httplib::ThreadPool(2); };
-  svr.Get("/metrics", [render = std::move(render)](const httplib::Request&, httplib::Response& res) {
-    res.set_content(render(), "text/plain; version=0.0.4; charset=utf-8");
-  });
-  bool ok = false;
-  if (port == 0) {
-    int p = svr.bind_to_any_port(host);
-    ok = p > 0;
-    port = p;
-  } else {
-    ok = svr.bind_to_port(host, port);
-  }
-  if (!ok)
-    throw metrics_error(fmt::format("cannot serve metrics on {}: {}", address,
-                                    bind_failure(host, port < 0 ? 0 : port)));
-  impl_->port = port;
-  impl_->thread = std::thread([this] {
-    impl_->server.listen_after_bind();
-    impl_->listen_returned.store(true);
-  });
-}
-
-metrics_server::~metrics_server() {
-  // httplib's stop() is a no-op before listen_after_bind() is running: wait for it.
-  while (!impl_->server.is_running() && !impl_->listen_returned.load())
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  impl_->server.stop();
-  if (impl_->thread.joinable()) impl_->thread.join();
-}
-
-int metrics_server::port() const noexcept { return impl_->port; }
-const std::string& metrics_server::host() const noexcept { return impl_->host; }
 
 }  // namespace weir::cli

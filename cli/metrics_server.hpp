@@ -1,6 +1,6 @@
-// weir — the `weir run --metrics HOST:PORT` endpoint: live task metrics in
-// Prometheus' text exposition format (version 0.0.4), served by cpp-httplib
-// on its own threads. This header does not include <httplib.h>.
+// weir — live task metrics in Prometheus' text exposition format (version
+// 0.0.4), what `weir run --ui HOST:PORT` (or its alias `--metrics`) serves at
+// /metrics (the server is ui_server.hpp).
 //
 // Metric names follow Prometheus conventions (weir_ prefix, base units:
 // seconds, records; counters end in _total); per-task series carry the
@@ -47,33 +47,5 @@ std::string prometheus_label_escape(const std::string& v);
 
 /// Splits "host:port" / "[v6]:port" (port 0-65535); false if malformed.
 bool parse_host_port(const std::string& address, std::string& host, int& port);
-
-/// Thrown when the server cannot listen ("cannot serve metrics on
-/// 127.0.0.1:9464: Address already in use").
-struct metrics_error : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
-
-/// An HTTP server answering GET /metrics with `render()` (text/plain;
-/// version=0.0.4) and 404 elsewhere. The socket is bound in the constructor,
-/// so a busy port is an error before the pipeline starts; requests are served
-/// by two worker threads.
-/// @thread `render` is called on the server's threads.
-class metrics_server {
-public:
-  /// `address`: "host:port" or "[v6]:port"; port 0 picks a free port (see port()).
-  /// @errors metrics_error for a malformed address or a port that cannot be bound.
-  metrics_server(const std::string& address, std::function<std::string()> render);
-  ~metrics_server();  ///< stops serving and joins
-  metrics_server(const metrics_server&) = delete;
-  metrics_server& operator=(const metrics_server&) = delete;
-
-  int port() const noexcept;           ///< the bound port
-  const std::string& host() const noexcept;
-
-private:
-  struct impl;
-  std::unique_ptr<impl> impl_;
-};
 
 }  // namespace weir::cli

@@ -1,4 +1,5 @@
 // file(path): the lines of a text file (see sources.hpp).
+#include <algorithm>
 #include <cerrno>
 #include <optional>
 
@@ -32,6 +33,7 @@ public:
       throw pipeline_error(describe() + ": cannot open: " + errno_text(EISDIR));
     }
     ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    size_ = static_cast<std::uint64_t>(st.st_size);
     fd_ = fd;
     reader_.emplace(describe(), path_, max_line_);
     reader_->attach(fd_);
@@ -49,6 +51,11 @@ public:
   }
 
   std::string describe() const override { return "file(\"" + path_ + "\")"; }
+
+  /// Bytes read of the file's size at open.
+  input_progress progress() const override {
+    return {reader_ ? std::min<std::uint64_t>(reader_->offset(), size_) : 0, size_};
+  }
 
   // Checkpoints: the byte offset after the last line returned and the line
   // count, so provenance ("PATH:LINE") continues right after a restore.
@@ -106,6 +113,7 @@ private:
 
   std::string path_;
   std::size_t max_line_;
+  std::uint64_t size_ = 0;  ///< bytes of the file at open
   int fd_ = -1;
   std::optional<detail::line_reader> reader_;
   line_origin origin_{&path_};

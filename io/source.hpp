@@ -23,6 +23,13 @@ struct read_result {
   std::chrono::nanoseconds retry_after{0};  ///< only for idle
 };
 
+/// How far a bounded input has been read: `done` of `total` units (bytes of a
+/// file); total 0 = unknown or unbounded.
+struct input_progress {
+  std::uint64_t done = 0;
+  std::uint64_t total = 0;
+};
+
 /// A source of records, pulled by its source actor only while the actor has
 /// credit (so a reader without credit is simply not called: backpressure).
 /// Implementations must never block for long in `read`: return `idle` instead.
@@ -54,6 +61,11 @@ public:
   /// runtime hands it to the first operator after the source (a decoder names
   /// the line of a malformed record with it).
   virtual const record_origin* origin() const { return nullptr; }
+
+  /// How much of a bounded input has been read (the dashboard's progress
+  /// bar, `weir_source_input_*` metrics). Asked by the source's task after
+  /// each read; default: unknown.
+  virtual input_progress progress() const { return {}; }
 
   /// Records the source itself dropped as malformed (e.g. a partial line at a
   /// disconnect); summed into `malformed_records`. Called from the source's actor.
