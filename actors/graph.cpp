@@ -3,6 +3,8 @@
 #include <string>
 #include <vector>
 
+#include "weir/common/time.hpp"
+
 namespace weir::plan {
 
 physical_graph make_physical(const logical_graph& g, int parallelism) {
@@ -106,14 +108,6 @@ const char* kind_name(edge_kind k) {
 std::string count_of(long n, const std::string& noun) {
   const bool es = !noun.empty() && (noun.back() == 'h' || noun.back() == 's');
   return std::to_string(n) + " " + noun + (n == 1 ? "" : es ? "es" : "s");
-}
-
-/// A duration the way the DSL writes it: 1h, 5m, 2s, 500ms.
-std::string duration_text(std::int64_t ms) {
-  if (ms > 0 && ms % 3'600'000 == 0) return std::to_string(ms / 3'600'000) + "h";
-  if (ms > 0 && ms % 60'000 == 0) return std::to_string(ms / 60'000) + "m";
-  if (ms > 0 && ms % 1'000 == 0) return std::to_string(ms / 1'000) + "s";
-  return std::to_string(ms) + "ms";
 }
 
 /// The first header line of a plan: stages, actors, edges, channels.

@@ -1,7 +1,9 @@
+// weir — streaming_context and dstream (dstream.hpp): each operator call adds a
+// node to the logical graph; start() hands the graph to the actor runtime.
 #include "weir/api/dstream.hpp"
 
-
 #include "weir/actors/graph.hpp"
+#include "weir/io/bench_generators.hpp"
 #include "weir/io/decoders.hpp"
 #include "weir/io/guarded.hpp"
 #include "weir/io/sinks.hpp"
@@ -434,11 +436,11 @@ dstream streaming_context::kafka_stream(io::kafka_options o) {
       o.parallelism);
 }
 
-dstream streaming_context::ysb(io::ysb_options o, std::shared_ptr<io::ysb_tally> tally) {
+dstream streaming_context::ysb(const io::ysb_options& o, std::shared_ptr<io::ysb_tally> tally) {
   return source("generate", [o, tally] { return io::make_ysb_generator(o, tally); });
 }
 
-dstream streaming_context::nexmark(io::nexmark_options o) {
+dstream streaming_context::nexmark(const io::nexmark_options& o) {
   return source("generate", [o] { return io::make_nexmark_generator(o); });
 }
 

@@ -22,7 +22,6 @@
 #include <vector>
 
 #include "weir/actors/runtime.hpp"
-#include "weir/io/bench_generators.hpp"
 #include "weir/io/decoders.hpp"
 #include "weir/io/sinks.hpp"
 #include "weir/io/receiver.hpp"
@@ -36,9 +35,16 @@
 #include "weir/operators/reducer.hpp"
 #include "weir/operators/state_operators.hpp"
 #include "weir/operators/stream_operator.hpp"
-#include "weir/operators/window_operators.hpp"
 
 namespace weir {
+
+namespace io {
+// The benchmark generators (io/bench_generators.hpp): a program that builds
+// their streams includes that header for the options.
+struct ysb_options;
+struct ysb_tally;
+struct nexmark_options;
+}  // namespace io
 
 class streaming_context;
 
@@ -224,14 +230,16 @@ public:
   dstream stdin_lines();
   /// The built-in web-access-log generator (see io::access_log_options).
   dstream access_log(io::access_log_options opts = {});
-  /// The Yahoo Streaming Benchmark event generator (io::make_ysb_generator):
-  /// JSON text lines, or with `o.binary` tuples of ints; one source instance
-  /// (partition `o.partition` of `o.partitions`). `tally`, if given, receives
-  /// the views per (campaign, 10 s window) the generator emitted.
-  dstream ysb(io::ysb_options o = {}, std::shared_ptr<io::ysb_tally> tally = nullptr);
-  /// The NEXMark event generator (io::make_nexmark_generator): person,
-  /// auction and bid objects in the proportion 1 : 3 : 46.
-  dstream nexmark(io::nexmark_options o = {});
+  /// The Yahoo Streaming Benchmark event generator (io::make_ysb_generator,
+  /// io/bench_generators.hpp): JSON text lines, or with `o.binary` tuples of
+  /// ints; one source instance (partition `o.partition` of `o.partitions`).
+  /// `tally`, if given, receives the views per (campaign, 10 s window) the
+  /// generator emitted.
+  dstream ysb(const io::ysb_options& o, std::shared_ptr<io::ysb_tally> tally = nullptr);
+  /// The NEXMark event generator (io::make_nexmark_generator,
+  /// io/bench_generators.hpp): person, auction and bid objects in the
+  /// proportion 1 : 3 : 46.
+  dstream nexmark(const io::nexmark_options& o);
   /// Spark's deterministic replay (`queueStream` on a manual clock): a
   /// JSON-lines file, one line = one batch's elements (a JSON array), one batch
   /// per batch interval on a logical clock, as fast as possible; after the

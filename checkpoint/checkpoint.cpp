@@ -16,10 +16,11 @@
 #include <map>
 #include <set>
 
-#include <xxhash.h>
 #include <zstd.h>
 
 #include "weir/checkpoint/format.hpp"
+#include "weir/common/errno_text.hpp"
+#include "weir/common/hash.hpp"
 #include "weir/operators/snapshot.hpp"
 
 namespace weir::checkpoint {
@@ -90,7 +91,7 @@ std::string decompress(std::string_view in, std::uint64_t raw_size, const std::s
 
 }  // namespace
 
-std::uint64_t checksum(std::string_view bytes) noexcept { return XXH3_64bits(bytes.data(), bytes.size()); }
+std::uint64_t checksum(std::string_view bytes) noexcept { return xxh3_64(bytes); }
 
 /// The 40-byte header of a file whose content is `raw` bytes, stored as
 /// `stored` bytes with `flags` (layout in format.hpp).
@@ -206,8 +207,6 @@ bool parse_task_file_name(const std::string& n, int& stage, int& instance) {
   };
   return num(mid.substr(0, dash), stage) && num(mid.substr(dash + 1), instance);
 }
-
-std::string errno_text(int e) { return std::strerror(e); }
 
 /// Reads a whole file, refusing one larger than `limit` bytes.
 /// @errors checkpoint_error "NAME missing" / "NAME: <strerror>" / too large.
@@ -612,24 +611,21 @@ std::pair<std::uint64_t, std::uint64_t> write_task_file(const fs::path& p, const
   std::vector<std::string> owned;
   const auto content = task_pieces(t, owned);
   std::uint64_t raw = 0;
-  XXH3_state_t* cs = XXH3_createState();
-  if (!cs) throw checkpoint_error("out of memory (xxh3 state)");
-  XXH3_64bits_reset(cs);
+  xxh3_64_stream cs;
   for (auto c : content) {
     raw += c.size();
-    XXH3_64bits_update(cs, c.data(), c.size());
+    cs.update(c);
   }
-  const std::uint64_t content_sum = XXH3_64bits_digest(cs);
+  const std::uint64_t content_sum = cs.digest();
   std::string head = format::header(raw, raw, 0);
   char trailer[8];
   format::put_u64(trailer, content_sum);
   // the whole file's checksum (the manifest's), over header, content, trailer
-  XXH3_64bits_reset(cs);
-  XXH3_64bits_update(cs, head.data(), head.size());
-  for (auto c : content) XXH3_64bits_update(cs, c.data(), c.size());
-  XXH3_64bits_update(cs, trailer, 8);
-  const std::uint64_t file_sum = XXH3_64bits_digest(cs);
-  XXH3_freeState(cs);
+  cs.reset();
+  cs.update(head);
+  for (auto c : content) cs.update(c);
+  cs.update(std::string_view(trailer, 8));
+  const std::uint64_t file_sum = cs.digest();
   std::vector<std::string_view> pieces;
   pieces.reserve(content.size() + 2);
   pieces.push_back(head);

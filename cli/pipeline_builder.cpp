@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "weir/io/bench_generators.hpp"
 #include "weir/io/dead_letter.hpp"
 #include "weir/io/json.hpp"
 

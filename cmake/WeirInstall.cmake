@@ -14,13 +14,14 @@ include(CMakePackageConfigHelpers)
 set(WEIR_INSTALL_CMAKEDIR ${CMAKE_INSTALL_LIBDIR}/cmake/weir)
 
 # Exported names: weir::weir (the API), weir::actors, weir::io,
-# weir::checkpoint, weir::operators, weir::options (C++20, include root,
-# sanitizer flags).
+# weir::checkpoint, weir::operators, weir::common, weir::options (C++20,
+# include root, sanitizer flags).
 set_target_properties(weir_options PROPERTIES EXPORT_NAME options)
 set_target_properties(weir_actors PROPERTIES EXPORT_NAME actors)
 set_target_properties(weir_io PROPERTIES EXPORT_NAME io)
 set_target_properties(weir_checkpoint PROPERTIES EXPORT_NAME checkpoint)
 set_target_properties(weir_operators PROPERTIES EXPORT_NAME operators)
+set_target_properties(weir_common PROPERTIES EXPORT_NAME common)
 install(TARGETS weir_options EXPORT weir-targets)
 install(EXPORT weir-targets NAMESPACE weir:: FILE weirTargets.cmake DESTINATION ${WEIR_INSTALL_CMAKEDIR})
 
@@ -39,7 +40,7 @@ install(FILES ${CMAKE_CURRENT_BINARY_DIR}/weirConfig.cmake ${CMAKE_CURRENT_BINAR
 # (${pcfiledir}), so `cmake --install --prefix P` needs no reconfiguration.
 file(RELATIVE_PATH WEIR_PC_TO_PREFIX /prefix/${CMAKE_INSTALL_LIBDIR}/pkgconfig /prefix)
 string(REGEX REPLACE "/$" "" WEIR_PC_TO_PREFIX "${WEIR_PC_TO_PREFIX}")
-set(WEIR_PC_LIBS "-lweir -lweir_actors -lweir_checkpoint -lweir_io -lweir_operators")
+set(WEIR_PC_LIBS "-lweir -lweir_actors -lweir_checkpoint -lweir_io -lweir_operators -lweir_common")
 # The dependencies, in link order. A CAF other than the system's (WEIR_CAF_ROOT,
 # e.g. the TSan build) is named by path, with an rpath, as the libraries need it.
 set(WEIR_PC_DEPS "-lcaf_core -lsimdjson -lxxhash -lzstd -lrdkafka -lre2 -pthread")

@@ -19,20 +19,14 @@
 #include <unordered_set>
 #include <vector>
 
+#include "weir/common/hash.hpp"
 #include "weir/io/sources.hpp"
-#include "weir/operators/detail/sealed_state.hpp"
+#include "weir/operators/sealed_state.hpp"
 
 namespace weir::io {
 namespace {
 
 using clock_type = std::chrono::steady_clock;
-
-std::uint64_t splitmix64(std::uint64_t& x) noexcept {
-  std::uint64_t z = (x += 0x9e3779b97f4a7c15ULL);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
 
 /// xoshiro256** (Blackman & Vigna), seeded with splitmix64.
 class rng {
@@ -238,7 +232,7 @@ public:
 
   void snapshot_position(state_writer& w) const override {
     if (!opened_) throw pipeline_error(describe() + ": position taken before open");
-    weir::detail::write_sealed(w, 1, [&](state_writer& s) {
+    write_sealed(w, 1, [&](state_writer& s) {
       s.u64(opts_.seed);
       s.f64(opts_.rate);
       s.u64(opts_.paths);
@@ -257,7 +251,7 @@ public:
 
   void restore_position(state_reader& r) override {
     if (!opened_) throw pipeline_error(describe() + ": position restored before open");
-    weir::detail::read_sealed(r, 1, "source " + describe(), [&](state_reader& s) {
+    read_sealed(r, 1, "source " + describe(), [&](state_reader& s) {
       if (s.u64() != opts_.seed || s.f64() != opts_.rate || s.u64() != opts_.paths)
         s.fail("the position is of a generator with another seed, rate or paths");
       emitted_ = s.u64();

@@ -4,7 +4,7 @@
 
 #include "weir/io/json.hpp"
 #include "weir/io/sources.hpp"
-#include "weir/operators/detail/sealed_state.hpp"
+#include "weir/operators/sealed_state.hpp"
 
 namespace weir::io {
 namespace {
@@ -54,7 +54,7 @@ public:
   bool replayable() const override { return true; }
 
   void snapshot_position(state_writer& w) const override {
-    weir::detail::write_sealed(w, 1, [&](state_writer& s) {
+    write_sealed(w, 1, [&](state_writer& s) {
       s.str(path_);
       s.i64(batch_);
       s.u64(pos_);
@@ -62,7 +62,7 @@ public:
   }
 
   void restore_position(state_reader& r) override {
-    weir::detail::read_sealed(r, 1, "source " + describe(), [&](state_reader& s) {
+    read_sealed(r, 1, "source " + describe(), [&](state_reader& s) {
       if (s.str() != path_) s.fail("the position is of another file than \"" + path_ + "\"");
       const std::int64_t b = s.i64();
       const std::uint64_t p = s.u64();

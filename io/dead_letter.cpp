@@ -6,7 +6,7 @@
 #include <simdjson.h>
 #include <unistd.h>
 
-#include "weir/io/detail/errno_text.hpp"
+#include "weir/common/errno_text.hpp"
 #include "weir/operators/stream_operator.hpp"
 
 namespace weir::io {
@@ -52,7 +52,7 @@ void dead_letter_file::write(const bad_record& r) {
   if (fd_ < 0) {
     do fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
     while (fd_ < 0 && errno == EINTR);
-    if (fd_ < 0) throw pipeline_error(label + ": cannot create: " + detail::errno_text(errno));
+    if (fd_ < 0) throw pipeline_error(label + ": cannot create: " + errno_text(errno));
   }
   line_.clear();
   line_ += "{\"raw\":";
@@ -72,7 +72,7 @@ void dead_letter_file::write(const bad_record& r) {
     ssize_t n = ::write(fd_, line_.data() + off, line_.size() - off);
     if (n < 0) {
       if (errno == EINTR) continue;
-      throw pipeline_error(label + ": cannot write: " + detail::errno_text(errno));
+      throw pipeline_error(label + ": cannot write: " + errno_text(errno));
     }
     off += static_cast<std::size_t>(n);
   }

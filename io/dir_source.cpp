@@ -15,7 +15,7 @@
 #include "weir/io/detail/line_reader.hpp"
 #include "weir/io/detail/net.hpp"
 #include "weir/io/sources.hpp"
-#include "weir/operators/detail/sealed_state.hpp"
+#include "weir/operators/sealed_state.hpp"
 
 namespace weir::io {
 namespace {
@@ -32,7 +32,7 @@ public:
   void open() override {
     struct stat st {};
     if (::stat(dir_.c_str(), &st) != 0)
-      throw pipeline_error(describe() + ": cannot open: " + detail::errno_text(errno));
+      throw pipeline_error(describe() + ": cannot open: " + errno_text(errno));
     if (!S_ISDIR(st.st_mode)) throw pipeline_error(describe() + ": not a directory");
     auto found = scan();  // also checks the directory can be listed
     if (opts_.include_existing)
@@ -80,7 +80,7 @@ public:
   bool replayable() const override { return true; }
 
   void snapshot_position(state_writer& w) const override {
-    weir::detail::write_sealed(w, 1, [&](state_writer& s) {
+    write_sealed(w, 1, [&](state_writer& s) {
       s.str(dir_);
       s.varint(seen_.size());
       for (auto& [name, ino] : seen_) {
@@ -105,7 +105,7 @@ public:
   }
 
   void restore_position(state_reader& r) override {
-    weir::detail::read_sealed(r, 1, "source " + describe(), [&](state_reader& s) {
+    read_sealed(r, 1, "source " + describe(), [&](state_reader& s) {
       if (s.str() != dir_) s.fail("the position is of another directory than \"" + dir_ + "\"");
       std::map<std::string, ino_t> seen;
       for (std::uint64_t i = 0, n = s.varint(); i < n; ++i) {
@@ -133,13 +133,13 @@ public:
         open_next();
         struct stat st {};
         if (::fstat(fd_, &st) != 0)
-          throw pipeline_error(describe() + ": cannot stat " + *current_ + ": " + detail::errno_text(errno));
+          throw pipeline_error(describe() + ": cannot stat " + *current_ + ": " + errno_text(errno));
         if (static_cast<std::uint64_t>(st.st_size) < offset)
           throw pipeline_error(describe() + ": cannot resume " + *current_ + " at byte " + std::to_string(offset) +
                                ": the file now has only " + std::to_string(st.st_size) + " bytes");
         if (::lseek(fd_, static_cast<off_t>(offset), SEEK_SET) < 0)
           throw pipeline_error(describe() + ": cannot seek " + *current_ + " to byte " + std::to_string(offset) + ": " +
-                               detail::errno_text(errno));
+                               errno_text(errno));
         reader_->restart_at(offset, lines);
       }
     });
@@ -165,7 +165,7 @@ private:
   // remembers every name seen, forgets names that disappeared.
   std::vector<entry> scan() {
     DIR* d = ::opendir(dir_.c_str());
-    if (!d) throw pipeline_error(describe() + ": cannot list: " + detail::errno_text(errno));
+    if (!d) throw pipeline_error(describe() + ": cannot list: " + errno_text(errno));
     std::map<std::string, ino_t> now;
     std::vector<entry> fresh;
     errno = 0;
@@ -182,7 +182,7 @@ private:
     }
     int err = errno;
     ::closedir(d);
-    if (err != 0) throw pipeline_error(describe() + ": cannot list: " + detail::errno_text(err));
+    if (err != 0) throw pipeline_error(describe() + ": cannot list: " + errno_text(err));
     seen_ = std::move(now);
     std::sort(fresh.begin(), fresh.end(), [](const entry& a, const entry& b) {
       if (a.mtime.tv_sec != b.mtime.tv_sec) return a.mtime.tv_sec < b.mtime.tv_sec;
@@ -199,7 +199,7 @@ private:
     int fd;
     do fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     while (fd < 0 && errno == EINTR);
-    if (fd < 0) throw pipeline_error(describe() + ": cannot open " + path + ": " + detail::errno_text(errno));
+    if (fd < 0) throw pipeline_error(describe() + ": cannot open " + path + ": " + errno_text(errno));
     ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
     fd_ = fd;
     current_ = std::make_shared<const std::string>(path);

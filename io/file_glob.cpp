@@ -6,10 +6,10 @@
 #include <glob.h>
 #include <unistd.h>
 
-#include "weir/io/detail/errno_text.hpp"
+#include "weir/common/errno_text.hpp"
 #include "weir/io/detail/file_glob.hpp"
 #include "weir/io/sources.hpp"
-#include "weir/operators/detail/sealed_state.hpp"
+#include "weir/operators/sealed_state.hpp"
 
 namespace weir::io::detail {
 namespace {
@@ -78,7 +78,7 @@ public:
   bool replayable() const override { return true; }
 
   void snapshot_position(state_writer& w) const override {
-    weir::detail::write_sealed(w, 1, [&](state_writer& s) {
+    write_sealed(w, 1, [&](state_writer& s) {
       s.str(pattern_);
       s.varint(files_.size());
       for (auto& f : files_) s.str(f);
@@ -93,7 +93,7 @@ public:
   }
 
   void restore_position(state_reader& r) override {
-    weir::detail::read_sealed(r, 1, "source " + describe(), [&](state_reader& s) {
+    read_sealed(r, 1, "source " + describe(), [&](state_reader& s) {
       if (s.str() != pattern_) s.fail("the position is of another pattern than \"" + pattern_ + "\"");
       const std::uint64_t n = s.varint();
       std::vector<std::string> files;

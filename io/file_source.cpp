@@ -9,7 +9,7 @@
 #include "weir/io/detail/file_glob.hpp"
 #include "weir/io/detail/line_reader.hpp"
 #include "weir/io/sources.hpp"
-#include "weir/operators/detail/sealed_state.hpp"
+#include "weir/operators/sealed_state.hpp"
 
 namespace weir::io {
 namespace {
@@ -25,11 +25,11 @@ public:
     int fd;
     do fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
     while (fd < 0 && errno == EINTR);
-    if (fd < 0) throw pipeline_error(describe() + ": cannot open: " + detail::errno_text(errno));
+    if (fd < 0) throw pipeline_error(describe() + ": cannot open: " + errno_text(errno));
     struct stat st {};
     if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
       ::close(fd);
-      throw pipeline_error(describe() + ": cannot open: " + detail::errno_text(EISDIR));
+      throw pipeline_error(describe() + ": cannot open: " + errno_text(EISDIR));
     }
     ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
     fd_ = fd;
@@ -56,7 +56,7 @@ public:
 
   void snapshot_position(state_writer& w) const override {
     if (!reader_) throw pipeline_error(describe() + ": position taken before open");
-    weir::detail::write_sealed(w, 1, [&](state_writer& s) {
+    write_sealed(w, 1, [&](state_writer& s) {
       s.str(path_);
       s.u64(reader_->offset());
       s.u64(reader_->lines());
@@ -66,7 +66,7 @@ public:
   void restore_position(state_reader& r) override {
     if (!reader_) throw pipeline_error(describe() + ": position restored before open");
     std::uint64_t offset = 0, lines = 0;
-    weir::detail::read_sealed(r, 1, "source " + describe(), [&](state_reader& s) {
+    read_sealed(r, 1, "source " + describe(), [&](state_reader& s) {
       std::string p = s.str();
       if (p != path_) s.fail("the position is of file \"" + p + "\", not \"" + path_ + "\"");
       offset = s.u64();
@@ -74,14 +74,14 @@ public:
       if (lines > offset) s.fail("more lines (" + std::to_string(lines) + ") than bytes (" + std::to_string(offset) + ")");
     });
     struct stat st {};
-    if (::fstat(fd_, &st) != 0) throw pipeline_error(describe() + ": cannot stat: " + detail::errno_text(errno));
+    if (::fstat(fd_, &st) != 0) throw pipeline_error(describe() + ": cannot stat: " + errno_text(errno));
     if (static_cast<std::uint64_t>(st.st_size) < offset)
       throw pipeline_error(describe() + ": cannot resume at byte " + std::to_string(offset) + " (line " +
                            std::to_string(lines + 1) + "): the file " + path_ + " now has only " +
                            std::to_string(st.st_size) + " bytes");
     if (::lseek(fd_, static_cast<off_t>(offset), SEEK_SET) < 0)
       throw pipeline_error(describe() + ": cannot seek to byte " + std::to_string(offset) + ": " +
-                           detail::errno_text(errno));
+                           errno_text(errno));
     reader_->restart_at(offset, lines);
     origin_.first_line = lines + 1;
   }

@@ -21,7 +21,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "weir/io/kafka.hpp"
-#include "weir/operators/detail/sealed_state.hpp"
+#include "weir/operators/sealed_state.hpp"
 
 namespace weir::io {
 
@@ -201,7 +201,7 @@ struct kafka_reader::impl : record_origin {
     if (!rk) fail("position taken before open");
     std::lock_guard<std::mutex> lock(mtx);
     snapshot_offsets = offsets();
-    weir::detail::write_sealed(w, 1, [&](state_writer& s) {
+    write_sealed(w, 1, [&](state_writer& s) {
       s.varint(parts.size());
       for (auto& p : parts) {
         s.str(p.topic);
@@ -224,7 +224,7 @@ struct kafka_reader::impl : record_origin {
   void restore(state_reader& r) {
     if (!rk) fail("position restored before open");
     std::vector<part> saved;
-    weir::detail::read_sealed(r, 1, "source " + name(), [&](state_reader& s) {
+    read_sealed(r, 1, "source " + name(), [&](state_reader& s) {
       for (std::uint64_t i = 0, n = s.varint(); i < n; ++i) {
         part p;
         p.topic = s.str();

@@ -11,7 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "weir/io/detail/errno_text.hpp"
+#include "weir/common/errno_text.hpp"
 #include "weir/io/detail/net.hpp"
 #include "weir/io/sources.hpp"
 
@@ -33,13 +33,13 @@ public:
     const auto& a = addrs.front();
     std::string where = detail::format_address(reinterpret_cast<const sockaddr*>(&a.addr), a.len);
     int fd = ::socket(a.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) throw pipeline_error(describe() + ": cannot create a socket: " + detail::errno_text(errno));
+    if (fd < 0) throw pipeline_error(describe() + ": cannot create a socket: " + errno_text(errno));
     int one = 1;
     ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     if (::bind(fd, reinterpret_cast<const sockaddr*>(&a.addr), a.len) != 0 || ::listen(fd, 128) != 0) {
       int err = errno;
       ::close(fd);
-      throw pipeline_error(describe() + ": cannot listen on " + where + ": " + detail::errno_text(err));
+      throw pipeline_error(describe() + ": cannot listen on " + where + ": " + errno_text(err));
     }
     lfd_ = fd;
   }
@@ -55,7 +55,7 @@ public:
       int r;
       do r = ::poll(pfds.data(), pfds.size(), 0);
       while (r < 0 && errno == EINTR);
-      if (r < 0) throw pipeline_error(describe() + ": poll error: " + detail::errno_text(errno));
+      if (r < 0) throw pipeline_error(describe() + ": poll error: " + errno_text(errno));
       rr_ = (rr_ + 1) % n;
       for (std::size_t k = 0; k < n && got < max; ++k) {
         std::size_t i = (rr_ + k) % n;
@@ -103,10 +103,10 @@ private:
         if (errno == EINTR || errno == ECONNABORTED) continue;
         if (errno == EAGAIN || errno == EWOULDBLOCK) return;
         if (errno == EMFILE || errno == ENFILE) {  // out of descriptors: retry later
-          detail::warn(describe() + ": cannot accept: " + detail::errno_text(errno));
+          detail::warn(describe() + ": cannot accept: " + errno_text(errno));
           return;
         }
-        throw pipeline_error(describe() + ": cannot accept: " + detail::errno_text(errno));
+        throw pipeline_error(describe() + ": cannot accept: " + errno_text(errno));
       }
       if (opts_.receive_buffer > 0)
         ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &opts_.receive_buffer, sizeof opts_.receive_buffer);

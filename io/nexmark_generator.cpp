@@ -6,7 +6,7 @@
 
 #include "weir/io/bench_generators.hpp"
 #include "weir/io/detail/bench_random.hpp"
-#include "weir/operators/detail/sealed_state.hpp"
+#include "weir/operators/sealed_state.hpp"
 
 namespace weir::io {
 namespace {
@@ -93,7 +93,7 @@ public:
   bool replayable() const override { return true; }
 
   void snapshot_position(state_writer& w) const override {
-    weir::detail::write_sealed(w, 1, [&](state_writer& s) {
+    write_sealed(w, 1, [&](state_writer& s) {
       s.u64(o_.seed);
       s.varint(static_cast<std::uint64_t>(o_.partition));
       s.varint(static_cast<std::uint64_t>(o_.partitions));
@@ -102,7 +102,7 @@ public:
   }
 
   void restore_position(state_reader& r) override {
-    weir::detail::read_sealed(r, 1, "source " + describe(), [&](state_reader& s) {
+    read_sealed(r, 1, "source " + describe(), [&](state_reader& s) {
       if (s.u64() != o_.seed || s.varint() != static_cast<std::uint64_t>(o_.partition) ||
           s.varint() != static_cast<std::uint64_t>(o_.partitions))
         s.fail("the position is of a generator with another seed or partitioning");

@@ -7,7 +7,7 @@
 #include <map>
 
 #include "weir/io/detail/net.hpp"
-#include "weir/operators/detail/sealed_state.hpp"
+#include "weir/operators/sealed_state.hpp"
 
 namespace weir::io {
 
@@ -126,7 +126,7 @@ public:
 
   void snapshot_position(state_writer& w) const override {
     if (!replayable()) throw pipeline_error(name_ + ": not replayable");
-    weir::detail::write_sealed(w, 1, [&](state_writer& s) {
+    write_sealed(w, 1, [&](state_writer& s) {
       s.u64(delivered_);
       rcv_->snapshot_position(delivered_, s);
     });
@@ -135,7 +135,7 @@ public:
   void restore_position(state_reader& r) override {
     if (!replayable()) throw pipeline_error(name_ + ": not replayable, cannot restore a position");
     if (started_) throw pipeline_error(name_ + ": position restored after the receiver started");
-    weir::detail::read_sealed(r, 1, "source " + name_, [&](state_reader& s) {
+    read_sealed(r, 1, "source " + name_, [&](state_reader& s) {
       delivered_ = s.u64();
       rcv_->restore_position(delivered_, s);
     });

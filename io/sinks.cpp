@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "weir/io/detail/epoch_file.hpp"
-#include "weir/io/detail/errno_text.hpp"
+#include "weir/common/errno_text.hpp"
 #include "weir/io/detail/file_writer.hpp"
 #include "weir/io/sinks.hpp"
 #include "weir/operators/snapshot.hpp"

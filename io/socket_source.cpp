@@ -11,7 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "weir/io/detail/errno_text.hpp"
+#include "weir/common/errno_text.hpp"
 #include "weir/io/detail/net.hpp"
 #include "weir/io/sources.hpp"
 
@@ -55,7 +55,7 @@ public:
           int r;
           do r = ::poll(&p, 1, 0);
           while (r < 0 && errno == EINTR);
-          if (r < 0) throw pipeline_error(describe() + ": poll error: " + detail::errno_text(errno));
+          if (r < 0) throw pipeline_error(describe() + ": poll error: " + errno_text(errno));
           if (r == 0) {
             if (clock::now() >= deadline_) {
               attempt_failed(ETIMEDOUT);
@@ -97,7 +97,7 @@ private:
   void start_connect() {
     const auto& a = addrs_[addr_i_ % addrs_.size()];
     int fd = ::socket(a.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) throw pipeline_error(describe() + ": cannot create a socket: " + detail::errno_text(errno));
+    if (fd < 0) throw pipeline_error(describe() + ": cannot create a socket: " + errno_text(errno));
     fd_ = fd;
     if (opts_.receive_buffer > 0)
       ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &opts_.receive_buffer, sizeof opts_.receive_buffer);
@@ -130,10 +130,10 @@ private:
     ++failures_;
     ++addr_i_;
     if (!ever_connected_ && failures_ >= std::max(1, opts_.retries))
-      throw pipeline_error(describe() + ": cannot connect to " + ep_.str() + ": " + detail::errno_text(err) +
+      throw pipeline_error(describe() + ": cannot connect to " + ep_.str() + ": " + errno_text(err) +
                            " (" + std::to_string(failures_) + " attempt" + (failures_ == 1 ? "" : "s") + ")");
     if (ever_connected_ && !opts_.reconnect)
-      throw pipeline_error(describe() + ": connection to " + ep_.str() + " lost: " + detail::errno_text(err));
+      throw pipeline_error(describe() + ": connection to " + ep_.str() + " lost: " + errno_text(err));
     schedule_retry();
   }
 

@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "weir/io/detail/epoch_file.hpp"
-#include "weir/io/detail/errno_text.hpp"
+#include "weir/common/errno_text.hpp"
 #include "weir/io/detail/file_writer.hpp"
 #include "weir/io/sinks.hpp"
 #include "weir/operators/snapshot.hpp"
@@ -206,7 +206,7 @@ private:
   };
 
   [[noreturn]] void fail(const std::string& what, int err) const {
-    throw pipeline_error(label_ + ": " + what + ": " + detail::errno_text(err));
+    throw pipeline_error(label_ + ": " + what + ": " + errno_text(err));
   }
 
   void make_dir(const std::string& d) {

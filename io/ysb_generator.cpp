@@ -2,9 +2,10 @@
 #include <charconv>
 #include <cstring>
 
+#include "weir/common/time.hpp"
 #include "weir/io/bench_generators.hpp"
 #include "weir/io/detail/bench_random.hpp"
-#include "weir/operators/detail/sealed_state.hpp"
+#include "weir/operators/sealed_state.hpp"
 
 namespace weir::io {
 namespace {
@@ -24,8 +25,6 @@ std::string uuid(detail::event_rng& r) {
   }
   return s;
 }
-
-std::int64_t floor_div(std::int64_t a, std::int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
 
 class ysb_generator final : public source_reader {
 public:
@@ -83,7 +82,7 @@ public:
   bool replayable() const override { return true; }
 
   void snapshot_position(state_writer& w) const override {
-    weir::detail::write_sealed(w, 1, [&](state_writer& s) {
+    write_sealed(w, 1, [&](state_writer& s) {
       s.u64(o_.seed);
       s.varint(static_cast<std::uint64_t>(o_.partition));
       s.varint(static_cast<std::uint64_t>(o_.partitions));
@@ -105,7 +104,7 @@ public:
   }
 
   void restore_position(state_reader& r) override {
-    weir::detail::read_sealed(r, 1, "source " + describe(), [&](state_reader& s) {
+    read_sealed(r, 1, "source " + describe(), [&](state_reader& s) {
       if (s.u64() != o_.seed || s.varint() != static_cast<std::uint64_t>(o_.partition) ||
           s.varint() != static_cast<std::uint64_t>(o_.partitions))
         s.fail("the position is of a generator with another seed or partitioning");

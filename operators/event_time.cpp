@@ -7,34 +7,16 @@
 #include <utility>
 #include <vector>
 
+#include "weir/common/time.hpp"
 #include "weir/operators/basic_operators.hpp"
-#include "weir/operators/detail/hash_memo.hpp"
-#include "weir/operators/detail/sealed_state.hpp"
+#include "weir/operators/hash_memo.hpp"
+#include "weir/operators/sealed_state.hpp"
 #include "weir/operators/detail/value_table.hpp"
 #include "weir/operators/snapshot.hpp"
 
 namespace weir {
 
 namespace {
-
-std::int64_t wall_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-std::string duration_text(std::int64_t ms) {
-  if (ms % 3'600'000 == 0) return std::to_string(ms / 3'600'000) + "h";
-  if (ms % 60'000 == 0) return std::to_string(ms / 60'000) + "m";
-  if (ms % 1000 == 0) return std::to_string(ms / 1000) + "s";
-  return std::to_string(ms) + "ms";
-}
-
-std::int64_t floor_div(std::int64_t a, std::int64_t b) {
-  std::int64_t q = a / b;
-  if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
-  return q;
-}
 
 std::string shown(const value& v) {
   std::string s = v.to_json();
@@ -130,7 +112,7 @@ public:
   // emitted watermark, the idle state and the wall-clock time of the last
   // record (the idle timer continues from it), the malformed count.
   void snapshot_state(std::uint64_t, state_writer& w) override {
-    detail::write_sealed(w, 1, [&](state_writer& s) {
+    write_sealed(w, 1, [&](state_writer& s) {
       s.u64(seen_);
       s.i64(max_ts_);
       s.i64(pending_);
@@ -142,7 +124,7 @@ public:
   }
 
   void restore_state(std::uint64_t, state_reader& r) override {
-    detail::read_sealed(r, 1, "watermark assigner", [&](state_reader& s) {
+    read_sealed(r, 1, "watermark assigner", [&](state_reader& s) {
       seen_ = s.u64();
       max_ts_ = s.i64();
       pending_ = s.i64();
@@ -325,7 +307,7 @@ public:
   // restored operator emits in the same order as one never interrupted.
   void snapshot_state(std::uint64_t, state_writer& w) override {
     if (use_panes_) return snapshot_panes(w);
-    detail::write_sealed(w, 1, [&](state_writer& s) {
+    write_sealed(w, 1, [&](state_writer& s) {
       write_common(s);
       auto put_acc = [&](const accum& a) {
         s.val(a.v);
@@ -368,7 +350,7 @@ public:
 
   void restore_state(std::uint64_t, state_reader& r) override {
     if (use_panes_) return restore_panes(r);
-    detail::read_sealed(r, 1, "event window " + o_.window.describe(), [&](state_reader& s) {
+    read_sealed(r, 1, "event window " + o_.window.describe(), [&](state_reader& s) {
       read_common(s);
       auto get_acc = [&](accum& a) {
         a.v = s.val();
@@ -739,7 +721,7 @@ private:
   // flags, then every pane's table in probe order with its capacity, so the
   // restored tables — hence the firing order — are the same.
   void snapshot_panes(state_writer& w) {
-    detail::write_sealed(w, 1, [&](state_writer& s) {
+    write_sealed(w, 1, [&](state_writer& s) {
       write_common(s);
       s.varint(wins_.size());
       for (auto& [start, fired] : wins_) {
@@ -779,7 +761,7 @@ private:
   }
 
   void restore_panes(state_reader& r) {
-    detail::read_sealed(r, 1, "event window " + o_.window.describe(), [&](state_reader& s) {
+    read_sealed(r, 1, "event window " + o_.window.describe(), [&](state_reader& s) {
       read_common(s);
       wins_.clear();
       panes_.clear();
@@ -861,7 +843,7 @@ private:
   std::int64_t cur_ps_ = 0, cur_last_ = 0, cur_first_end_ = 0;  // last window start, first window end
   std::vector<combined> comb_;           // fire_panes scratch: keys in order of first appearance
   std::vector<std::uint32_t> comb_idx_;  // and their index + 1, by hash
-  detail::hash_memo hash_;               // key → hash, for the keys seen again and again
+  hash_memo hash_;               // key → hash, for the keys seen again and again
   const std::uint64_t* key_hash_ = nullptr;  // process(): the current record's key hash, if the edge passed it
 };
 

@@ -1,9 +1,10 @@
 #include "weir/operators/log.hpp"
 
 #include <atomic>
-#include <chrono>
 #include <cstdio>
 #include <mutex>
+
+#include "weir/common/time.hpp"
 
 namespace weir {
 namespace {
@@ -63,9 +64,7 @@ std::string json_escape(std::string_view s) {
 void log_message(log_level level, std::string_view msg, const std::vector<std::pair<std::string, std::string>>& fields) {
   std::string line;
   if (g_format.load() == log_format::json) {
-    auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                   std::chrono::system_clock::now().time_since_epoch())
-                   .count();
+    const std::int64_t now = wall_ms();
     line = "{\"level\":\"";
     line += level_name(level);
     line += "\",\"msg\":\"";

@@ -51,6 +51,7 @@
 #include <thread>
 #include <vector>
 
+#include "weir/common/errno_text.hpp"
 #include "weir/io/regex.hpp"
 
 extern char** environ;
@@ -123,7 +124,7 @@ process spawn(const std::string& bin, const std::vector<std::string>& args, cons
   process pr;
   int rc = posix_spawn(&pr.pid, bin.c_str(), &fa, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&fa);
-  if (rc != 0) die("cannot start " + bin + ": " + std::strerror(rc));
+  if (rc != 0) die("cannot start " + bin + ": " + weir::errno_text(rc));
   if (!out_file) {
     ::close(p[1]);
     pr.out_fd = p[0];

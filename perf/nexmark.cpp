@@ -11,6 +11,7 @@
 #include <unordered_map>
 
 #include "harness.hpp"
+#include "weir/common/time.hpp"
 #include "weir/io/bench_generators.hpp"
 
 namespace weir::perf {
@@ -49,7 +50,7 @@ value q1_row(std::int64_t auction, std::int64_t bidder, std::int64_t price, std:
 
 bool q3_state(std::string_view s) { return s == "OR" || s == "ID" || s == "CA"; }
 
-std::int64_t floor_to(std::int64_t t, std::int64_t w) { return (t / w - ((t % w != 0) && (t < 0))) * w; }
+std::int64_t floor_to(std::int64_t t, std::int64_t w) { return weir::floor_div(t, w) * w; }
 
 // ---- custom operators ----------------------------------------------------------
 

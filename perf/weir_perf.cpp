@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "harness.hpp"
+#include "weir/common/errno_text.hpp"
 
 #ifdef WEIR_USE_MIMALLOC
 #include <mimalloc-new-delete.h>
@@ -119,13 +120,13 @@ variant_result run_variant(const scenario& sc, const variant& v, int runs, int w
   vr.parallelism = v.parallelism;
   int fds[2];
   if (pipe(fds) != 0) {
-    vr.error = std::string("pipe: ") + std::strerror(errno);
+    vr.error = std::string("pipe: ") + weir::errno_text(errno);
     return vr;
   }
   std::fflush(nullptr);
   pid_t pid = fork();
   if (pid < 0) {
-    vr.error = std::string("fork: ") + std::strerror(errno);
+    vr.error = std::string("fork: ") + weir::errno_text(errno);
     return vr;
   }
   if (pid == 0) {

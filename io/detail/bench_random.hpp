@@ -7,22 +7,16 @@
 #include <cstdint>
 #include <string>
 
+#include "weir/common/hash.hpp"
 #include "weir/io/source.hpp"
 
 namespace weir::io::detail {
 
-/// splitmix64's finalizer: a bijective 64-bit mix.
-inline std::uint64_t mix64(std::uint64_t z) noexcept {
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
-
 /// A splitmix64 stream seeded by (seed, event index): event i's random draws.
 class event_rng {
 public:
-  event_rng(std::uint64_t seed, std::uint64_t i) noexcept : x_(mix64(seed * 0x9e3779b97f4a7c15ULL + i)) {}
-  std::uint64_t next() noexcept { return mix64(x_ += 0x9e3779b97f4a7c15ULL); }
+  event_rng(std::uint64_t seed, std::uint64_t i) noexcept : x_(mix64(seed * golden_gamma + i)) {}
+  std::uint64_t next() noexcept { return splitmix64(x_); }
   /// Uniform in [0, n), n > 0 (Lemire's multiply-shift; no modulo bias worth noting).
   std::uint64_t below(std::uint64_t n) noexcept {
     __extension__ using u128 = unsigned __int128;

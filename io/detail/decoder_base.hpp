@@ -8,7 +8,7 @@
 #include <string_view>
 #include <utility>
 
-#include "weir/operators/detail/sealed_state.hpp"
+#include "weir/operators/sealed_state.hpp"
 #include "weir/operators/error_policy.hpp"
 #include "weir/operators/snapshot.hpp"
 #include "weir/operators/stream_operator.hpp"
@@ -23,7 +23,7 @@ public:
   /// malformed count, then what save_more() adds (a decoder with state
   /// across process() calls, e.g. a CSV record open over several lines).
   void snapshot_state(std::uint64_t, state_writer& w) override {
-    weir::detail::write_sealed(w, 1, [&](state_writer& s) {
+    write_sealed(w, 1, [&](state_writer& s) {
       s.u64(seen_);
       s.u64(counters.malformed_records);
       save_more(s);
@@ -31,7 +31,7 @@ public:
   }
 
   void restore_state(std::uint64_t, state_reader& r) override {
-    weir::detail::read_sealed(r, 1, "decoder", [&](state_reader& s) {
+    read_sealed(r, 1, "decoder", [&](state_reader& s) {
       seen_ = s.u64();
       counters.malformed_records = s.u64();
       load_more(s);

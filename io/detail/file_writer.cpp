@@ -5,7 +5,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include "weir/io/detail/errno_text.hpp"
+#include "weir/common/errno_text.hpp"
 #include "weir/operators/stream_operator.hpp"
 
 namespace weir::io::detail {

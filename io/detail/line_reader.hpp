@@ -8,7 +8,7 @@
 #include <memory>
 #include <string>
 
-#include "weir/io/detail/errno_text.hpp"
+#include "weir/common/errno_text.hpp"
 #include "weir/io/source.hpp"
 
 namespace weir::io::detail {

@@ -10,7 +10,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 
-#include "weir/io/detail/errno_text.hpp"
+#include "weir/common/errno_text.hpp"
 #include "weir/operators/log.hpp"
 
 namespace weir::io {

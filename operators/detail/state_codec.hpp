@@ -19,8 +19,7 @@
 #include <type_traits>
 #include <utility>
 
-#include <xxhash.h>
-
+#include "weir/common/hash.hpp"
 #include "weir/operators/detail/value_table.hpp"
 #include "weir/operators/snapshot.hpp"
 
@@ -38,7 +37,7 @@ inline std::size_t begin_state(state_writer& w, std::string_view op, std::uint8_
 /// Closes a state begun at `start`: appends the xxh3 checksum of its bytes.
 inline void end_state(state_writer& w, std::size_t start) {
   const std::string& b = w.bytes();
-  w.u64(XXH3_64bits(b.data() + start, b.size() - start));
+  w.u64(xxh3_64(std::string_view(b).substr(start)));
 }
 
 /// Checks the frame of operator `op`'s state (the reader holds exactly the
@@ -53,7 +52,7 @@ inline void open_state(state_reader& r, std::string_view op, std::uint8_t versio
   std::uint64_t stored = 0;
   for (int i = 0; i < 8; ++i)
     stored |= static_cast<std::uint64_t>(static_cast<unsigned char>(d[end + static_cast<std::size_t>(i)])) << (8 * i);
-  if (stored != XXH3_64bits(d.data() + start, end - start)) r.fail("checksum mismatch (damaged or truncated state)");
+  if (stored != xxh3_64(d.substr(start, end - start))) r.fail("checksum mismatch (damaged or truncated state)");
   const std::string name = r.str();
   if (name != op) {
     std::string shown = name.size() > 40 ? name.substr(0, 40) + "..." : name;
@@ -75,7 +74,7 @@ inline void close_state(state_reader& r) {
 inline void reseal_state(std::string& bytes) {
   if (bytes.size() < 8) return;
   const std::size_t end = bytes.size() - 8;
-  std::uint64_t h = XXH3_64bits(bytes.data(), end);
+  std::uint64_t h = xxh3_64(std::string_view(bytes).substr(0, end));
   for (int i = 0; i < 8; ++i) bytes[end + static_cast<std::size_t>(i)] = static_cast<char>((h >> (8 * i)) & 0xff);
 }
 

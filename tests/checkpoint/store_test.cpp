@@ -14,6 +14,7 @@
 
 #include "checkpoint/checkpoint_test_util.hpp"
 #include "support/test_data.hpp"
+#include "weir/common/errno_text.hpp"
 
 using namespace weir::test::ck;
 using weir::test::temp_dir;
@@ -534,14 +535,14 @@ TEST_CASE("checkpoint store: ENOSPC on a real 16 MB tmpfs", "[checkpoint][slow]"
     };
     uid_t uid = ::getuid();
     gid_t gid = ::getgid();
-    if (::unshare(CLONE_NEWUSER | CLONE_NEWNS) != 0) report(std::string("unshare: ") + std::strerror(errno), 3);
+    if (::unshare(CLONE_NEWUSER | CLONE_NEWNS) != 0) report(std::string("unshare: ") + weir::errno_text(errno), 3);
     write_bytes("/proc/self/setgroups", "deny");
     write_bytes("/proc/self/uid_map", "0 " + std::to_string(uid) + " 1");
     write_bytes("/proc/self/gid_map", "0 " + std::to_string(gid) + " 1");
     if (::mount("none", "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
-      report(std::string("mount --make-rprivate /: ") + std::strerror(errno), 3);
+      report(std::string("mount --make-rprivate /: ") + weir::errno_text(errno), 3);
     if (::mount("none", mnt.c_str(), "tmpfs", 0, "size=16m") != 0)
-      report(std::string("mount tmpfs: ") + std::strerror(errno), 3);
+      report(std::string("mount tmpfs: ") + weir::errno_text(errno), 3);
     try {
       // 3 MB of incompressible state per checkpoint.
       std::mt19937_64 rng(7);

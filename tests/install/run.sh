@@ -67,10 +67,11 @@ step "cmake --install $BUILD_DIR --prefix $PREFIX${SANITIZER:+ (WEIR_SANITIZER=$
 quiet "$CMAKE" --install "$BUILD_DIR" --prefix "$PREFIX"
 
 for f in bin/weir lib/libweir.a lib/libweir_actors.a lib/libweir_io.a lib/libweir_checkpoint.a \
-  lib/libweir_operators.a lib/cmake/weir/weirConfig.cmake lib/cmake/weir/weirConfigVersion.cmake \
+  lib/libweir_operators.a lib/libweir_common.a lib/cmake/weir/weirConfig.cmake lib/cmake/weir/weirConfigVersion.cmake \
   lib/cmake/weir/weirTargets.cmake lib/pkgconfig/weir.pc include/weir/api/dstream.hpp \
   include/weir/actors/graph.hpp include/weir/actors/runtime.hpp include/weir/checkpoint/checkpoint.hpp \
-  include/weir/io/source.hpp include/weir/io/sources.hpp include/weir/operators/value.hpp; do
+  include/weir/io/source.hpp include/weir/io/sources.hpp include/weir/operators/value.hpp \
+  include/weir/common/time.hpp; do
   [ -f "$PREFIX/$f" ] || fail "not installed: $f"
 done
 [ ! -e "$PREFIX/include/weir/cli" ] || fail "the DSL's headers (cli/) are installed"
