@@ -32,7 +32,7 @@ struct wire_batch {
   std::vector<watermark_mark> marks;
   std::int64_t ingest_ns = 0;
   /// Keyed edges: value::hash() of each record's key, computed once for
-  /// routing and handed to the receiving operator (input_key_hashes), so
+  /// routing and handed to the receiving operator (process_context::key_hashes), so
   /// that its state table does not hash the key again. Else empty.
   std::vector<std::uint64_t> key_hashes;
 };
@@ -193,6 +193,7 @@ struct chain_op {
   operator_ptr op;
   std::string name;
   bool sink = false;
+  process_context ctx;  ///< what its process calls get: origin, key hashes, watermark output
 };
 
 }  // namespace
@@ -373,7 +374,7 @@ public:
           if (c.building.empty()) [[unlikely]]
             start_building(c, by_key);
           c.building.push_back(last ? std::move(r) : value(r));
-          if (by_key) c.building_hashes.push_back(h);  // carried to the receiving operator (input_key_hashes)
+          if (by_key) c.building_hashes.push_back(h);  // to the receiving operator (process_context::key_hashes)
           if (c.building.size() >= batch) [[unlikely]]
             seal_and_flush(c);
         }
@@ -395,10 +396,10 @@ public:
 
   /// A watermark (or the idle status) after the records emitted so far, on
   /// every out channel: positioned inside the wire batch being filled.
-  void emit_watermark(std::int64_t wm) {
-    if (wm != idle_watermark && wm > s_.live->watermark.load(relaxed)) s_.live->watermark.store(wm, relaxed);
+  void emit_watermark(std::int64_t wm, watermark_status st = watermark_status::active) {
+    if (st == watermark_status::active && wm > s_.live->watermark.load(relaxed)) s_.live->watermark.store(wm, relaxed);
     for (auto& e : s_.outs)
-      for (auto& c : e.chans) c.building_marks.push_back({static_cast<std::uint32_t>(c.building.size()), wm});
+      for (auto& c : e.chans) c.building_marks.emplace_back(static_cast<std::uint32_t>(c.building.size()), wm, st);
   }
 
   /// After every message the task handled: publish the counters other
@@ -409,8 +410,8 @@ public:
     {  // counters other threads read
       std::uint64_t malformed = s_.source ? s_.source->malformed_records() : 0, late = 0;
       for (auto& op : s_.chain) {
-        malformed += op.op->counters.malformed_records;
-        late += op.op->counters.late_records;
+        malformed += op.op->counters().malformed_records;
+        late += op.op->counters().late_records;
       }
       s_.live->malformed.store(malformed, relaxed);
       s_.live->late.store(late, relaxed);
@@ -431,7 +432,7 @@ public:
     }
     // processing-time timers of the chain's operators
     std::int64_t t = end_watermark;
-    for (auto& op : s_.chain) t = std::min(t, op.op->next_timer());
+    for (auto& op : s_.chain) t = std::min(t, op.op->next_timer().value_or(end_watermark));
     if (t < s_.timer_at) {
       s_.timer_at = t;
       auto delay = std::chrono::milliseconds(std::max<std::int64_t>(0, t - wall_ms()));
@@ -455,8 +456,8 @@ public:
     s_.cur_ingest = steady_ns();
     for (std::size_t i = 0; i < s_.chain.size(); ++i) {
       auto& op = *s_.chain[i].op;
-      if (op.next_timer() > now) continue;
-      op.on_processing_time(now, s_.scratch[i + 1]);
+      if (op.next_timer().value_or(end_watermark) > now) continue;
+      op.on_processing_time(s_.chain[i].ctx, now, s_.scratch[i + 1]);
       after(i);
     }
   }
@@ -487,9 +488,9 @@ public:
     auto& op = s_.chain[i];
     if (op.sink) record_sink(in.size());
     if (i == 0)
-      op.op->process_input(input, in, s_.scratch[1]);
+      op.op->process_input(op.ctx, input, in, s_.scratch[1]);
     else
-      op.op->process(in, s_.scratch[i + 1]);
+      op.op->process(op.ctx, in, s_.scratch[i + 1]);
     in.clear();
     after(i);
   }
@@ -538,7 +539,7 @@ public:
     auto run = [&](records& r, std::size_t) { run_from(i + 1, r); };
     for (auto& m : ms) {
       run_range(all, total, prev, std::min<std::size_t>(m.pos, total), seg, run);
-      watermark_from(i + 1, m.wm);
+      watermark_from(i + 1, m);
     }
     run_range(all, total, prev, total, seg, run);
     all.clear();
@@ -550,10 +551,6 @@ public:
   /// Delivers watermark `wm` to chain[j..] in order: each operator fires what
   /// it closes (processed by the operators after it) and forwards a watermark.
   void watermark_from(std::size_t j, std::int64_t wm) {
-    if (wm == idle_watermark) {  // the idle status passes through to the outputs
-      emit_watermark(wm);
-      return;
-    }
     if (j == s_.chain.size()) {
       emit_watermark(wm);
       return;
@@ -563,6 +560,12 @@ public:
     std::int64_t fwd = s_.chain[j].op->on_watermark(wm, s_.scratch[j + 1]);
     after(j);
     if (fwd != no_watermark) watermark_from(j + 1, fwd);
+  }
+  /// A generated mark: a watermark for chain[j..], or the idle status, which
+  /// passes through to the outputs.
+  void watermark_from(std::size_t j, const watermark_mark& m) {
+    if (m.idle()) emit_watermark(no_watermark, watermark_status::idle);
+    else watermark_from(j, m.wm);
   }
 
   void record_sink(std::size_t n) {
@@ -736,16 +739,16 @@ public:
   template <class Signal>
   void signal_chain(std::size_t n, Signal&& signal) {
     records* cur = &s_.scratch[0];
-    std::vector<std::pair<std::size_t, std::int64_t>> generated;  // rare: an assigner mid-chain
+    std::vector<std::pair<std::size_t, watermark_mark>> generated;  // rare: an assigner mid-chain
     for (std::size_t i = 0; i < n; ++i) {
       auto& op = s_.chain[i];
       records& next = s_.scratch[i + 1];
       if (!cur->empty()) {
         if (op.sink) record_sink(cur->size());
-        op.op->process(*cur, next);
+        op.op->process(op.ctx, *cur, next);
         cur->clear();
         auto& marks = s_.wm_scratch[i + 1];
-        for (auto& m : marks) generated.emplace_back(i + 1, m.wm);
+        for (auto& m : marks) generated.emplace_back(i + 1, m);
         marks.clear();
       }
       signal(op, next);
@@ -793,8 +796,8 @@ public:
     if (!s_.inputs_done || s_.reported || blocked()) return;
     s_.reported = true;
     for (auto& op : s_.chain) {
-      s_.report.malformed_records += op.op->counters.malformed_records;
-      s_.report.late_records += op.op->counters.late_records;
+      s_.report.malformed_records += op.op->counters().malformed_records;
+      s_.report.late_records += op.op->counters().late_records;
     }
     if (s_.source) s_.report.malformed_records += s_.source->malformed_records();
     if (s_.checkpointing) s_.report.final_state = take_snapshot(final_checkpoint_id, true);
@@ -888,15 +891,15 @@ public:
     if (!b.recs.empty()) c.idle = false;
     // the routing hashes of a keyed edge go to the first operator with its records
     const bool hashed = !b.key_hashes.empty() && !s_.chain.empty() && b.key_hashes.size() == b.recs.size();
-    stream_operator* first = s_.chain.empty() ? nullptr : s_.chain.front().op.get();
+    process_context* first = s_.chain.empty() ? nullptr : &s_.chain.front().ctx;
     struct reset_hashes {  // the pointer is valid during this batch only
-      stream_operator* op;
+      process_context* ctx;
       ~reset_hashes() {
-        if (op) op->input_key_hashes = nullptr;
+        if (ctx) ctx->key_hashes = nullptr;
       }
     } reset{hashed ? first : nullptr};
     auto hashes_from = [&](std::size_t pos) {
-      if (hashed) first->input_key_hashes = b.key_hashes.data() + pos;
+      if (hashed) first->key_hashes = b.key_hashes.data() + pos;
     };
     if (b.marks.empty()) {
       hashes_from(0);
@@ -914,7 +917,7 @@ public:
       const std::size_t end = std::min<std::size_t>(m.pos, total);
       if (end > prev) c.idle = false;
       run_range(b.recs, total, prev, end, s_.in_seg, run);
-      if (m.wm == idle_watermark) {
+      if (m.idle()) {
         c.idle = true;
       } else {
         c.idle = false;
@@ -940,7 +943,7 @@ public:
     if (any && all_idle) {
       if (!s_.in_idle) {
         s_.in_idle = true;
-        watermark_from(0, idle_watermark);
+        emit_watermark(no_watermark, watermark_status::idle);  // the idle status passes through to the outputs
       }
       return;
     }
@@ -1405,13 +1408,13 @@ void job::start() {
         }
         t->chain.push_back(std::move(op));
       }
-      if (t->source && !t->chain.empty()) t->chain.front().op->input_origin = t->source->origin();
+      if (t->source && !t->chain.empty()) t->chain.front().ctx.origin = t->source->origin();
       t->scratch.resize(t->chain.size() + 1);
       t->wm_scratch.resize(t->chain.size() + 1);
       t->seg_scratch.resize(t->chain.size() + 1);
       t->fwd_wm.assign(t->chain.size(), no_watermark);
       for (std::size_t ci = 0; ci < t->chain.size(); ++ci) {
-        t->chain[ci].op->watermark_out = &t->wm_scratch[ci + 1];
+        t->chain[ci].ctx.watermarks = &t->wm_scratch[ci + 1];
         if (t->chain[ci].sink && !t->report.latency) t->report.latency = std::make_shared<latency_histogram>();
       }
       states[static_cast<std::size_t>(st.id)].push_back(std::move(t));

@@ -1,8 +1,10 @@
-// weir — checkpoints: what a checkpoint holds and where it is stored
-// (docs/architecture.md §6, the asynchronous barrier snapshots of Carbone et al. 2015,
-// "Lightweight Asynchronous Snapshots for Distributed Dataflows"; recovery
-// is Spark's `StreamingContext.getOrCreate`). CAF-free: the runtime's
-// coordinator actor (actors/runtime.cpp) drives it.
+// weir — checkpoints: what a checkpoint holds and the store that writes,
+// keeps and loads them (docs/architecture.md §6: the asynchronous barrier
+// snapshots of Carbone et al. 2015, "Lightweight Asynchronous Snapshots for
+// Distributed Dataflows"; recovery is Spark's `StreamingContext.getOrCreate`).
+// The store knows nothing of actors, barriers or timing: the runtime's
+// checkpoint coordinator (actors/) collects a checkpoint_data from the tasks'
+// snapshots and calls store::write, and restores from store::load_latest.
 //
 // Layout of `--checkpoint DIR`:
 //   DIR/chk-000000000007/          one folder per checkpoint (id, 12 digits)
@@ -82,8 +84,8 @@ struct store_options {
   /// Quota on the bytes of all files under `dir` (0 = none): a write that
   /// would exceed it writes what fits, then fails as a full disk does
   /// (checkpoint_error "...: No space left on device (quota ...)"). When 0,
-  /// the environment variable WEIR_CHECKPOINT_QUOTA_BYTES, read at each
-  /// write(), sets it (fault injection for full-disk tests without root).
+  /// a test program's test_hooks::checkpoint_quota may set one
+  /// (common/test_hooks.hpp: full-disk tests without root).
   std::uint64_t max_bytes = 0;
   /// fsync every file and the directories (power-cut safe). false skips
   /// every fsync: a checkpoint still survives the process being killed

@@ -1,5 +1,6 @@
-// weir — the on-disk framing of checkpoint files (task files and MANIFEST).
-// Used by checkpoint.cpp; public so that tools and tests can read the layout.
+// weir — the on-disk framing of checkpoint files (task files and MANIFEST),
+// docs/architecture.md §6. Implemented in format.cpp and used by the store;
+// public so that tools and tests can read the layout.
 //
 // Every checkpoint file is, all integers little-endian:
 //
@@ -49,6 +50,15 @@ public:
   future_version_error(const std::string& what, std::uint32_t v) : checkpoint_error(what), version(v) {}
   std::uint32_t version;
 };
+
+/// The 40-byte header of a file whose content is `raw` bytes, stored as
+/// `stored` bytes with `flags` (flag_zstd, flag_manifest), this build's
+/// format_version and the header checksum.
+std::string header(std::uint64_t raw, std::uint64_t stored, std::uint32_t flags);
+
+/// The 8-byte trailer: `content_checksum` (checksum() of the stored content),
+/// little-endian.
+std::string trailer(std::uint64_t content_checksum);
 
 /// Frames `content` into a whole file: header, content (zstd level 1 when
 /// `compress`), checksum. `kind` is 0 for a task file or flag_manifest.

@@ -152,7 +152,7 @@ class csv_decoder final : public detail::decoder_base {
 public:
   csv_decoder(csv_options o, error_policy p) : decoder_base(std::move(p)), o_(o), scan_(o_) {}
 
-  void process(records& in, records& out) override {
+  void decode(records& in, records& out) override {
     for (std::size_t i = 0; i < in.size(); ++i) {
       const value& r = in[i];
       if (!r.is_string()) {

@@ -5,13 +5,13 @@
 // Every decoder takes an error_policy (docs/architecture.md §9, operators/error_policy.hpp):
 // a record it cannot decode is, by default, an error that stops the pipeline
 // with the record's provenance and the reason; with `skip` it is dropped and
-// counted in `counters.malformed_records`; with `dead_letter` it is also
+// counted in `counters().malformed_records`; with `dead_letter` it is also
 // written to the dead-letter file (io/dead_letter.hpp).
 //
 // Provenance: when the decoder directly follows a source that knows where its
-// records come from (`input_origin`, e.g. file(path) gives "PATH:LINE"), the
-// decoder names that; otherwise "record N" (N = 1-based count of the records
-// this decoder instance has seen).
+// records come from (`process_context::origin`, e.g. file(path) gives
+// "PATH:LINE"), the decoder names that; otherwise "record N" (N = 1-based
+// count of the records this decoder instance has seen).
 //
 // Input records must be strings (the lines of file, stdin, socket, ...); any
 // other value is a bad record ("expected a string record, got int").

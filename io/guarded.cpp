@@ -8,7 +8,7 @@ namespace {
 class guarded_map final : public detail::decoder_base {
 public:
   guarded_map(map_fn f, error_policy p) : decoder_base(std::move(p)), f_(std::move(f)) {}
-  void process(records& in, records& out) override {
+  void decode(records& in, records& out) override {
     out.reserve(out.size() + in.size());
     for (std::size_t i = 0; i < in.size(); ++i) {
       try {
@@ -28,7 +28,7 @@ private:
 class guarded_flat_map final : public detail::decoder_base {
 public:
   guarded_flat_map(flat_map_fn f, error_policy p) : decoder_base(std::move(p)), f_(std::move(f)) {}
-  void process(records& in, records& out) override {
+  void decode(records& in, records& out) override {
     for (std::size_t i = 0; i < in.size(); ++i) {
       const std::size_t mark = out.size();
       try {
@@ -49,7 +49,7 @@ private:
 class guarded_filter final : public detail::decoder_base {
 public:
   guarded_filter(filter_fn f, error_policy p) : decoder_base(std::move(p)), f_(std::move(f)) {}
-  void process(records& in, records& out) override {
+  void decode(records& in, records& out) override {
     for (std::size_t i = 0; i < in.size(); ++i) {
       try {
         if (f_(in[i])) out.push_back(std::move(in[i]));

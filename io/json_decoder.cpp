@@ -282,7 +282,7 @@ public:
     }
   }
 
-  void process(records& in, records& out) override {
+  void decode(records& in, records& out) override {
     out.reserve(out.size() + in.size());
     value v;
     for (std::size_t i = 0; i < in.size(); ++i) {

@@ -23,6 +23,7 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "weir/common/test_hooks.hpp"
 #include "weir/io/kafka.hpp"
 #include "weir/operators/snapshot.hpp"
 
@@ -105,7 +106,7 @@ public:
     }
   }
 
-  void process(records& in, records&) override {
+  void process(const process_context&, records& in, records&) override {
     if (txn_) {
       for (auto& r : in) {
         val_.clear();

@@ -240,7 +240,7 @@ class log_decoder final : public detail::decoder_base {
 public:
   log_decoder(log_format f, error_policy p) : decoder_base(std::move(p)), fmt_(f) {}
 
-  void process(records& in, records& out) override {
+  void decode(records& in, records& out) override {
     out.reserve(out.size() + in.size());
     value v;
     for (std::size_t i = 0; i < in.size(); ++i) {

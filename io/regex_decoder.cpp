@@ -24,7 +24,7 @@ public:
     spans_.resize(last_ + 1);
   }
 
-  void process(records& in, records& out) override {
+  void decode(records& in, records& out) override {
     for (std::size_t i = 0; i < in.size(); ++i) {
       const value& r = in[i];
       if (!r.is_string()) {

@@ -41,7 +41,7 @@ public:
 
   void open(const operator_context& ctx) override { clock_.open(ctx); }
 
-  void process(records& in, records&) override {
+  void process(const process_context&, records& in, records&) override {
     for (auto& r : in) {
       if (count_ < n_) {
         r.append_text(shown_);
@@ -104,7 +104,7 @@ public:
     }
   }
 
-  void process(records& in, records&) override {
+  void process(const process_context&, records& in, records&) override {
     std::string prefix = "{\"time\":" + std::to_string(clock_.current()) + ",\"record\":";
     auto& buf = epochs_ ? epochs_->buffer() : out_.buffer();
     for (auto& r : in) {
@@ -162,7 +162,7 @@ public:
     out_.open();
   }
 
-  void process(records& in, records&) override {
+  void process(const process_context&, records& in, records&) override {
     for (auto& r : in) {
       batch_ += batch_.empty() ? "" : ",";
       r.append_json(batch_);
@@ -193,7 +193,7 @@ public:
 
   void open(const operator_context& ctx) override { clock_.open(ctx); }
 
-  void process(records& in, records&) override {
+  void process(const process_context&, records& in, records&) override {
     if (batch_.empty()) {
       batch_.swap(in);
     } else {

@@ -12,8 +12,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "weir/io/detail/epoch_file.hpp"
 #include "weir/common/errno_text.hpp"
+#include "weir/common/test_hooks.hpp"
+#include "weir/io/detail/epoch_file.hpp"
 #include "weir/io/detail/file_writer.hpp"
 #include "weir/io/sinks.hpp"
 #include "weir/operators/snapshot.hpp"
@@ -61,7 +62,7 @@ public:
     start();
   }
 
-  void process(records& in, records&) override {
+  void process(const process_context&, records& in, records&) override {
     for (auto& r : in) {
       r.append_text(buf_);
       buf_.push_back('\n');
@@ -379,7 +380,7 @@ public:
     }
   }
 
-  void process(records& in, records&) override {
+  void process(const process_context&, records& in, records&) override {
     auto& buf = epochs_ ? epochs_->buffer() : out_.buffer();
     for (auto& r : in) {
       if (r.is_object()) {
@@ -460,7 +461,7 @@ class stdout_sink final : public stream_operator {
 public:
   stdout_sink(stdout_format f, std::ostream* out) : fmt_(f), out_(out ? out : &std::cout) {}
 
-  void process(records& in, records&) override {
+  void process(const process_context&, records& in, records&) override {
     for (auto& r : in) {
       if (fmt_ == stdout_format::jsonl) r.append_json(buf_);
       else r.append_text(buf_);

@@ -15,7 +15,7 @@ std::pair<const value*, const value*> as_pair(const value& rec, const char* op) 
   }
   std::string shown = rec.to_json();
   if (shown.size() > 80) shown = shown.substr(0, 77) + "...";
-  throw record_error(std::string(op) + " expects (key, value) pairs, got " +
+  throw record_error(error_code::type_mismatch, std::string(op) + " expects (key, value) pairs, got " +
                      std::string(kind_name(rec.type())) + " " + shown);
 }
 
@@ -24,7 +24,7 @@ namespace {
 class map_op final : public stream_operator {
 public:
   explicit map_op(map_fn f) : f_(std::move(f)) {}
-  void process(records& in, records& out) override {
+  void process(const process_context&, records& in, records& out) override {
     out.reserve(out.size() + in.size());
     for (auto& r : in) out.push_back(f_(r));
   }
@@ -37,7 +37,7 @@ private:
 class flat_map_op final : public stream_operator {
 public:
   explicit flat_map_op(flat_map_fn f) : f_(std::move(f)) {}
-  void process(records& in, records& out) override {
+  void process(const process_context&, records& in, records& out) override {
     for (auto& r : in) f_(r, out);
   }
   bool stateless() const override { return true; }
@@ -49,7 +49,7 @@ private:
 class filter_op final : public stream_operator {
 public:
   explicit filter_op(filter_fn f) : f_(std::move(f)) {}
-  void process(records& in, records& out) override {
+  void process(const process_context&, records& in, records& out) override {
     for (auto& r : in)
       if (f_(r)) out.push_back(std::move(r));
   }
@@ -61,7 +61,7 @@ private:
 
 class count_op final : public stream_operator {
 public:
-  void process(records& in, records&) override { n_ += static_cast<std::int64_t>(in.size()); }
+  void process(const process_context&, records& in, records&) override { n_ += static_cast<std::int64_t>(in.size()); }
   void on_batch_end(std::int64_t, records& out) override {
     out.emplace_back(n_);
     n_ = 0;
@@ -86,7 +86,7 @@ private:
 class reduce_by_key_op final : public stream_operator {
 public:
   explicit reduce_by_key_op(reducer r) : r_(std::move(r)) {}
-  void process(records& in, records&) override {
+  void process(const process_context&, records& in, records&) override {
     for (auto& rec : in) {
       auto [k, v] = as_pair(rec, "reduce_by_key");
       auto [acc, fresh] = table_.try_emplace(*k, k->hash());
@@ -118,7 +118,7 @@ private:
 class top_op final : public stream_operator {
 public:
   top_op(std::size_t n, map_fn by) : n_(n), by_(std::move(by)) {}
-  void process(records& in, records&) override {
+  void process(const process_context&, records& in, records&) override {
     for (auto& r : in) {
       value k = by_(r);
       items_.push_back({std::move(k), std::move(r)});

@@ -27,7 +27,7 @@ namespace {
 class map_values_op final : public stream_operator {
 public:
   explicit map_values_op(map_fn f) : f_(std::move(f)) {}
-  void process(records& in, records& out) override {
+  void process(const process_context&, records& in, records& out) override {
     out.reserve(out.size() + in.size());
     for (auto& rec : in) {
       auto [k, v] = as_pair(rec, "map_values");
@@ -43,7 +43,7 @@ private:
 class flat_map_values_op final : public stream_operator {
 public:
   explicit flat_map_values_op(flat_map_fn f) : f_(std::move(f)) {}
-  void process(records& in, records& out) override {
+  void process(const process_context&, records& in, records& out) override {
     for (auto& rec : in) {
       auto [k, v] = as_pair(rec, "flat_map_values");
       tmp_.clear();
@@ -63,7 +63,7 @@ private:
 /// with the same time end together, so the output batch is their union).
 class union_op final : public stream_operator {
 public:
-  void process(records& in, records& out) override {
+  void process(const process_context&, records& in, records& out) override {
     if (out.empty()) {  // the whole input, without moving record by record
       out.swap(in);
       return;
@@ -71,7 +71,7 @@ public:
     out.reserve(out.size() + in.size());
     for (auto& r : in) out.push_back(std::move(r));
   }
-  void process_input(int, records& in, records& out) override { process(in, out); }
+  void process_input(const process_context& ctx, int, records& in, records& out) override { process(ctx, in, out); }
   bool stateless() const override { return true; }
 };
 
@@ -79,7 +79,7 @@ public:
 
 class glom_op final : public stream_operator {
 public:
-  void process(records& in, records&) override {
+  void process(const process_context&, records& in, records&) override {
     buf_.reserve(buf_.size() + in.size());
     for (auto& r : in) buf_.push_back(std::move(r));
   }
@@ -116,7 +116,7 @@ public:
     slide_ = ctx.input_slide().count();
     time_ = slide_;
   }
-  void process(records& in, records& out) override {
+  void process(const process_context&, records& in, records& out) override {
     for (auto& r : in) {
       std::int64_t key[2] = {time_, pos_++};
       std::uint64_t h = XXH3_64bits_withSeed(key, sizeof(key), seed_);
@@ -144,8 +144,9 @@ public:
       const double fraction = r.f64();
       const std::uint64_t seed = r.u64();
       if (!(fraction == fraction_) || seed != seed_)
-        r.fail("state of sample(" + std::to_string(fraction) + ", seed " + std::to_string(seed) +
-               "), restored into sample(" + std::to_string(fraction_) + ", seed " + std::to_string(seed_) + ")");
+        r.fail(error_code::state_mismatch,
+               "state of sample(" + std::to_string(fraction) + ", seed " + std::to_string(seed) +
+                   "), restored into sample(" + std::to_string(fraction_) + ", seed " + std::to_string(seed_) + ")");
       time = r.i64();
       pos = r.i64();
       if (pos < 0) r.fail("negative record position " + std::to_string(pos));
@@ -169,7 +170,7 @@ private:
 /// and without buffering the records).
 class distinct_op final : public stream_operator {
 public:
-  void process(records& in, records& out) override {
+  void process(const process_context&, records& in, records& out) override {
     for (auto& r : in) {
       auto [slot, fresh] = seen_.try_emplace(r, r.hash());
       (void)slot;
@@ -197,7 +198,7 @@ private:
 
 class count_by_value_op final : public stream_operator {
 public:
-  void process(records& in, records&) override {
+  void process(const process_context&, records& in, records&) override {
     for (auto& r : in) ++*counts_.try_emplace(r, r.hash()).first;
   }
   void on_batch_end(std::int64_t, records& out) override {
@@ -232,7 +233,7 @@ private:
 class reduce_op final : public stream_operator {
 public:
   explicit reduce_op(reducer r) : r_(std::move(r)) {}
-  void process(records& in, records&) override {
+  void process(const process_context&, records& in, records&) override {
     for (auto& v : in) {
       if (!has_) {
         acc_ = r_.init(v);
@@ -269,7 +270,7 @@ private:
 class sort_by_op final : public stream_operator {
 public:
   sort_by_op(map_fn key, bool ascending) : key_(std::move(key)), ascending_(ascending) {}
-  void process(records& in, records&) override {
+  void process(const process_context&, records& in, records&) override {
     items_.reserve(items_.size() + in.size());
     for (auto& r : in) {
       value k = key_(r);
@@ -299,7 +300,7 @@ public:
   void restore_state(std::uint64_t, state_reader& r) override {
     std::vector<item> items;
     detail::read_state(r, "sort_by", 1, [&](state_reader& r) {
-      if (r.boolean() != ascending_) r.fail("state of a sort_by in the other direction");
+      if (r.boolean() != ascending_) r.fail(error_code::state_mismatch, "state of a sort_by in the other direction");
       const std::size_t n = detail::read_count(r, 2, "records");
       items.reserve(n);
       for (std::size_t i = 0; i < n; ++i) {
@@ -323,7 +324,7 @@ private:
 
 class group_by_key_op final : public stream_operator {
 public:
-  void process(records& in, records&) override {
+  void process(const process_context&, records& in, records&) override {
     for (auto& rec : in) {
       auto [k, v] = as_pair(rec, "group_by_key");
       groups_.try_emplace(*k, k->hash()).first->push_back(*v);
@@ -361,7 +362,7 @@ public:
   combine_by_key_op(map_fn create, binary_fn merge_value, binary_fn merge_combiners)
       : create_(std::move(create)), merge_value_(std::move(merge_value)),
         merge_combiners_(std::move(merge_combiners)) {}
-  void process(records& in, records&) override {
+  void process(const process_context&, records& in, records&) override {
     for (auto& rec : in) {
       auto [k, v] = as_pair(rec, "combine_by_key");
       auto [c, fresh] = combiners_.try_emplace(*k, k->hash());

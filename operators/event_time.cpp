@@ -35,7 +35,7 @@ public:
   // The records stay where they are (in `in`, at their final positions)
   // and move to `out` in one piece at the end; after a malformed record the
   // ones before it move and the rest follow one by one.
-  void process(records& in, records& out) override {
+  void process(const process_context& ctx, records& in, records& out) override {
     const bool had_input = !in.empty();
     const std::int64_t delay = o_.delay.count();
     const std::size_t base = out.size();
@@ -55,20 +55,20 @@ public:
           in_place = false;
         }
         std::string raw = r.is_string() ? std::string(r.as_string()) : r.to_json();
-        std::string where = input_origin ? input_origin->describe(i) : "record " + std::to_string(seen_);
-        handle_bad_record(o_.on_error, bad_record{raw, e.what(), where}, counters.malformed_records);
+        std::string where = ctx.origin ? ctx.origin->describe(i) : "record " + std::to_string(seen_);
+        handle_bad_record(o_.on_error, bad_record{raw, e.what(), where}, counters_.malformed_records);
         continue;
       }
       // exact where it matters: a record behind the pending watermark sees it
       if (ts <= pending_ && pending_ > emitted_) {
-        if (watermark_out)
-          watermark_out->push_back({static_cast<std::uint32_t>(in_place ? base + i : out.size()), pending_});
+        if (ctx.watermarks)
+          ctx.watermarks->emplace_back(static_cast<std::uint32_t>(in_place ? base + i : out.size()), pending_);
         emitted_ = pending_;
       }
       if (!in_place) out.push_back(std::move(r));
       if (ts > max_ts_) {
         max_ts_ = ts;
-        pending_ = ts > no_watermark + delay ? ts - delay : no_watermark + 2;
+        pending_ = ts > no_watermark + delay ? ts - delay : no_watermark + 1;  // the least watermark above none
       }
     }
     if (in_place) {
@@ -78,7 +78,7 @@ public:
         out.insert(out.end(), std::make_move_iterator(in.begin()), std::make_move_iterator(in.end()));
     }
     if (pending_ > emitted_) {
-      emit_watermark(out, pending_);
+      ctx.emit_watermark(out, pending_);
       emitted_ = pending_;
     }
     if (o_.idle_timeout.count() > 0 && had_input) {
@@ -91,18 +91,18 @@ public:
     return wm == end_watermark ? end_watermark : no_watermark;  // upstream watermarks are replaced
   }
 
-  std::int64_t next_timer() const override {
-    if (o_.idle_timeout.count() <= 0 || idle_) return end_watermark;
+  std::optional<std::int64_t> next_timer() const override {
+    if (o_.idle_timeout.count() <= 0 || idle_) return std::nullopt;
     if (last_record_ == 0) return wall_ms() + o_.idle_timeout.count();
     return last_record_ + o_.idle_timeout.count();
   }
 
-  void on_processing_time(std::int64_t now, records& out) override {
+  void on_processing_time(const process_context& ctx, std::int64_t now, records& out) override {
     if (o_.idle_timeout.count() <= 0 || idle_) return;
     if (last_record_ == 0) last_record_ = now;
     if (now - last_record_ >= o_.idle_timeout.count()) {
       idle_ = true;
-      emit_watermark(out, idle_watermark);
+      ctx.emit_idle(out);
       // the next watermark re-activates the input
       emitted_ = no_watermark;
     }
@@ -119,7 +119,7 @@ public:
       s.i64(emitted_);
       s.i64(last_record_);
       s.boolean(idle_);
-      s.u64(counters.malformed_records);
+      s.u64(counters_.malformed_records);
     });
   }
 
@@ -131,7 +131,7 @@ public:
       emitted_ = s.i64();
       last_record_ = s.i64();
       idle_ = s.boolean();
-      counters.malformed_records = s.u64();
+      counters_.malformed_records = s.u64();
     });
   }
 
@@ -196,7 +196,9 @@ public:
 
 private:
   static const value& number(const value& v) {
-    if (!v.is_number()) throw record_error("expected a number to aggregate, got " + std::string(kind_name(v.type())) + " " + shown(v));
+    if (!v.is_number())
+      throw record_error(error_code::type_mismatch,
+                         "expected a number to aggregate, got " + std::string(kind_name(v.type())) + " " + shown(v));
     return v;
   }
   aggregation a_;
@@ -209,7 +211,9 @@ public:
   explicit event_window(event_window_options o) : o_(std::move(o)), agg_(o_.agg) {
     const auto& w = o_.window;
     if (w.type == window_spec::kind::session) {
-      if (w.gap_ms <= 0) throw pipeline_error("session gap must be positive, got " + std::to_string(w.gap_ms) + "ms");
+      if (w.gap_ms <= 0)
+        throw pipeline_error(error_code::invalid_argument,
+                             "session gap must be positive, got " + std::to_string(w.gap_ms) + "ms");
     } else {
       if (w.size_ms <= 0) throw pipeline_error("window size must be positive, got " + std::to_string(w.size_ms) + "ms");
       if (w.type == window_spec::kind::sliding && (w.slide_ms <= 0 || w.slide_ms > w.size_ms))
@@ -217,7 +221,8 @@ public:
                              duration_text(w.slide_ms) + " for size " + duration_text(w.size_ms));
     }
     if (o_.allowed_lateness.count() < 0)
-      throw pipeline_error("allowed lateness must not be negative, got " + std::to_string(o_.allowed_lateness.count()) + "ms");
+      throw pipeline_error(error_code::invalid_argument, "allowed lateness must not be negative, got " +
+                                                             std::to_string(o_.allowed_lateness.count()) + "ms");
     // Panes (Li et al. 2005, "No pane, no gain"): counts in append mode are
     // exact whatever the grouping, so each record is counted once, in its
     // gcd(size, slide) pane, and a window sums its panes when it fires. The
@@ -232,11 +237,11 @@ public:
     }
   }
 
-  void process(records& in, records& out) override {
+  void process(const process_context& ctx, records& in, records& out) override {
     const bool proc_time = !o_.time;
     const std::int64_t now = proc_time ? wall_ms() : 0;
     // the keyed edge's routing hashes of the keys, when it passes them
-    const std::uint64_t* hashes = o_.keyed ? input_key_hashes : nullptr;
+    const std::uint64_t* hashes = o_.keyed ? ctx.key_hashes : nullptr;
     const value* recs = in.data();  // `in` does not change here: no reload per record
     const std::size_t n = in.size();
     for (std::size_t i = 0; i < n; ++i) {
@@ -264,7 +269,7 @@ public:
         } catch (const record_error& e) {
           std::string raw = body->is_string() ? std::string(body->as_string()) : body->to_json();
           handle_bad_record(o_.on_error, bad_record{raw, e.what(), "record " + std::to_string(seen_)},
-                            counters.malformed_records);
+                            counters_.malformed_records);
           continue;
         }
       }
@@ -287,14 +292,16 @@ public:
     return wm;
   }
 
-  std::int64_t next_timer() const override {
-    if (o_.time) return end_watermark;
-    if (o_.window.type == window_spec::kind::session) return index_.empty() ? end_watermark : index_.begin()->first;
-    if (use_panes_) return wins_.empty() ? end_watermark : wins_.begin()->first + o_.window.size_ms;
-    return windows_.empty() ? end_watermark : windows_.begin()->first + o_.window.size_ms;
+  std::optional<std::int64_t> next_timer() const override {
+    if (o_.time) return std::nullopt;
+    if (o_.window.type == window_spec::kind::session)
+      return index_.empty() ? std::nullopt : std::optional<std::int64_t>(index_.begin()->first);
+    if (use_panes_)
+      return wins_.empty() ? std::nullopt : std::optional<std::int64_t>(wins_.begin()->first + o_.window.size_ms);
+    return windows_.empty() ? std::nullopt : std::optional<std::int64_t>(windows_.begin()->first + o_.window.size_ms);
   }
 
-  void on_processing_time(std::int64_t now, records& out) override {
+  void on_processing_time(const process_context&, std::int64_t now, records& out) override {
     if (!o_.time) advance(now, out);
   }
 
@@ -747,17 +754,18 @@ private:
     s.u8(shape());
     s.u64(seen_);
     s.i64(wm_);
-    s.u64(counters.late_records);
-    s.u64(counters.malformed_records);
+    s.u64(counters_.late_records);
+    s.u64(counters_.malformed_records);
   }
   void read_common(state_reader& s) {
     if (s.u8() != shape())
-      s.fail("the state is of a different window operator (shape, keying, output mode, time domain or "
+      s.fail(error_code::state_mismatch,
+             "the state is of a different window operator (shape, keying, output mode, time domain or "
              "state layout changed: count windows keep panes since an earlier format)");
     seen_ = s.u64();
     wm_ = s.i64();
-    counters.late_records = s.u64();
-    counters.malformed_records = s.u64();
+    counters_.late_records = s.u64();
+    counters_.malformed_records = s.u64();
   }
 
   void restore_panes(state_reader& r) {
@@ -817,11 +825,11 @@ private:
   }
 
   /// The hash of the current record's key: the one the keyed edge passed
-  /// (input_key_hashes), else computed (through the memo).
+  /// (process_context::key_hashes), else computed (through the memo).
   std::uint64_t key_hash(const value& key) { return key_hash_ ? *key_hash_ : hash_(key); }
 
   void late(const value& body) {
-    ++counters.late_records;
+    ++counters_.late_records;
     if (o_.late) o_.late(body);
   }
 
@@ -856,16 +864,19 @@ std::int64_t event_time_of(const value& v, const std::string& what) {
     if (d >= -9.2e18 && d <= 9.2e18) return static_cast<std::int64_t>(d);
   }
   std::string hint = v.is_string() ? "; parse strings with parse_time(s, format)" : "";
-  throw record_error(what + ": expected the event time in ms (an int), got " +
+  throw record_error(error_code::type_mismatch, what + ": expected the event time in ms (an int), got " +
                      std::string(kind_name(v.type())) + (v.is_null() ? "" : " " + shown(v)) + hint);
 }
 
 operator_ptr make_watermark_assigner(watermark_options opts) {
-  if (!opts.time) throw pipeline_error("a watermark needs an event-time expression (time = ...)");
+  if (!opts.time)
+    throw pipeline_error(error_code::invalid_argument, "a watermark needs an event-time expression (time = ...)");
   if (opts.delay.count() < 0)
-    throw pipeline_error("watermark delay must not be negative, got " + std::to_string(opts.delay.count()) + "ms");
+    throw pipeline_error(error_code::invalid_argument,
+                         "watermark delay must not be negative, got " + std::to_string(opts.delay.count()) + "ms");
   if (opts.idle_timeout.count() < 0)
-    throw pipeline_error("idle timeout must not be negative, got " + std::to_string(opts.idle_timeout.count()) + "ms");
+    throw pipeline_error(error_code::invalid_argument,
+                         "idle timeout must not be negative, got " + std::to_string(opts.idle_timeout.count()) + "ms");
   return std::make_unique<watermark_assigner>(std::move(opts));
 }
 

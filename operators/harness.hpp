@@ -19,7 +19,7 @@ class operator_harness {
 public:
   explicit operator_harness(operator_ptr op, operator_context ctx = {})
       : op_(std::move(op)), ctx_(ctx) {
-    op_->watermark_out = &marks_;
+    call_.watermarks = &marks_;
     op_->open(ctx_);
   }
 
@@ -35,7 +35,7 @@ public:
   /// Fires processing-time timers at `now_ms` (wall clock, ms since the epoch).
   records processing_time(std::int64_t now_ms) {
     records out;
-    op_->on_processing_time(now_ms, out);
+    op_->on_processing_time(call_, now_ms, out);
     return out;
   }
 
@@ -50,14 +50,14 @@ public:
   /// Processes records of the current batch; returns what the operator emitted at once.
   records push(records in) {
     records out;
-    op_->process(in, out);
+    op_->process(call_, in, out);
     return out;
   }
 
   /// Processes records of input `input` of a multi-input operator (join, cogroup, union).
   records push_input(int input, records in) {
     records out;
-    op_->process_input(input, in, out);
+    op_->process_input(call_, input, in, out);
     return out;
   }
 
@@ -127,9 +127,16 @@ public:
   std::int64_t time() const noexcept { return time_; }
   stream_operator& op() noexcept { return *op_; }
 
+  /// The context push() and processing_time() pass, as the runtime's:
+  /// set `origin` (a source's provenance) or `key_hashes` (a keyed edge's
+  /// hashes of the next push's records, valid until reset) before a call;
+  /// its watermark output is the harness's (take_watermarks()).
+  process_context& context() noexcept { return call_; }
+
 private:
   operator_ptr op_;
   operator_context ctx_;
+  process_context call_;
   std::vector<watermark_mark> marks_;
   std::int64_t forwarded_ = no_watermark;
   std::int64_t time_ = 0;

@@ -49,11 +49,12 @@ class two_input_op : public stream_operator {
 public:
   explicit two_input_op(const char* name) : name_(name) {}
 
-  void process(records& in, records& out) override { process_input(0, in, out); }
+  void process(const process_context& ctx, records& in, records& out) override { process_input(ctx, 0, in, out); }
 
-  void process_input(int input, records& in, records&) override {
+  void process_input(const process_context&, int input, records& in, records&) override {
     if (input != 0 && input != 1)
-      throw pipeline_error(std::string(name_) + " has 2 inputs, got records for input " + std::to_string(input));
+      throw pipeline_error(error_code::invalid_argument,
+                           std::string(name_) + " has 2 inputs, got records for input " + std::to_string(input));
     for (auto& rec : in) {
       auto [k, v] = as_pair(rec, name_);
       sides& s = *table_.try_emplace(*k, k->hash()).first;
@@ -148,7 +149,7 @@ public:
       if (ctx.parallelism <= 1 || partition_of(rows_[i].hash, ctx.parallelism) == ctx.instance) mine_.push_back(i);
   }
 
-  void process(records& in, records&) override {
+  void process(const process_context&, records& in, records&) override {
     for (auto& rec : in) {
       auto [k, v] = as_pair(rec, "table_join");
       std::uint64_t h = k->hash();

@@ -10,7 +10,7 @@ namespace weir {
 namespace {
 
 [[noreturn]] void type_error(const char* verb, const value& a, const value& b) {
-  throw record_error(std::string("cannot ") + verb + " " + std::string(kind_name(a.type())) +
+  throw record_error(error_code::type_mismatch, std::string("cannot ") + verb + " " + std::string(kind_name(a.type())) +
                      " and " + std::string(kind_name(b.type())));
 }
 
@@ -20,7 +20,7 @@ value add(const value& a, const value& b) {
   if (a.is_int() && b.is_int()) {
     std::int64_t r;
     if (__builtin_add_overflow(a.as_int(), b.as_int(), &r))
-      throw record_error("integer overflow in " + a.to_json() + " + " + b.to_json());
+      throw record_error(error_code::arithmetic_overflow, "integer overflow in " + a.to_json() + " + " + b.to_json());
     return value(r);
   }
   if (a.is_number() && b.is_number()) return value(a.as_number() + b.as_number());
@@ -38,7 +38,7 @@ value subtract(const value& a, const value& b) {
   if (a.is_int() && b.is_int()) {
     std::int64_t r;
     if (__builtin_sub_overflow(a.as_int(), b.as_int(), &r))
-      throw record_error("integer overflow in " + a.to_json() + " - " + b.to_json());
+      throw record_error(error_code::arithmetic_overflow, "integer overflow in " + a.to_json() + " - " + b.to_json());
     return value(r);
   }
   if (a.is_number() && b.is_number()) return value(a.as_number() - b.as_number());

@@ -39,7 +39,8 @@ template <class F>
 void read_sealed(state_reader& r, std::uint8_t version, const std::string& what, F&& body) {
   const std::uint8_t v = r.u8();
   if (v != version)
-    r.fail("format version " + std::to_string(v) + ", expected " + std::to_string(version));
+    r.fail(error_code::state_version,
+           "format version " + std::to_string(v) + ", expected " + std::to_string(version));
   const std::string p = r.str();
   const std::uint64_t sum = r.u64();
   if (sum != fnv1a64(p)) r.fail("checksum mismatch");

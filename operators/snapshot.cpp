@@ -1,15 +1,10 @@
 // weir — binary encoding of checkpoint state (see snapshot.hpp).
 #include "weir/operators/snapshot.hpp"
 
-#include <unistd.h>
-
-#include <atomic>
-#include <cstdlib>
 #include <cstring>
 #include <vector>
 
 namespace weir {
-
 
 void state_writer::f64(double v) {
   std::uint64_t u;
@@ -54,8 +49,11 @@ void state_writer::val_other(const value& v) {
   }
 }
 
-void state_reader::fail(const std::string& detail) const {
-  throw pipeline_error("corrupt checkpoint state of " + what_ + ": " + detail + " at byte " + std::to_string(pos_));
+void state_reader::fail(const std::string& detail) const { fail(error_code::corrupt_state, detail); }
+
+void state_reader::fail(error_code code, const std::string& detail) const {
+  throw pipeline_error(code,
+                       "corrupt checkpoint state of " + what_ + ": " + detail + " at byte " + std::to_string(pos_));
 }
 
 void state_reader::need(std::size_t n) const {
@@ -145,24 +143,6 @@ value state_reader::val_depth(int depth) {
     }
     default: fail("unknown value tag " + std::to_string(tag));
   }
-}
-
-void crash_point(const char* point) {
-  static const char* env = std::getenv("WEIR_CRASH_AT");
-  if (!env || !*env) return;
-  std::string_view spec(env), name = spec;
-  long nth = 1;
-  if (auto colon = spec.find(':'); colon != std::string_view::npos) {
-    name = spec.substr(0, colon);
-    nth = std::strtol(std::string(spec.substr(colon + 1)).c_str(), nullptr, 10);
-  }
-  if (name != point) return;
-  static std::atomic<long> passes{0};
-  if (passes.fetch_add(1) + 1 != nth) return;
-  static const char msg[] = "weir: crash point reached (WEIR_CRASH_AT)\n";
-  ssize_t r = ::write(2, msg, sizeof msg - 1);
-  (void)r;
-  ::_exit(77);
 }
 
 }  // namespace weir

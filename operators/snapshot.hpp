@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 
+#include "weir/common/test_hooks.hpp"  // crash_point, for the code that takes and restores snapshots
 #include "weir/operators/stream_operator.hpp"
 #include "weir/operators/value.hpp"
 
@@ -76,8 +77,8 @@ private:
 
 /// Decodes state written by state_writer.
 /// @errors every read throws pipeline_error "corrupt checkpoint state of
-///         <what>: <detail> at byte N" on truncated or invalid input (it never
-///         reads out of bounds).
+///         <what>: <detail> at byte N" (error_code::corrupt_state) on
+///         truncated or invalid input (it never reads out of bounds).
 class state_reader {
 public:
   /// `what` names the state in errors (e.g. "operator reduce_by_key[1]").
@@ -98,8 +99,11 @@ public:
   std::size_t remaining() const noexcept { return data_.size() - pos_; }
   /// Every byte being decoded (checksums over a range already read).
   std::string_view data() const noexcept { return data_; }
-  /// Throws the corrupt-state error with `detail`.
+  /// Throws the corrupt-state error with `detail` (error_code::corrupt_state).
   [[noreturn]] void fail(const std::string& detail) const;
+  /// The same with another code: state_mismatch (a state of another
+  /// operator or configuration), state_version (a format this build does not read).
+  [[noreturn]] void fail(error_code code, const std::string& detail) const;
   /// Throws unless every byte was read (trailing garbage = corrupt).
   void expect_end() const;
 
@@ -110,14 +114,5 @@ private:
   std::size_t pos_ = 0;
   std::string what_;
 };
-
-/// Crash points for recovery tests (docs/architecture.md §9): when the environment variable
-/// WEIR_CRASH_AT names `point` (optionally `point:N` = at its N-th passing,
-/// 1-based, default 1), the process calls `_exit(77)` there, skipping every
-/// destructor and buffer flush, as a kill -9 would. Named points:
-/// "after_snapshot_write", "before_manifest_rename",
-/// "after_manifest_before_commit", "during_sink_commit", "during_recovery".
-/// @thread Safe from any thread (the pass counter is atomic).
-void crash_point(const char* point);
 
 }  // namespace weir

@@ -45,7 +45,7 @@ class update_state_by_key_op final : public stream_operator {
 public:
   explicit update_state_by_key_op(update_state_fn f) : f_(std::move(f)) {}
 
-  void process(records& in, records&) override {
+  void process(const process_context&, records& in, records&) override {
     for (auto& rec : in) {
       auto [k, v] = as_pair(rec, "update_state_by_key");
       entry& e = *table_.try_emplace(*k, k->hash()).first;
@@ -140,15 +140,15 @@ public:
   bool exists() const override { return defined_; }
   const value& get() const override { return state_; }
   void update(value v) override {
-    if (removed_) throw record_error("map_with_state: cannot update the state after it has been removed");
-    if (timing_out_) throw record_error("map_with_state: cannot update the state that is timing out");
+    if (removed_) misuse("map_with_state: cannot update the state after it has been removed");
+    if (timing_out_) misuse("map_with_state: cannot update the state that is timing out");
     state_ = std::move(v);
     defined_ = true;
     updated_ = true;
   }
   void remove() override {
-    if (timing_out_) throw record_error("map_with_state: cannot remove the state that is timing out");
-    if (removed_) throw record_error("map_with_state: cannot remove the state that has already been removed");
+    if (timing_out_) misuse("map_with_state: cannot remove the state that is timing out");
+    if (removed_) misuse("map_with_state: cannot remove the state that has already been removed");
     state_ = value{};
     defined_ = false;
     updated_ = false;
@@ -161,6 +161,8 @@ public:
   value take() { return std::move(state_); }
 
 private:
+  [[noreturn]] static void misuse(const char* what) { throw record_error(error_code::state_misuse, what); }
+
   value state_;
   bool defined_ = false, timing_out_ = false, updated_ = false, removed_ = false;
 };
@@ -201,7 +203,7 @@ public:
     initial_ = records{};
   }
 
-  void process(records& in, records& out) override {
+  void process(const process_context&, records& in, records& out) override {
     for (auto& rec : in) {
       auto [k, v] = as_pair(rec, "map_with_state");
       std::uint64_t h = k->hash();
@@ -271,7 +273,7 @@ public:
       const std::int64_t timeout = r.i64();
       const bool tagged = r.boolean();
       if (timeout != timeout_ || tagged != tagged_)
-        r.fail("state of a map_with_state with timeout " + std::to_string(timeout) + "ms" +
+        r.fail(error_code::state_mismatch, "state of a map_with_state with timeout " + std::to_string(timeout) + "ms" +
                (tagged ? " and state snapshots" : "") + ", restored into one with timeout " +
                std::to_string(timeout_) + "ms" + (tagged_ ? " and state snapshots" : ""));
       t = detail::read_table<entry>(r, [&](state_reader& r) {

@@ -1,20 +1,26 @@
 // weir — the operator interface (CAF-free).
 //
 // An operator consumes the records of the current batch and control signals
-// (batch end, end of stream) and appends its results to an output vector. It
-// is driven by the actor runtime (`actors/`) or, in tests, by
+// (batch end, watermark, end of stream) and appends its results to an output
+// vector. It is driven by the actor runtime (`actors/`) or, in tests, by
 // `operator_harness` — the shape of Flink's `OneInputStreamOperator` with
-// Spark's micro-batch boundaries as the time signal.
+// Spark's micro-batch boundaries as the time signal. What a call needs to
+// know about its input (where the records came from, their key hashes) and
+// where generated watermarks go travel with the call in a process_context
+// (DuckDB's `PhysicalOperator::Execute(ExecutionContext&, …)`), not in fields
+// the driver sets on the operator. docs/architecture.md §1 (Operators)
+// describes the contract.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <limits>
 #include <memory>
-#include <stdexcept>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "weir/operators/errors.hpp"
 #include "weir/operators/value.hpp"
 
 namespace weir {
@@ -25,35 +31,33 @@ class state_reader;
 /// The records of (part of) one batch.
 using records = std::vector<value>;
 
-/// A record an operator, decoder or expression cannot process (wrong type,
-/// missing field, malformed input). Thrown on the record path; the runtime
-/// catches it at batch granularity and stops the pipeline with the message.
-class record_error : public std::runtime_error {
-public:
-  using std::runtime_error::runtime_error;
-};
-
-/// A pipeline that cannot be built or run (bad configuration, missing input
-/// file, failed operator). `what()` is a one-line message for the user.
-class pipeline_error : public std::runtime_error {
-public:
-  using std::runtime_error::runtime_error;
-};
-
 /// Watermark value before any event time was seen, and after the end of the
-/// input (every event-time window fires). Event times are ms since the epoch.
+/// input (every event-time window fires: Flink's MAX_WATERMARK). Event times
+/// are ms since the epoch.
 inline constexpr std::int64_t no_watermark = std::numeric_limits<std::int64_t>::min();
 inline constexpr std::int64_t end_watermark = std::numeric_limits<std::int64_t>::max();
-/// In a watermark_mark: the input went idle (Flink's WatermarkStatus.IDLE):
-/// it no longer holds back the minimum over inputs until it delivers data.
-inline constexpr std::int64_t idle_watermark = no_watermark + 1;
 
-/// A watermark inside a run of records: it takes effect after the first `pos`
-/// records (Flink's in-band watermark, here positioned inside a wire batch so
-/// that watermarks cost no message of their own).
+/// Whether an input holds back event time (Flink's `WatermarkStatus`): an
+/// idle input (no records for its idle timeout) does not count in the
+/// minimum over inputs until it delivers data again.
+enum class watermark_status : std::uint8_t { active, idle };
+
+/// A watermark, or a change to the idle status, inside a run of records: it
+/// takes effect after the first `pos` records (Flink's in-band watermark,
+/// here positioned inside a wire batch so that watermarks cost no message of
+/// their own). 16 bytes; no per-record cost.
 struct watermark_mark {
   std::uint32_t pos = 0;
-  std::int64_t wm = no_watermark;
+  watermark_status status = watermark_status::active;
+  std::int64_t wm = no_watermark;  ///< ms; meaningful when active
+
+  watermark_mark() = default;
+  /// Watermark `wm` (or status `st`) after `pos` records.
+  watermark_mark(std::uint32_t pos_, std::int64_t wm_, watermark_status st = watermark_status::active) noexcept
+      : pos(pos_), status(st), wm(wm_) {}
+  /// The input goes idle after `pos` records.
+  static watermark_mark idle_at(std::uint32_t pos_) noexcept { return {pos_, no_watermark, watermark_status::idle}; }
+  bool idle() const noexcept { return status == watermark_status::idle; }
 };
 
 /// Counters an operator keeps for metrics and run statistics.
@@ -69,14 +73,40 @@ struct operator_counters {
 /// gets this id too.
 inline constexpr std::uint64_t final_checkpoint_id = std::numeric_limits<std::uint64_t>::max();
 
-/// Where the records of the current process() call came from: set by the
-/// runtime for the first operator after a source, when the source knows
-/// (e.g. "apache_logs:4719" for record i of a file read).
+/// Where the records of the current process() call came from, when the
+/// source knows (e.g. "apache_logs:4719" for record i of a file read).
 class record_origin {
 public:
   virtual ~record_origin() = default;
   /// Provenance of record `i` (0-based) of the current input.
   virtual std::string describe(std::size_t i) const = 0;
+};
+
+/// What the driver passes with each call that carries records or may
+/// generate watermarks (process, process_input, on_processing_time). The
+/// driver owns it; the pointers are valid during the call only.
+struct process_context {
+  /// Provenance of the input records when the operator directly follows a
+  /// source, else nullptr.
+  const record_origin* origin = nullptr;
+  /// When the input records came over a keyed edge (routed by the hash of
+  /// their key): `key_hashes[i]` is value::hash() of the key (the pair's
+  /// first item) of record i of `in`, computed once for routing, so that a
+  /// keyed operator need not hash it again; else nullptr. Only meaningful
+  /// for operators that read their records as (key, value) pairs.
+  const std::uint64_t* key_hashes = nullptr;
+  /// Where an operator that generates watermarks (a timestamp assigner)
+  /// records them, positioned in its output; nullptr = the driver takes none.
+  std::vector<watermark_mark>* watermarks = nullptr;
+
+  /// Emits watermark `wm` after the records already in `out`.
+  void emit_watermark(const records& out, std::int64_t wm) const {
+    if (watermarks) watermarks->emplace_back(static_cast<std::uint32_t>(out.size()), wm);
+  }
+  /// The input goes idle after the records already in `out`.
+  void emit_idle(const records& out) const {
+    if (watermarks) watermarks->push_back(watermark_mark::idle_at(static_cast<std::uint32_t>(out.size())));
+  }
 };
 
 /// What an operator instance knows about where it runs.
@@ -97,8 +127,9 @@ struct operator_context {
 };
 
 /// One operator of a chain. Lifecycle: open → (process* on_batch_end)* →
-/// on_end_of_stream. Batch times are Spark's: batch k has time (k+1)·B ms
-/// after the start.
+/// on_end_of_stream, with on_watermark and on_processing_time between the
+/// calls and snapshot_state at checkpoint barriers. Batch times are Spark's:
+/// batch k has time (k+1)·B ms after the start.
 /// @thread Called from one actor at a time; never concurrently.
 class stream_operator {
 public:
@@ -108,15 +139,15 @@ public:
   virtual void open(const operator_context&) {}
 
   /// Processes records of the current batch. `in` may be consumed (moved
-  /// from); results are appended to `out`.
+  /// from); results are appended to `out`; `ctx` describes the input.
   /// @errors throws record_error for a record it cannot process.
-  virtual void process(records& in, records& out) = 0;
+  virtual void process(const process_context& ctx, records& in, records& out) = 0;
 
   /// Records of input `input` (0-based) of a multi-input operator (join,
   /// cogroup, union). Single-input operators need not override it.
-  virtual void process_input(int input, records& in, records& out) {
+  virtual void process_input(const process_context& ctx, int input, records& in, records& out) {
     (void)input;
-    process(in, out);
+    process(ctx, in, out);
   }
 
   /// Batch `time_ms` is complete on every input: emit what the batch (or
@@ -139,27 +170,31 @@ public:
 
   /// The watermark of this operator's input advanced to `wm` (ms; every
   /// later record with event time <= wm is late). Event-time windows fire
-  /// here. Returns the watermark to forward downstream (normally `wm`).
+  /// here. Returns the watermark to forward downstream (normally `wm`;
+  /// no_watermark forwards nothing). An idle input is not a watermark: the
+  /// driver passes the idle status on by itself.
   virtual std::int64_t on_watermark(std::int64_t wm, records& /*out*/) { return wm; }
 
   // --- processing-time timers ----------------------------------------------
 
   /// Earliest processing time (wall clock, ms since the epoch) at which the
-  /// operator wants on_processing_time; end_watermark = none. Asked after
-  /// every activation of the operator's actor.
-  virtual std::int64_t next_timer() const { return end_watermark; }
+  /// operator wants on_processing_time, or none. Asked after every
+  /// activation of the operator's actor.
+  virtual std::optional<std::int64_t> next_timer() const { return std::nullopt; }
   /// Processing time (wall clock, ms since the epoch) reached `now_ms`.
-  virtual void on_processing_time(std::int64_t /*now_ms*/, records& /*out*/) {}
+  virtual void on_processing_time(const process_context& /*ctx*/, std::int64_t /*now_ms*/, records& /*out*/) {}
 
   // --- checkpoints (docs/architecture.md §6; Carbone et al. 2015) ---------------------------
 
   /// Checkpoint `checkpoint_id`'s barrier reached the operator: every record
   /// and signal before it has been processed, none after it. Write the state
   /// a restarted operator needs to continue exactly from here (keyed state,
-  /// windows, timers, buffered batches, counters) with `w`. A sink
-  /// pre-commits here (two-phase commit: make the epoch's output durable but
-  /// invisible, record what commit will need in `w`, start the next epoch).
-  /// Stateless operators write nothing.
+  /// windows, timers, buffered batches, counters) with `w`, framed with the
+  /// operator's own tag and format version (detail/state_codec.hpp,
+  /// detail/sealed_state.hpp) so that a state of another operator or format
+  /// is refused, never misread. A sink pre-commits here (two-phase commit:
+  /// make the epoch's output durable but invisible, record what commit will
+  /// need in `w`, start the next epoch). Stateless operators write nothing.
   /// @errors throws pipeline_error when it cannot (e.g. ENOSPC pre-committing):
   ///         the checkpoint is aborted and counted, processing goes on.
   virtual void snapshot_state(std::uint64_t /*checkpoint_id*/, state_writer& /*w*/) {}
@@ -168,37 +203,21 @@ public:
   /// by snapshot_state of checkpoint `checkpoint_id`, which completed. A sink
   /// commits here what that checkpoint pre-committed and discards output
   /// written after it (Flink's recoverAndCommit).
-  /// @errors throws pipeline_error for a corrupt state (state_reader does).
+  /// @errors throws pipeline_error for a corrupt state (error_code::corrupt_state,
+  ///         state_mismatch or state_version; state_reader does).
   virtual void restore_state(std::uint64_t /*checkpoint_id*/, state_reader& /*r*/) {}
 
   /// Checkpoint `checkpoint_id` completed (its manifest is durable): a sink
   /// commits the epochs pre-committed up to it. Idempotent.
   virtual void notify_checkpoint_complete(std::uint64_t /*checkpoint_id*/) {}
 
-  /// Malformed and late record counts (summed into run statistics and metrics).
-  operator_counters counters;
-
-  /// Set by the driver before process(): provenance of the input records when
-  /// the operator directly follows a source, else nullptr.
-  const record_origin* input_origin = nullptr;
-
-  /// Set by the driver before process(): when the input records came over a
-  /// keyed edge (routed by the hash of their key), `input_key_hashes[i]` is
-  /// value::hash() of the key (the pair's first item) of record i of `in`,
-  /// computed once for routing, so that a keyed operator need not hash it
-  /// again; else nullptr. Valid during that process() call only. Only
-  /// meaningful for operators that read their records as (key, value) pairs.
-  const std::uint64_t* input_key_hashes = nullptr;
-
-  /// Set by the driver: where an operator that generates watermarks (a
-  /// timestamp assigner) records them. Call emit_watermark() inside process().
-  std::vector<watermark_mark>* watermark_out = nullptr;
+  /// Malformed and late record counts (summed into run statistics and
+  /// metrics by the driver after each activation).
+  const operator_counters& counters() const noexcept { return counters_; }
 
 protected:
-  /// Emits watermark `wm` after the records already in `out`.
-  void emit_watermark(const records& out, std::int64_t wm) {
-    if (watermark_out) watermark_out->push_back({static_cast<std::uint32_t>(out.size()), wm});
-  }
+  /// Kept by the operator: it counts, snapshots and restores them.
+  operator_counters counters_;
 };
 
 using operator_ptr = std::unique_ptr<stream_operator>;

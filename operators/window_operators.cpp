@@ -142,9 +142,10 @@ protected:
   saved_window read_window(state_reader& r, ReadData&& read_data) const {
     const std::int64_t window = r.i64(), slide = r.i64();
     if (window != window_ || slide != slide_)
-      r.fail("state of a window of " + std::to_string(window) + "ms sliding every " + std::to_string(slide) +
-             "ms, restored into one of " + std::to_string(window_) + "ms sliding every " + std::to_string(slide_) +
-             "ms");
+      r.fail(error_code::state_mismatch,
+             "state of a window of " + std::to_string(window) + "ms sliding every " + std::to_string(slide) +
+                 "ms, restored into one of " + std::to_string(window_) + "ms sliding every " +
+                 std::to_string(slide_) + "ms");
     saved_window s;
     s.last_data = r.i64();
     if (s.last_data < -1) r.fail("impossible time of the last batch with data " + std::to_string(s.last_data));
@@ -184,7 +185,7 @@ class window_op final : public window_base<records> {
 public:
   window_op(ms w, ms s) : window_base("window", w, s) {}
 
-  void process(records& in, records&) override {
+  void process(const process_context&, records& in, records&) override {
     if (current_.empty()) {
       current_ = std::move(in);
       in.clear();
@@ -235,7 +236,7 @@ class reduce_by_window_op final : public window_base<value> {
 public:
   reduce_by_window_op(reducer r, ms w, ms s) : window_base("reduce_by_window", w, s), r_(std::move(r)) {}
 
-  void process(records& in, records&) override {
+  void process(const process_context&, records& in, records&) override {
     for (auto& rec : in) fold(current_, r_.init(rec), r_);
   }
 
@@ -281,7 +282,7 @@ public:
   reduce_by_window_inv_op(const char* name, reducer r, reducer inv, ms w, ms s)
       : window_base(name, w, s), r_(std::move(r)), inv_(std::move(inv)) {}
 
-  void process(records& in, records&) override {
+  void process(const process_context&, records& in, records&) override {
     for (auto& rec : in) fold(current_, r_.init(rec), r_);
   }
 
@@ -357,7 +358,7 @@ public:
   reduce_by_key_and_window_op(reducer r, ms w, ms s, filter_fn filter)
       : window_base("reduce_by_key_and_window", w, s), r_(std::move(r)), filter_(std::move(filter)) {}
 
-  void process(records& in, records&) override {
+  void process(const process_context&, records& in, records&) override {
     for (auto& rec : in) add_to_batch(current_, rec, r_, false, name_);
   }
 
@@ -429,7 +430,7 @@ public:
         filter_(std::move(filter)),
         by_record_(by_record) {}
 
-  void process(records& in, records&) override {
+  void process(const process_context&, records& in, records&) override {
     for (auto& rec : in) add_to_batch(current_, rec, r_, by_record_, name_);
   }
 
@@ -510,7 +511,7 @@ class group_by_key_and_window_op final : public window_base<records> {
 public:
   group_by_key_and_window_op(ms w, ms s) : window_base("group_by_key_and_window", w, s) {}
 
-  void process(records& in, records&) override {
+  void process(const process_context&, records& in, records&) override {
     current_.reserve(current_.size() + in.size());
     for (auto& rec : in) {
       (void)as_pair(rec, name_);  // reject non-pairs at the record

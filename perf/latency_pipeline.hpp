@@ -14,7 +14,7 @@ namespace weir::perf {
 
 class null_sink final : public stream_operator {
 public:
-  void process(records& in, records&) override { in.clear(); }
+  void process(const process_context&, records& in, records&) override { in.clear(); }
 };
 
 /// One run in record mode; rate 0 = as fast as credit allows; count and

@@ -58,7 +58,7 @@ std::int64_t floor_to(std::int64_t t, std::int64_t w) { return weir::floor_div(t
 /// (both sides kept; Flink's regular join). Input: pairs (id, record).
 class q3_join final : public stream_operator {
 public:
-  void process(records& in, records& out) override {
+  void process(const process_context&, records& in, records& out) override {
     for (auto& r : in) {
       auto kv = r.as_array();
       std::int64_t id = kv[0].as_int();
@@ -96,7 +96,7 @@ private:
 /// Input: the aggregate's {start, end, key, value}. Output: (end, auction, count).
 class q5_max final : public stream_operator {
 public:
-  void process(records& in, records&) override {
+  void process(const process_context&, records& in, records&) override {
     for (auto& r : in) {
       auto& w = windows_[r.find("end")->as_int()];
       std::int64_t n = r.find("value")->as_int();
@@ -126,13 +126,13 @@ private:
 /// end. Input: pairs (id, record). Output: (id, name, window start).
 class q8_join final : public stream_operator {
 public:
-  void process(records& in, records&) override {
+  void process(const process_context&, records& in, records&) override {
     for (auto& r : in) {
       auto kv = r.as_array();
       const value& rec = kv[1];
       std::int64_t start = floor_to(rec.find("dateTime")->as_int(), 10'000);
       if (start + 10'000 <= wm_) {
-        ++counters.late_records;
+        ++counters_.late_records;
         continue;
       }
       auto& e = windows_[start][kv[0].as_int()];

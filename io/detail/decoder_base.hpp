@@ -19,13 +19,23 @@ class decoder_base : public stream_operator {
 public:
   explicit decoder_base(error_policy p) : policy_(std::move(p)) {}
 
+  /// Takes the provenance of the input from the call's context and decodes.
+  void process(const process_context& ctx, records& in, records& out) final {
+    origin_ = ctx.origin;
+    struct reset {  // the origin is valid during this call only
+      const record_origin*& o;
+      ~reset() { o = nullptr; }
+    } r{origin_};
+    decode(in, out);
+  }
+
   /// Checkpoints: the record count (provenance "record N" continues), the
   /// malformed count, then what save_more() adds (a decoder with state
   /// across process() calls, e.g. a CSV record open over several lines).
   void snapshot_state(std::uint64_t, state_writer& w) override {
     write_sealed(w, 1, [&](state_writer& s) {
       s.u64(seen_);
-      s.u64(counters.malformed_records);
+      s.u64(counters_.malformed_records);
       save_more(s);
     });
   }
@@ -33,12 +43,15 @@ public:
   void restore_state(std::uint64_t, state_reader& r) override {
     read_sealed(r, 1, "decoder", [&](state_reader& s) {
       seen_ = s.u64();
-      counters.malformed_records = s.u64();
+      counters_.malformed_records = s.u64();
       load_more(s);
     });
   }
 
 protected:
+  /// Decodes the records of one process() call (as process() would).
+  virtual void decode(records& in, records& out) = 0;
+
   virtual void save_more(state_writer&) const {}
   virtual void load_more(state_reader&) {}
 
@@ -46,14 +59,14 @@ protected:
   /// source's (e.g. "apache_logs:8899") when known, else "record N" with N
   /// the 1-based count of records this instance has seen.
   std::string provenance(std::size_t i) const {
-    if (input_origin) return input_origin->describe(i);
+    if (origin_) return origin_->describe(i);
     return "record " + std::to_string(seen_ + i + 1);
   }
 
   /// Applies the policy to a bad record. @errors record_error for `fail`.
   void bad(std::string_view raw, std::string reason, std::string prov) {
     handle_bad_record(policy_, bad_record{raw, std::move(reason), std::move(prov)},
-                      counters.malformed_records);
+                      counters_.malformed_records);
   }
 
   /// Call at the end of process() with the number of input records.
@@ -66,6 +79,7 @@ protected:
 
   error_policy policy_;
   std::uint64_t seen_ = 0;  ///< input records seen before the current process() call
+  const record_origin* origin_ = nullptr;  ///< the current call's process_context::origin
 };
 
 }  // namespace weir::io::detail

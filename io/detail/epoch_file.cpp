@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "weir/common/errno_text.hpp"
+#include "weir/common/test_hooks.hpp"
 #include "weir/operators/snapshot.hpp"
 #include "weir/operators/stream_operator.hpp"
 

@@ -56,11 +56,13 @@ inline void open_state(state_reader& r, std::string_view op, std::uint8_t versio
   const std::string name = r.str();
   if (name != op) {
     std::string shown = name.size() > 40 ? name.substr(0, 40) + "..." : name;
-    r.fail("state written by operator '" + shown + "', restored into '" + std::string(op) + "'");
+    r.fail(error_code::state_mismatch,
+           "state written by operator '" + shown + "', restored into '" + std::string(op) + "'");
   }
   const std::uint8_t v = r.u8();
   if (v != version)
-    r.fail("state format version " + std::to_string(v) + ", this build reads version " + std::to_string(version));
+    r.fail(error_code::state_version,
+           "state format version " + std::to_string(v) + ", this build reads version " + std::to_string(version));
 }
 
 /// Reads the checksum (checked by open_state) and requires the end of the bytes.

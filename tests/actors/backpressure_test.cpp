@@ -41,7 +41,7 @@ struct probe {
 class slow_sink final : public stream_operator {
 public:
   explicit slow_sink(probe& p) : p_(p) {}
-  void process(records& in, records&) override {
+  void process(const process_context&, records& in, records&) override {
     std::this_thread::sleep_for(20ms);
     p_.records += in.size();
     auto elapsed = std::chrono::steady_clock::now() - p_.start;
@@ -61,7 +61,7 @@ private:
 /// edges (hash, then gather) on their way to the sink.
 class pass_through final : public stream_operator {
 public:
-  void process(records& in, records& out) override {
+  void process(const process_context&, records& in, records& out) override {
     for (auto& r : in) out.push_back(std::move(r));
   }
 };

@@ -56,7 +56,7 @@ private:
 /// updated in a batch, at the batch end. Its state is the sums.
 class running_sum final : public stream_operator {
 public:
-  void process(records& in, records&) override {
+  void process(const process_context&, records& in, records&) override {
     for (auto& r : in) {
       auto kv = r.as_array();
       sums_[kv[0].as_int()] += kv[1].as_int();
@@ -119,7 +119,7 @@ public:
       l_->committed.clear();
     }
   }
-  void process(records& in, records&) override {
+  void process(const process_context&, records& in, records&) override {
     for (auto& r : in) current_.push_back(r.to_json());
   }
   void snapshot_state(std::uint64_t id, state_writer& w) override {

@@ -49,7 +49,7 @@ private:
 class collecting_sink final : public stream_operator {
 public:
   explicit collecting_sink(std::shared_ptr<std::atomic<int>> n) : n_(std::move(n)) {}
-  void process(records& in, records&) override {
+  void process(const process_context&, records& in, records&) override {
     *n_ += static_cast<int>(in.size());
     in.clear();
   }

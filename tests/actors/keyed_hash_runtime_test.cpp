@@ -1,5 +1,5 @@
 // The key hash a keyed edge computes to route a record is handed to the
-// receiving operator (stream_operator::input_key_hashes) with the record, so
+// receiving operator (process_context::key_hashes) with the record, so
 // that its state table does not hash the key again. Checked here:
 // the hashes reach the first operator of the keyed stage, aligned with its
 // records also when watermarks split a wire batch into segments; and event
@@ -91,16 +91,16 @@ struct probe_counts {
   std::atomic<std::uint64_t> ok{0}, missing{0}, wrong{0}, calls{0};
 };
 
-/// Checks input_key_hashes against value::hash() of every record's key.
+/// Checks process_context::key_hashes against value::hash() of every record's key.
 class hash_probe final : public stream_operator {
 public:
   explicit hash_probe(std::shared_ptr<probe_counts> c) : c_(std::move(c)) {}
-  void process(records& in, records&) override {
+  void process(const process_context& ctx, records& in, records&) override {
     ++c_->calls;
     for (std::size_t i = 0; i < in.size(); ++i) {
-      if (!input_key_hashes)
+      if (!ctx.key_hashes)
         ++c_->missing;
-      else if (input_key_hashes[i] != in[i].as_array()[0].hash())
+      else if (ctx.key_hashes[i] != in[i].as_array()[0].hash())
         ++c_->wrong;
       else
         ++c_->ok;

@@ -126,3 +126,49 @@ TEST_CASE("cli: weir checkpoints list and inspect", "[checkpoint][cli]") {
     CHECK_THAT(r.out, Catch::Contains("checkpoints"));
   }
 }
+
+// The test hooks (common/test_hooks.hpp) are installed only by test programs:
+// `weir` ignores WEIR_CRASH_AT and WEIR_CHECKPOINT_QUOTA_BYTES, `weir-testing`
+// (the same program with tests/support/test_hooks.cpp) acts on them.
+TEST_CASE("cli: the weir binary has no test hooks, weir-testing has", "[checkpoint][cli]") {
+  temp_dir tmp;
+  std::string lines;
+  for (int i = 0; i < 200; ++i) lines += "w" + std::to_string(i % 7) + "\n";
+  weir::test::write_file(tmp.path / "in.txt", lines);
+  auto run = [&](const std::string& tag, const std::string& bin, const std::vector<std::string>& env) {
+    auto ck = tmp.path / ("ck-" + tag);
+    const std::string pipeline = "file(\"" + (tmp.path / "in.txt").string() +
+                                 "\") | map((_, 1)) | reduce_by_key(sum) | write_jsonl(\"" +
+                                 (tmp.path / (tag + ".jsonl")).string() + "\")";
+    pid_t pid = weir::test::spawn_weir_env({"run", "-e", pipeline, "--checkpoint", ck.string(), "--quiet"},
+                                           tmp.path, env, tag, bin);
+    const int rc = weir::test::wait_exit(pid);
+    INFO(tag << " stderr: " << weir::test::slurp(tmp.path / (tag + ".stderr.txt")));
+    store_options o;
+    o.dir = ck.string();
+    return std::pair{rc, store(o).list()};
+  };
+  const std::vector<std::string> hooks_env = {"WEIR_CRASH_AT=after_snapshot_write",
+                                              "WEIR_CHECKPOINT_QUOTA_BYTES=1"};
+
+  // weir: both variables ignored; the bounded run ends with its final checkpoint
+  auto [rc, list] = run("weir", weir::test::weir_binary(), hooks_env);
+  CHECK(rc == 0);
+  REQUIRE(list.size() == 1);
+  CHECK(list[0].valid);
+  CHECK(list[0].final);
+
+  // weir-testing: dies at the crash point of the final checkpoint's write
+  std::tie(rc, list) = run("crash", weir::test::weir_testing_binary(), {"WEIR_CRASH_AT=after_snapshot_write"});
+  CHECK(rc == 77);
+  CHECK_THAT(weir::test::slurp(tmp.path / "crash.stderr.txt"), Catch::Contains("crash point reached"));
+  REQUIRE(list.size() == 1);
+  CHECK_FALSE(list[0].valid);  // task files written, no MANIFEST
+  CHECK(list[0].problem == "MANIFEST missing");
+
+  // weir-testing: a 1-byte quota fails the final checkpoint as a full disk would
+  std::tie(rc, list) = run("quota", weir::test::weir_testing_binary(), {"WEIR_CHECKPOINT_QUOTA_BYTES=1"});
+  CHECK(list.empty());  // the failed attempt's folder is removed
+  CHECK_THAT(weir::test::slurp(tmp.path / "quota.stderr.txt"),
+             Catch::Contains("No space left on device (quota of 1 bytes, WEIR_CHECKPOINT_QUOTA_BYTES)"));
+}

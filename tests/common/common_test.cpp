@@ -1,15 +1,18 @@
 // common/: the one duration text, floor division, the wall clock, errno
-// text, and the hashes (against xxHash itself and published test vectors).
+// text, the hashes (against xxHash itself and published test vectors) and
+// the test hooks' calls.
 #include <catch2/catch.hpp>
 
 #include <cerrno>
 #include <chrono>
 #include <string>
+#include <vector>
 
 #include <xxhash.h>
 
 #include "weir/common/errno_text.hpp"
 #include "weir/common/hash.hpp"
+#include "weir/common/test_hooks.hpp"
 #include "weir/common/time.hpp"
 
 TEST_CASE("duration_text: the largest DSL unit that divides the duration exactly", "[common]") {
@@ -79,4 +82,28 @@ TEST_CASE("fnv1a64 and splitmix64 match their published test vectors", "[common]
   CHECK(weir::splitmix64(state) == 0x6e789e6aa1b965f4ULL);
   CHECK(weir::splitmix64(state) == 0x06c45d188009454fULL);
   CHECK(weir::mix64(weir::golden_gamma) == 0xe220a8397b1dcdafULL);
+}
+
+namespace {
+std::vector<std::string>* g_points = nullptr;
+void record_point(const char* point) { g_points->push_back(point); }
+}  // namespace
+
+TEST_CASE("crash_point calls the installed hook, and nothing without one", "[common]") {
+  // this test program installs no hooks (it does not link tests/support/test_hooks.cpp)
+  CHECK(weir::installed_test_hooks().crash_point == nullptr);
+  CHECK(weir::installed_test_hooks().checkpoint_quota == nullptr);
+  weir::crash_point("after_snapshot_write");  // no hook: returns
+
+  std::vector<std::string> points;
+  g_points = &points;
+  weir::test_hooks h;
+  h.crash_point = record_point;
+  weir::install_test_hooks(h);
+  weir::crash_point("after_snapshot_write");
+  weir::crash_point("during_recovery");
+  weir::install_test_hooks({});  // uninstalled again
+  weir::crash_point("during_sink_commit");
+  g_points = nullptr;
+  CHECK(points == std::vector<std::string>{"after_snapshot_write", "during_recovery"});
 }

@@ -1,5 +1,6 @@
 // Crash tests of checkpoints (checkpoints, recovery, exactly-once file sinks),
-// through the `weir` binary:
+// through the `weir-testing` binary (`weir` with the test hooks of
+// tests/support/test_hooks.cpp, which act on WEIR_CRASH_AT):
 //
 //   a file (or Kafka topic) of numbered records 0..N-1, N >= 1,000,000
 //     -> aggregate(tumbling(10s), count, key = n % 1000), event time n ms

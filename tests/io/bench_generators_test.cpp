@@ -234,7 +234,7 @@ TEST_CASE("parse_json top-level fields: first duplicate wins, missing is null, n
   records in = {value(R"({"b": [1, {"c": 2}], "x": 1, "a": "x", "a": "y"})"), value(R"({"a": 1.5})"),
                 value("[1, 2]"), value(R"({"z": {"a": 1}, "a": null})")};
   records out;
-  op->process(in, out);
+  op->process({}, in, out);
   REQUIRE(out.size() == 4);
   CHECK(out[0].to_json() == R"({"a":"x","b":[1,{"c":2}]})");
   CHECK(out[1].to_json() == R"({"a":1.5,"b":null})");
@@ -242,5 +242,5 @@ TEST_CASE("parse_json top-level fields: first duplicate wins, missing is null, n
   CHECK(out[3].to_json() == R"({"a":null,"b":null})");
   records bad = {value(R"({"a": tru})")};
   records o2;
-  CHECK_THROWS_WITH(op->process(bad, o2), Catch::Contains("record 5"));
+  CHECK_THROWS_WITH(op->process({}, bad, o2), Catch::Contains("record 5"));
 }

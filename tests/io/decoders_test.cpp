@@ -73,12 +73,13 @@ records run_after_file(const fs::path& p, stream_operator& op, std::size_t max =
   auto src = make_file_source(p.string());
   src->open();
   op.open({});
-  op.input_origin = src->origin();
+  process_context ctx;
+  ctx.origin = src->origin();
   records out;
   for (;;) {
     records in;
     auto r = src->read(in, max);
-    if (!in.empty()) op.process(in, out);
+    if (!in.empty()) op.process(ctx, in, out);
     if (r.st == read_result::status::end) break;
   }
   op.on_end_of_stream(out);
@@ -185,14 +186,14 @@ TEST_CASE("parse_log decoder: fail names the record - skip counts - dead_letter 
     records out = h.push(in);
     REQUIRE(out.size() == 2);
     CHECK(out[1].find("status")->as_int() == 404);
-    CHECK(h.op().counters.malformed_records == 1);
+    CHECK(h.op().counters().malformed_records == 1);
   }
   SECTION("dead_letter") {
     collected c;
     operator_harness h(make_log_decoder(log_format::combined, c.policy()));
     CHECK(h.push(in).size() == 2);
     CHECK(h.push({value(42)}).empty());
-    CHECK(h.op().counters.malformed_records == 2);
+    CHECK(h.op().counters().malformed_records == 2);
     CHECK(c.raw == std::vector<std::string>{"garbage", "42"});
     CHECK(c.provenance == std::vector<std::string>{"record 2", "record 4"});
     CHECK(c.reason[1] == "expected a string record, got int");
@@ -250,7 +251,7 @@ TEST_CASE("real data: the Elastic Apache log through parse_log", "[io][decoders]
     auto op = make_log_decoder(log_format::combined, skip_policy());
     records out = run_after_file(*p, *op);
     CHECK(out.size() == 9999);
-    CHECK(op->counters.malformed_records == 1);
+    CHECK(op->counters().malformed_records == 1);
     std::map<std::int64_t, std::int64_t> got;
     std::int64_t got_bytes = 0;
     for (auto& r : out) {
@@ -336,7 +337,7 @@ TEST_CASE("parse_csv decoder: header objects - arrays - fields spanning lines an
     out = h.push(strings({"7,\"never", "closed"}));
     CHECK(out.empty());
     h.end_of_stream();
-    CHECK(h.op().counters.malformed_records == 4);
+    CHECK(h.op().counters().malformed_records == 4);
     REQUIRE(c.raw.size() == 4);
     CHECK(c.raw[0] == "1,2,3");
     CHECK(c.reason[0] == "expected 2 fields (as the header), got 3");
@@ -403,7 +404,7 @@ TEST_CASE("real data: the Mayweather-McGregor tweets CSV - quoted fields with ne
   auto op = make_csv_decoder({}, skip_policy());
   records out = run_after_file(*p, *op);
   CHECK(out.size() == 12118);
-  CHECK(op->counters.malformed_records == 0);
+  CHECK(op->counters().malformed_records == 0);
   std::size_t with_newline = 0;
   for (auto& r : out) {
     REQUIRE(r.as_object().size() == 7);
@@ -470,7 +471,7 @@ TEST_CASE("parse_json decoder: whole documents - lazy fields - bad records", "[i
     REQUIRE(out.size() == 2);
     CHECK(out[0].to_json() == R"({"type":"Push","p.list[1]":{"k":"v"},"none.x":null})");
     CHECK(out[1].to_json() == R"({"type":2,"p.list[1]":null,"none.x":null})");
-    CHECK(h.op().counters.malformed_records == 1);
+    CHECK(h.op().counters().malformed_records == 1);
   }
 }
 
@@ -488,7 +489,7 @@ TEST_CASE("parse_json top-level fields: keys sharing a first byte - empty keys -
   CHECK(out[1].to_json() == R"({"ab":2,"a":3,"b":"q"})");  // the first "a" wins
   CHECK(out[2].to_json() == R"({"ab":null,"a":null,"b":null})");
   CHECK(out[3].to_json() == R"({"ab":null,"a":null,"b":null})");
-  CHECK(h.op().counters.malformed_records == 1);  // the unclosed string
+  CHECK(h.op().counters().malformed_records == 1);  // the unclosed string
 }
 
 TEST_CASE("real data: GitHub events NDJSON - counts per .type", "[io][decoders][json][data]") {
@@ -570,7 +571,7 @@ TEST_CASE("map - flat_map and filter with on_error skip and dead_letter", "[io][
       },
       skip_policy()));
   CHECK(f.push({value(1), value("s"), value(2)}) == records{value(1), value(1), value(2), value(2)});
-  CHECK(f.op().counters.malformed_records == 1);
+  CHECK(f.op().counters().malformed_records == 1);
 
   operator_harness g(make_guarded_filter(
       [](const value& v) {
@@ -579,7 +580,7 @@ TEST_CASE("map - flat_map and filter with on_error skip and dead_letter", "[io][
       },
       skip_policy()));
   CHECK(g.push({value(1), value(), value(2)}) == records{value(2)});
-  CHECK(g.op().counters.malformed_records == 1);
+  CHECK(g.op().counters().malformed_records == 1);
 }
 
 TEST_CASE("dead_letter_file: JSON lines - safe from several threads", "[io][decoders]") {

@@ -367,7 +367,7 @@ namespace {
 class gated_sink final : public weir::stream_operator {
 public:
   gated_sink(std::atomic<bool>& open, std::atomic<std::size_t>& count) : open_(open), count_(count) {}
-  void process(weir::records& in, weir::records&) override {
+  void process(const weir::process_context&, weir::records& in, weir::records&) override {
     while (!open_.load()) std::this_thread::sleep_for(1ms);
     count_ += in.size();
   }
@@ -614,7 +614,7 @@ TEST_CASE("kafka: checkpointed kafka_out commits each epoch in a transaction at 
   auto batch = [&](weir::stream_operator& s, int from, int n) {
     weir::records r;
     for (int i = 0; i < n; ++i) r.push_back(value("m" + std::to_string(from + i)));
-    s.process(r, out);
+    s.process({}, r, out);
     s.on_batch_end(t += 1000, out);
   };
   auto values = [&] {

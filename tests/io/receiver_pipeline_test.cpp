@@ -436,7 +436,7 @@ TEST_CASE("socket: backpressure reaches the TCP sender - no line lost", "[io][so
   so.reconnect = false;
   struct slow_sink final : stream_operator {
     std::function<void(std::size_t)> on;
-    void process(records& in, records&) override {
+    void process(const process_context&, records& in, records&) override {
       std::this_thread::sleep_for(1ms);
       on(in.size());
     }

@@ -109,7 +109,7 @@ TEST_CASE("collect writes one line per batch and also empty batches", "[io][repl
   sink->open(ctx);
   records none;
   records b1{value::pair("a", 1), value("x")};
-  sink->process(b1, none);
+  sink->process({}, b1, none);
   sink->on_batch_end(1000, none);
   sink->on_batch_end(2000, none);
   CHECK_FALSE(std::filesystem::exists(p));  // written as .tmp until the end

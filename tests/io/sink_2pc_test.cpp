@@ -137,7 +137,7 @@ std::map<std::string, std::string> reference(const std::string& kind) {
   records out;
   for (int k = 1; k <= static_cast<int>(batch_sizes.size()); ++k) {
     records r = batch_records(k);
-    sink->process(r, out);
+    sink->process({}, r, out);
     sink->on_batch_end(batch_time(k), out);
   }
   sink->on_end_of_stream(out);
@@ -166,7 +166,7 @@ struct driver {
     switch (e.kind) {
       case event::batch: {
         records r = batch_records(e.arg);
-        sink->process(r, out);
+        sink->process({}, r, out);
         sink->on_batch_end(batch_time(e.arg), out);
         break;
       }
@@ -424,7 +424,7 @@ TEST_CASE("sink 2pc: a full disk surfaces as pipeline_error naming the file", "[
     try {
       for (int k = 1; k <= 5; ++k) {  // batch 5 writes megabytes
         records r = batch_records(k);
-        sink->process(r, out);
+        sink->process({}, r, out);
         sink->on_batch_end(batch_time(k), out);
       }
     } catch (const weir::pipeline_error& e) {
@@ -440,7 +440,7 @@ TEST_CASE("sink 2pc: a full disk surfaces as pipeline_error naming the file", "[
   records out;
   for (int k = 1; k <= 5; ++k) {
     records r = batch_records(k);
-    sink->process(r, out);
+    sink->process({}, r, out);
     sink->on_batch_end(batch_time(k), out);
   }
   weir::state_writer w;

@@ -55,9 +55,9 @@ TEST_CASE("print sink uses Spark's pprint layout", "[io][sinks]") {
   // Batch 2000: three records of different kinds, given in two parts.
   os.str("");
   records in = {value::pair("a", 1), value(2.0)};
-  sink->process(in, out);
+  sink->process({}, in, out);
   records in2 = {value("hello world"), };
-  sink->process(in2, out);
+  sink->process({}, in2, out);
   sink->on_batch_end(2000, out);
   CHECK(os.str() == header(2000) + "(a,1)\n2.0\nhello world\n\n");
 
@@ -65,7 +65,7 @@ TEST_CASE("print sink uses Spark's pprint layout", "[io][sinks]") {
   os.str("");
   records twelve;
   for (int i = 0; i < 12; ++i) twelve.push_back(value::pair(value("w" + std::to_string(i)), i * 0.5));
-  sink->process(twelve, out);
+  sink->process({}, twelve, out);
   sink->on_batch_end(3000, out);
   std::string expected = header(3000);
   for (int i = 0; i < 10; ++i) {
@@ -80,7 +80,7 @@ TEST_CASE("print sink uses Spark's pprint layout", "[io][sinks]") {
   records ten;
   for (int i = 0; i < 9; ++i) ten.push_back(value(i));
   ten.push_back(value::pair(value(), value::array({1, "x"})));
-  sink->process(ten, out);
+  sink->process({}, ten, out);
   sink->on_batch_end(4000, out);
   CHECK(os.str() == header(4000) + "0\n1\n2\n3\n4\n5\n6\n7\n8\n(null,[1,\"x\"])\n\n");
 
@@ -93,7 +93,7 @@ TEST_CASE("print sink with n = 0 prints only the header and ...", "[io][sinks]")
   auto sink = weir::io::make_print_sink(0, &os);
   sink->open(ctx(500));
   records out, in = {value(1)};
-  sink->process(in, out);
+  sink->process({}, in, out);
   sink->on_batch_end(500, out);
   CHECK(os.str() == header(500) + "...\n\n");
 }
@@ -108,13 +108,13 @@ TEST_CASE("jsonl sink writes one object per record and renames at end of stream"
   records out;
 
   records b1 = {value::object({{"w", "a"}, {"n", 1}}), value::pair("k", 2.5)};
-  sink->process(b1, out);
+  sink->process({}, b1, out);
   sink->on_batch_end(500, out);
   sink->on_batch_end(1000, out);  // empty batch: no lines
   records b3 = {value("bad \xff byte"), value("quote \" and \\ and \n")};
-  sink->process(b3, out);
+  sink->process({}, b3, out);
   records b3b = {value(nullptr)};
-  sink->process(b3b, out);
+  sink->process({}, b3b, out);
   sink->on_batch_end(1500, out);
 
   // Not published before end of stream; the batches already reached the .tmp file.
@@ -146,7 +146,7 @@ TEST_CASE("jsonl sink: large and empty output", "[io][sinks]") {
     for (int part = 0; part < 5; ++part) {
       records in;
       for (int i = 0; i < 10000; ++i) in.push_back(value::pair(part * 10000 + i, payload));
-      sink->process(in, out);
+      sink->process({}, in, out);
     }
     // > 1 MiB written already, before the batch ended
     CHECK(std::filesystem::file_size(dir.path / "big.jsonl.tmp") > 1'000'000);
@@ -188,7 +188,7 @@ TEST_CASE("jsonl sink errors name the path and the system error", "[io][sinks]")
     auto sink = weir::io::make_jsonl_sink(path);
     sink->open(ctx(1000));
     records out, in = {value("x")};
-    sink->process(in, out);
+    sink->process({}, in, out);
     try {
       sink->on_batch_end(1000, out);
       sink->on_end_of_stream(out);
@@ -208,12 +208,12 @@ TEST_CASE("batch sink calls fn once per batch including empty batches", "[io][si
   sink->open(ctx(200));
   records out;
   records a = {value(1), value(2)}, b = {value(3)};
-  sink->process(a, out);
-  sink->process(b, out);
+  sink->process({}, a, out);
+  sink->process({}, b, out);
   sink->on_batch_end(200, out);
   sink->on_batch_end(400, out);
   records c = {value("x")};
-  sink->process(c, out);
+  sink->process({}, c, out);
   sink->on_batch_end(600, out);
   sink->on_end_of_stream(out);
   CHECK(out.empty());

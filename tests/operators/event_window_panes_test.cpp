@@ -101,7 +101,7 @@ run play(window_spec w, bool keyed, bool panes, std::chrono::milliseconds latene
     std::sort(texts.begin(), texts.end());
     out.per_step.push_back(std::move(texts));
   }
-  out.late_count = h.op().counters.late_records;
+  out.late_count = h.op().counters().late_records;
   return out;
 }
 
@@ -211,7 +211,8 @@ TEST_CASE("the assigner passes records in place and positions watermarks exactly
   o.on_error.action = on_error::skip;
   auto op = make_watermark_assigner(o);
   std::vector<watermark_mark> marks;
-  op->watermark_out = &marks;
+  process_context ctx;
+  ctx.watermarks = &marks;
   rng r{99};
   std::int64_t max_t = no_watermark, pending = no_watermark, emitted = no_watermark, now = 0;
   std::uint64_t bad = 0;
@@ -248,7 +249,7 @@ TEST_CASE("the assigner passes records in place and positions watermarks exactly
       emitted = pending;
     }
     marks.clear();
-    op->process(in, out);
+    op->process(ctx, in, out);
     INFO("batch " << batch);
     REQUIRE(out == expect_out);
     REQUIRE(marks.size() == expect_marks.size());
@@ -257,6 +258,6 @@ TEST_CASE("the assigner passes records in place and positions watermarks exactly
       CHECK(marks[i].wm == expect_marks[i].wm);
     }
   }
-  CHECK(op->counters.malformed_records == bad);
+  CHECK(op->counters().malformed_records == bad);
   CHECK(bad > 50);
 }

@@ -1,4 +1,4 @@
-// An event window given the keyed edge's key hashes (input_key_hashes)
+// An event window given the keyed edge's key hashes (process_context::key_hashes)
 // behaves exactly as one that hashes the keys itself: same results in the
 // same order, same counters, same error messages and record numbers under
 // every on_error policy (the key is hashed once per record).
@@ -80,9 +80,9 @@ outcome run(event_window_options w, const std::vector<records>& batches, bool pa
     for (const auto& b : batches) {
       hashes.clear();
       for (auto& r : b) hashes.push_back(r.as_array()[0].hash());
-      h.op().input_key_hashes = pass_hashes ? hashes.data() : nullptr;
+      h.context().key_hashes = pass_hashes ? hashes.data() : nullptr;
       res.outputs.push_back(h.push(b));
-      h.op().input_key_hashes = nullptr;
+      h.context().key_hashes = nullptr;
       for (auto& r : b)
         if (r.as_array()[1].is_int()) max_t = std::max(max_t, r.as_array()[1].as_int());
       res.outputs.push_back(h.watermark(max_t - 100));
@@ -91,8 +91,8 @@ outcome run(event_window_options w, const std::vector<records>& batches, bool pa
   } catch (const record_error& e) {
     res.error = e.what();
   }
-  res.malformed = h.op().counters.malformed_records;
-  res.late = h.op().counters.late_records;
+  res.malformed = h.op().counters().malformed_records;
+  res.late = h.op().counters().late_records;
   return res;
 }
 

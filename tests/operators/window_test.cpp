@@ -108,7 +108,7 @@ public:
   /// The input's output at the next input-slide time; returns what the operator emitted.
   records batch(records in) {
     records out;
-    op_->process(in, out);
+    op_->process({}, in, out);
     time_ += step_;
     op_->on_batch_end(time_, out);
     return out;

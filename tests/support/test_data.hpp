@@ -37,6 +37,13 @@ inline std::string weir_binary() {
   return WEIR_BINARY;
 }
 
+/// Path of the built `weir-testing` executable: `weir` with the test hooks
+/// (tests/support/test_hooks.cpp: WEIR_CRASH_AT, WEIR_CHECKPOINT_QUOTA_BYTES).
+inline std::string weir_testing_binary() {
+  if (const char* env = std::getenv("WEIR_TESTING_BINARY"); env && *env) return env;
+  return WEIR_TESTING_BINARY;
+}
+
 /// A fresh empty temporary directory, removed by the destructor.
 struct temp_dir {
   std::filesystem::path path;

@@ -99,10 +99,11 @@ inline result run_weir(const std::vector<std::string>& args, const fs::path& dir
 
 /// Like spawn_weir, with `env_extra` ("NAME=value") added to the environment
 /// (WEIR_CRASH_AT is never inherited: it is set only when `env_extra` names
-/// it) and stdout/stderr in dir/TAG.stdout.txt and dir/TAG.stderr.txt.
+/// it) and stdout/stderr in dir/TAG.stdout.txt and dir/TAG.stderr.txt. Runs
+/// `bin`, by default `weir-testing` (weir with the test hooks).
 inline pid_t spawn_weir_env(const std::vector<std::string>& args, const fs::path& dir,
-                            const std::vector<std::string>& env_extra, const std::string& tag) {
-  std::string bin = weir_binary();
+                            const std::vector<std::string>& env_extra, const std::string& tag,
+                            std::string bin = weir_testing_binary()) {
   std::vector<std::string> argv_s = {bin};
   argv_s.insert(argv_s.end(), args.begin(), args.end());
   std::vector<char*> argv;
