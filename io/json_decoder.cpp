@@ -333,8 +333,12 @@ private:
       od::value x;
       error_code e = doc.at_pointer(p.pointer).get(x);
       if (e == simdjson::SUCCESS) e = convert(x, y, depths_[k]);
-      if (e == simdjson::NO_SUCH_FIELD || e == simdjson::INDEX_OUT_OF_BOUNDS || e == simdjson::INCORRECT_TYPE) {
-        y = value();  // missing path → null
+      // missing path → null: no such key or index, or the path goes into a
+      // value of another kind (simdjson says INVALID_JSON_POINTER for a
+      // scalar; the pointers json_path::parse builds are well-formed)
+      if (e == simdjson::NO_SUCH_FIELD || e == simdjson::INDEX_OUT_OF_BOUNDS || e == simdjson::INCORRECT_TYPE ||
+          e == simdjson::INVALID_JSON_POINTER) {
+        y = value();
       } else if (e) {
         reason_ = rd_.reason(doc, e, text.size(), true) + " (reading " + p.text + ")";
         return false;

@@ -129,7 +129,10 @@ bool regex::match(std::string_view text, int anchor, std::span<std::string_view>
     heap.resize(n);
     sub = heap.data();
   }
-  if (!re_->Match(text, 0, text.size(), static_cast<RE2::Anchor>(anchor), sub, static_cast<int>(n))) return false;
+  if (!re_->Match(text, 0, text.size(), static_cast<RE2::Anchor>(anchor), sub, static_cast<int>(n))) {
+    for (auto& s : spans) s = std::string_view();
+    return false;
+  }
   for (std::size_t i = 0; i < n; ++i) spans[i] = std::string_view(sub[i].data(), sub[i].size());
   for (std::size_t i = n; i < spans.size(); ++i) spans[i] = std::string_view();
   return true;

@@ -54,7 +54,8 @@ public:
   /// Searches `text` for the leftmost match (unanchored; write `^...$` for a
   /// whole-text match). On a match, `spans[i]` (i < spans.size(), at most
   /// groups() + 1) is the text of group i, with data() == nullptr for a
-  /// group that took no part in the match. O(text.size() × pattern size).
+  /// group that took no part in the match; without a match every span is
+  /// so. O(text.size() × pattern size).
   bool search(std::string_view text, std::span<std::string_view> spans) const;
 
   /// Like search(), but the match must span the whole of `text` (as if the
