@@ -298,7 +298,8 @@ TEST_CASE("weir run: timeout's two SIGTERMs drain once - a socket source in back
     ::close(c);
     server.close();  // reconnecting is refused from now on: weir backs off and retries
   });
-  pid_t pid = spawn_program({"timeout", "--preserve-status", "-s", "TERM", "3", weir_binary(), "run", "-e",
+  // long enough for weir to start (and handle signals) on a loaded machine
+  pid_t pid = spawn_program({"timeout", "--preserve-status", "-s", "TERM", "6", weir_binary(), "run", "-e",
                              "socket(\"127.0.0.1:" + std::to_string(server.port) + "\") | write_jsonl(" + q(out) +
                                  ")"},
                             tmp.path, "timeout");
@@ -328,7 +329,11 @@ TEST_CASE("weir run: a repeated SIGTERM while draining is the same request - a s
     temp_dir tmp;
     cwd_guard cwd(tmp.path);
     pid_t pid = spawn_weir({"run", "-e", script}, tmp.path);
-    std::this_thread::sleep_for(std::chrono::seconds(2));
+    // running (its signals handled) once the sink has opened its file
+    for (int i = 0; i < 6000 && !fs::exists(tmp.path / "out.jsonl.tmp"); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    REQUIRE(fs::exists(tmp.path / "out.jsonl.tmp"));
+    std::this_thread::sleep_for(std::chrono::seconds(1));
     ::kill(pid, SIGTERM);
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
     if (wait_for(pid, std::chrono::milliseconds(0))) {
