@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # README command (a): set up, build, and run the main job on the built-in
-# web-access-log generator (no network, no ../shared needed).
+# web-access-log generator (no network, no data sets needed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
