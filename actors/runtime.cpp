@@ -1164,7 +1164,7 @@ bool only_partial_attempts(const std::string& dir) {
   std::error_code ec;
   for (auto& e : std::filesystem::directory_iterator(dir, ec)) {
     auto name = e.path().filename().string();
-    if (name == checkpoint::lock_file_name) continue;
+    if (checkpoint::is_lock_file(name)) continue;
     if (!e.is_directory(ec) || name.rfind("chk-", 0) != 0) return false;
     if (std::filesystem::exists(e.path() / "MANIFEST", ec)) return false;
   }

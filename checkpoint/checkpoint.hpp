@@ -102,6 +102,12 @@ struct store_options {
 
 /// The lock file of a checkpoint directory (store::claim).
 inline constexpr const char* lock_file_name = "weir.lock";
+/// The name store::claim's write probe starts with, on a file system
+/// without O_TMPFILE (the probe is removed at once; a kill can leave one).
+inline constexpr const char* probe_prefix = ".weir-probe-";
+/// True for the lock file and the write probe: what claim() leaves in a
+/// directory that holds no checkpoint.
+bool is_lock_file(const std::string& name);
 
 /// The checkpoint directory.
 /// @thread One store per directory and process; not thread-safe.
@@ -157,7 +163,8 @@ public:
   /// Loads one checkpoint by id, validated. @errors checkpoint_error.
   checkpoint_data load(std::uint64_t id) const;
 
-  /// True when the directory is missing or holds nothing but its lock file.
+  /// True when the directory is missing or holds nothing but its lock file
+  /// (is_lock_file).
   bool empty() const;
 
   /// Id the next checkpoint should get: one more than the newest folder

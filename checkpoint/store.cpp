@@ -131,12 +131,17 @@ void store::claim() {
   std::error_code ec;
   fs::create_directories(o_.dir, ec);
   if (ec) throw checkpoint_error("cannot create " + label + ": " + ec.message());
-  // a file can be created (and removed) here: the checkpoints' folders and files can too
-  const std::string probe = (fs::path(o_.dir) / (".weir-probe-" + std::to_string(::getpid()))).string();
-  int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  // a file can be created here: the checkpoints' folders and files can too.
+  // An unnamed file (O_TMPFILE) leaves nothing behind even if the process
+  // is killed now; a file system without it gets a named probe file.
+  int fd = ::open(o_.dir.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+  if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
+    const std::string probe = (fs::path(o_.dir) / (probe_prefix + std::to_string(::getpid()))).string();
+    fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd >= 0) ::unlink(probe.c_str());
+  }
   if (fd < 0) throw checkpoint_error(label + " is not writable: " + errno_text(errno));
   ::close(fd);
-  ::unlink(probe.c_str());
   try {
     lock_ = std::make_unique<file_lock>((fs::path(o_.dir) / lock_file_name).string());
   } catch (const file_lock::busy& e) {
@@ -334,9 +339,13 @@ bool store::empty() const {
   if (ec) return true;
   for (; it != end; it.increment(ec)) {
     if (ec) return false;
-    if (it->path().filename() != lock_file_name) return false;
+    if (!is_lock_file(it->path().filename().string())) return false;
   }
   return true;
+}
+
+bool is_lock_file(const std::string& name) {
+  return name == lock_file_name || name.rfind(probe_prefix, 0) == 0;
 }
 
 std::uint64_t store::next_id() const {
