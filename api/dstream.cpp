@@ -8,6 +8,7 @@
 #include "weir/io/guarded.hpp"
 #include "weir/io/sinks.hpp"
 #include "weir/operators/window_operators.hpp"
+#include "weir/operators/window_rule.hpp"
 
 namespace weir {
 
@@ -44,13 +45,8 @@ std::chrono::milliseconds dstream::slide() const { return std::chrono::milliseco
 std::chrono::milliseconds dstream::resolve_slide(const char* op, std::chrono::milliseconds window,
                                                  std::chrono::milliseconds slide) const {
   const auto parent = this->slide();
-  if (slide.count() == 0) slide = parent;
-  check_window(op, window, slide, graph_->batch_interval);
-  // Spark: window and slide must be multiples of the parent stream's slide.
-  if (window.count() % parent.count() != 0 || slide.count() % parent.count() != 0)
-    throw pipeline_error(std::string(op) + ": window " + ms(window.count()) + " and slide " +
-                         ms(slide.count()) + " must be multiples of the input stream's slide " +
-                         ms(parent.count()));
+  slide = resolve_window_slide(slide, parent);
+  check_window(op, window, slide, graph_->batch_interval, parent);
   return slide;
 }
 

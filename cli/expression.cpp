@@ -1,3 +1,8 @@
+// weir — the expression compiler and its nodes: an AST expression (`_`,
+// `.field`, operators, calls, lambdas, if, map_with_state's state methods)
+// compiled once into an immutable tree of nodes, constants folded; each node
+// evaluates a record to a value (expression.hpp). Built-in functions are
+// looked up in the function registry (functions.cpp).
 #include "weir/cli/expression.hpp"
 
 #include <algorithm>

@@ -1,3 +1,5 @@
+// weir — the DSL's tokenizer (lexer.hpp), duration literals, and the text of
+// source locations and dsl_error.
 #include "weir/cli/lexer.hpp"
 
 #include <charconv>

@@ -1,3 +1,5 @@
+// weir — the Prometheus /metrics endpoint of `weir run --metrics`
+// (metrics_server.hpp); the only file that includes <httplib.h>.
 #include "weir/cli/metrics_server.hpp"
 
 #include <algorithm>

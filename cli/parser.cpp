@@ -1,3 +1,6 @@
+// weir — the DSL's recursive-descent parser (parser.hpp): statements,
+// pipelines, stage calls and expressions into the syntax tree (ast.hpp), with
+// "expected X, found Y" errors. Grammar: docs/DSL.md, "7. Grammar".
 #include "weir/cli/parser.hpp"
 
 #include <algorithm>

@@ -1,12 +1,15 @@
 // weir — a DSL script checked and compiled into a pipeline_spec: every name
-// resolved, every argument typed, every expression compiled. Building the
-// spec into a streaming_context is pipeline_builder.hpp's job.
+// resolved, every argument typed, every expression compiled. What each stage
+// takes and how it is built is the stage registry's (stage_registry.hpp,
+// cli/stages/); building the spec into a streaming_context is
+// pipeline_builder.hpp's job. docs/architecture.md §7.
 #pragma once
 
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -16,15 +19,7 @@
 #include "weir/cli/dsl_error.hpp"
 #include "weir/cli/expression.hpp"
 #include "weir/actors/runtime.hpp"
-#include "weir/io/kafka.hpp"
-#include "weir/io/sources.hpp"
-#include "weir/operators/event_time.hpp"
-#include "weir/io/decoders.hpp"
-#include "weir/io/sinks.hpp"
-#include "weir/io/sources.hpp"
 #include "weir/operators/error_policy.hpp"
-#include "weir/operators/reducer.hpp"
-#include "weir/operators/state_operators.hpp"
 
 namespace weir::dsl {
 
@@ -38,31 +33,6 @@ struct settings {
   std::optional<int> threads;
   std::optional<execution_mode> mode;
   std::optional<std::chrono::milliseconds> linger;
-};
-
-enum class stage_kind {
-  // sources (first stage only)
-  file, stdin_lines, generate, batches, stream_ref,
-  // per-batch operators
-  map, flat_map, filter, count, reduce_by_key, top, map_values, flat_map_values, glom, distinct,
-  sample, union_streams, count_by_value, reduce, group_by_key, combine_by_key, sort_by,
-  // windows
-  window, count_by_window, reduce_by_window, reduce_by_key_and_window, group_by_key_and_window,
-  count_by_value_and_window,
-  // state
-  update_state_by_key, map_with_state, state_snapshots,
-  // two streams
-  join, left_outer_join, right_outer_join, full_outer_join, cogroup,
-  // sinks (last stage only)
-  print, write_jsonl, collect,
-  // event time
-  aggregate,
-  // decoders and file/console sinks
-  parse_log, parse_csv, parse_json, parse_regex, write_text, write_csv, stdout_sink,
-  // receivers (sources): dir, socket, listen, custom receivers
-  dir, socket, listen, custom_receiver,
-  // Kafka (io/kafka.hpp): the receiver and the sink
-  kafka, kafka_out,
 };
 
 /// `time = expr, watermark = d, idle_timeout = d` on a source, decoder or aggregate.
@@ -88,65 +58,34 @@ struct stream_arg {
   source_location loc;
 };
 
-/// One checked stage. Only the fields of its kind are meaningful.
+struct stage_def;  // stage_registry.hpp
+
+/// A stage's checked arguments: one subclass per stage shape, declared with
+/// its family in cli/stages/ (e.g. `window_stage` in cli/stages/windows.hpp).
+class bound_stage {
+public:
+  virtual ~bound_stage() = default;
+};
+
+/// One checked stage: which registry entry, where, and its bound arguments.
+/// The two options the builder itself applies live here; everything else a
+/// stage takes is in `args`.
 struct stage_spec {
-  stage_kind kind = stage_kind::map;
-  std::string name;                  ///< as written, e.g. "reduce_by_key"
+  const stage_def* def = nullptr;         ///< the registry entry (stage_registry.hpp); never null
+  std::string name;                       ///< as written, e.g. "reduce_by_key"; a stream name for a `let` reference
   source_location loc;
-  std::string path;                  ///< file, batches, write_jsonl, collect; join: table(path)
-  source_location path_loc;          ///< join with a table: the table(...) argument
-  bool is_table = false;             ///< join kinds: the other side is table(path)
-  std::int64_t total = 0;            ///< batches: number of batches (0 = as many as lines)
-  std::string stream;                ///< stream_ref: the `let` name
-  std::vector<stream_arg> others;    ///< union: the streams; join kinds, cogroup: the other one
-  io::access_log_options generator;  ///< generate
-  std::string generator_kind = "access_log";  ///< generate: "access_log", "ysb" or "nexmark"
-  element_function fn;               ///< map, flat_map, filter, top (`by`), map_values,
-                                     ///< flat_map_values, sort_by, combine_by_key (create)
-  bool has_fn = false;               ///< top: `by` was given
-  element_function filter;           ///< reduce_by_key_and_window: `filter = pred` on (k, v)
-  bool has_filter = false;
-  std::function<value(const value&, const value&)> merge_value, merge_combiners;  ///< combine_by_key
-  update_state_fn update;            ///< update_state_by_key
-  map_with_state_fn state_fn;        ///< map_with_state
-  std::chrono::milliseconds timeout{0};  ///< map_with_state; 0 = none
-  std::string initial_path;          ///< map_with_state: initial state file ("" = none)
-  source_location initial_loc;
-  reducer reduce;                    ///< reduce_by_key, reduce, the reduce_by_*window kinds
-  std::optional<reducer> inverse;    ///< reduce_by_window, reduce_by_key_and_window
-  std::chrono::milliseconds window{0}, slide{0};  ///< slide 0 = the input stream's slide
-  source_location window_loc, slide_loc;
-  std::size_t n = 10;                ///< print, top
-  double fraction = 1.0;             ///< sample
-  std::uint64_t seed = 0;            ///< sample
-  bool ascending = true;             ///< sort_by
-  event_time_spec event_time;        ///< sources, decoders, aggregate
-  // aggregate
-  window_spec ewindow;
-  aggregation agg;
-  element_function key_fn, value_fn;
-  bool has_key = false, has_value = false;
-  std::chrono::milliseconds allowed_lateness{0};
-  std::string late_path;             ///< late = write_jsonl(path); "" = drop
-  source_location late_loc;
-  output_mode output = output_mode::append;
-  // decoders and file/console sinks
-  on_error_spec on_error;            ///< decoders, map, flat_map, filter
-  io::log_format log_format = io::log_format::combined;  ///< parse_log
-  io::csv_options csv;               ///< parse_csv
-  io::json_options json;             ///< parse_json
-  std::string pattern;               ///< parse_regex
-  std::string prefix = "out", suffix = "txt";  ///< write_text (the folder is `path`)
-  io::stdout_format out_format = io::stdout_format::jsonl;  ///< stdout
-  // receivers: `path` holds the directory (dir), the address (socket,
-  // listen) or the registered name (custom_receiver)
-  io::dir_options dir;               ///< dir
-  io::socket_options socket;         ///< socket
-  io::listen_options listen;         ///< listen
-  std::vector<value> receiver_args;  ///< custom_receiver: receiver("name", args...)
-  io::kafka_options kafka;           ///< kafka
-  io::kafka_sink_options kafka_sink; ///< kafka_out (the key function is `key`)
-  element_function key;              ///< kafka_out: key = expr
+  event_time_spec event_time;             ///< sources and decoders: `time =`, `watermark =`, `idle_timeout =`
+  on_error_spec on_error;                 ///< stages with an `on_error` parameter
+  std::shared_ptr<const bound_stage> args;  ///< never null
+
+  /// The arguments as the stage's own type.
+  /// @errors std::bad_cast if the stage has arguments of another type.
+  template <class T>
+  const T& as() const {
+    return dynamic_cast<const T&>(*args);
+  }
+  /// True if this stage is a registry entry named `stage` (not a `let` reference).
+  bool is(std::string_view stage) const;
 };
 
 /// A `let` binding (name set) or a pipeline statement ending in a sink.
@@ -185,7 +124,7 @@ std::vector<std::string> source_names();
 std::vector<std::string> operator_names();  ///< operators and sinks
 std::vector<std::string> setting_names();
 
-/// "500ms", "10s", "5m", "1h", "1500ms".
+/// "500ms", "10s", "5m", "1h", "1500ms" (weir::duration_text, common/time.hpp).
 std::string format_duration(std::chrono::milliseconds d);
 
 }  // namespace weir::dsl

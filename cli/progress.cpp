@@ -1,3 +1,4 @@
+// weir — the live status line of `weir run` (progress.hpp).
 #include "weir/cli/progress.hpp"
 
 #include <algorithm>

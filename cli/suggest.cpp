@@ -1,3 +1,4 @@
+// weir — "did you mean" (suggest.hpp): edit distance and the nearest name.
 #include "weir/cli/suggest.hpp"
 
 #include <algorithm>

@@ -29,25 +29,11 @@
 #include <vector>
 
 #include "weir/operators/basic_operators.hpp"
+#include "weir/operators/window_rule.hpp"
 #include "weir/operators/detail/state_codec.hpp"
 #include "weir/operators/detail/value_table.hpp"
 
 namespace weir {
-
-void check_window(const char* op, std::chrono::milliseconds window,
-                  std::chrono::milliseconds slide, std::chrono::milliseconds b) {
-  auto check = [&](const char* what, std::chrono::milliseconds d) {
-    if (d.count() <= 0)
-      throw pipeline_error(std::string(op) + ": " + what + " must be positive, got " +
-                           std::to_string(d.count()) + "ms");
-    if (d.count() % b.count() != 0)
-      throw pipeline_error(std::string(op) + ": " + what + " " + std::to_string(d.count()) +
-                           "ms is not a multiple of the batch interval " +
-                           std::to_string(b.count()) + "ms");
-  };
-  check("window", window);
-  check("slide", slide);
-}
 
 namespace {
 
@@ -83,16 +69,9 @@ public:
   window_base(const char* name, ms w, ms s) : name_(name), window_(w.count()), slide_(s.count()) {}
 
   void open(const operator_context& ctx) override {
-    const std::int64_t in = ctx.input_slide().count();
-    if (slide_ == 0) slide_ = in;
-    check_window(name_, ms(window_), ms(slide_), ctx.batch_interval);
-    // Spark (WindowedDStream, ReducedWindowedDStream): window and slide must be
-    // multiples of the parent stream's slide. Same message as the DSL's check.
-    if (window_ % in != 0 || slide_ % in != 0)
-      throw pipeline_error(std::string(name_) + ": window " + std::to_string(window_) +
-                           "ms and slide " + std::to_string(slide_) +
-                           "ms must be multiples of the input stream's slide " +
-                           std::to_string(in) + "ms");
+    const ms in = ctx.input_slide();
+    slide_ = resolve_window_slide(ms(slide_), in).count();
+    check_window(name_, ms(window_), ms(slide_), ctx.batch_interval, in);
   }
 
   std::int64_t drain_horizon(std::int64_t last_ms) const override {

@@ -3,7 +3,8 @@
 // Common rules (Spark, docs/architecture.md §4): a windowed stream emits at every batch
 // time t > 0 that is a multiple of its slide, over the batches with time in
 // (t - window, t]; the first outputs are partial windows. window and slide
-// are multiples of the batch interval (check_window; open() re-checks). After
+// are multiples of the batch interval and of the input stream's slide
+// (window_rule.hpp: check_window; open() re-checks). After
 // end of stream an operator keeps emitting (drain_horizon) until no window
 // holds the last data, unless the run ends on a logical clock. The inverse
 // forms (and count_by_window) stop there too: no trailing [0] / (k, 0)
@@ -22,15 +23,9 @@
 #include "weir/operators/basic_operators.hpp"
 #include "weir/operators/reducer.hpp"
 #include "weir/operators/stream_operator.hpp"
+#include "weir/operators/window_rule.hpp"
 
 namespace weir {
-
-/// Validates a window against the batch interval (all in ms).
-/// @errors pipeline_error "<op>: window 2500ms is not a multiple of the batch interval 1000ms"
-///         (same for slide; both must be > 0).
-/// @source Spark `DStream.window` requirements.
-void check_window(const char* op, std::chrono::milliseconds window,
-                  std::chrono::milliseconds slide, std::chrono::milliseconds batch_interval);
 
 /// [chained] Spark `window(w, s)`: the records of the batches in the window.
 operator_ptr make_window(std::chrono::milliseconds window, std::chrono::milliseconds slide);

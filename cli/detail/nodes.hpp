@@ -78,7 +78,7 @@ struct builtin_function {
   std::string_view signature;  ///< e.g. "split(s, sep)", for messages and docs
 };
 
-/// The built-in function table.
+/// The built-in function table (cli/functions.cpp), in name order.
 std::span<const builtin_function> builtin_functions();
 const builtin_function* find_function(std::string_view name);
 

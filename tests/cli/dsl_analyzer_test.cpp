@@ -1,7 +1,15 @@
 // Name resolution and argument checking of DSL scripts (no pipeline is run).
 #include <catch2/catch.hpp>
 
+#include "weir/cli/parser.hpp"
 #include "weir/cli/pipeline_spec.hpp"
+#include "weir/cli/stage_registry.hpp"
+#include "weir/cli/stages/joins.hpp"
+#include "weir/cli/stages/per_batch.hpp"
+#include "weir/cli/stages/sinks.hpp"
+#include "weir/cli/stages/sources.hpp"
+#include "weir/cli/stages/state.hpp"
+#include "weir/cli/stages/windows.hpp"
 
 using namespace weir;
 using namespace weir::dsl;
@@ -38,30 +46,30 @@ file("input.txt") | flat_map(split(lower(_), " ")) | filter(_ != "") | map((_, 1
   CHECK(spec.streams[0].name == "errors");
   REQUIRE(spec.streams[0].stages.size() == 2);
   const auto& gen = spec.streams[0].stages[0];
-  CHECK(gen.kind == stage_kind::generate);
-  CHECK(gen.generator.rate == 20000.0);
-  CHECK(gen.generator.duration == 5000ms);
-  CHECK(gen.generator.count == 0);
+  CHECK(gen.is("generate"));
+  CHECK(gen.as<generate_stage>().options.rate == 20000.0);
+  CHECK(gen.as<generate_stage>().options.duration == 5000ms);
+  CHECK(gen.as<generate_stage>().options.count == 0);
   REQUIRE(spec.pipelines.size() == 2);
   const auto& p = spec.pipelines[0].stages;
   REQUIRE(p.size() == 4);
-  CHECK(p[0].kind == stage_kind::stream_ref);
-  CHECK(p[0].stream == "errors");
-  CHECK(p[2].kind == stage_kind::reduce_by_key_and_window);
-  CHECK(p[2].reduce.op == reducer::builtin::sum);
-  CHECK(p[2].window == 3000ms);
-  CHECK(p[2].slide == 1000ms);
-  CHECK(p[3].kind == stage_kind::print);
-  CHECK(p[3].n == 5);
+  CHECK(p[0].def == &stream_ref_def());
+  CHECK(p[0].name == "errors");
+  CHECK(p[2].is("reduce_by_key_and_window"));
+  CHECK(p[2].as<window_stage>().reduce.op == reducer::builtin::sum);
+  CHECK(p[2].as<window_stage>().window == 3000ms);
+  CHECK(p[2].as<window_stage>().slide == 1000ms);
+  CHECK(p[3].is("print"));
+  CHECK(p[3].as<print_stage>().n == 5);
   const auto& q = spec.pipelines[1].stages;
   REQUIRE(q.size() == 6);
-  CHECK(q[0].kind == stage_kind::file);
-  CHECK(q[0].path == "input.txt");
-  CHECK(q[5].kind == stage_kind::write_jsonl);
-  CHECK(q[5].path == "out.jsonl");
+  CHECK(q[0].is("file"));
+  CHECK(q[0].as<file_stage>().path == "input.txt");
+  CHECK(q[5].is("write_jsonl"));
+  CHECK(q[5].as<path_sink_stage>().path == "out.jsonl");
   // the compiled functions work
-  CHECK(q[1].fn(value("A b")) == value::array({value("a"), value("b")}));
-  CHECK(q[3].fn(value("w")) == value::pair(value("w"), value(1)));
+  CHECK(q[1].as<element_stage>().fn(value("A b")) == value::array({value("a"), value("b")}));
+  CHECK(q[3].as<element_stage>().fn(value("w")) == value::pair(value("w"), value(1)));
 }
 
 TEST_CASE("analyzer: arguments by position and by name", "[dsl]") {
@@ -71,30 +79,30 @@ TEST_CASE("analyzer: arguments by position and by name", "[dsl]") {
       " | top(3, by = x => x[1]) | print(n = 3)",
       "-e");
   const auto& s = spec.pipelines[0].stages;
-  CHECK(s[0].generator.count == 10);
-  CHECK(s[0].generator.seed == 7);
-  CHECK(s[0].generator.paths == 3);
-  CHECK(s[0].generator.zipf_s == 1.5);
-  CHECK(s[0].generator.rate == 100.0);
-  CHECK(s[1].reduce.op == reducer::builtin::none);
-  CHECK(s[1].reduce.apply(value(2), value(3)) == value(5));
-  CHECK(s[1].window == 10'000ms);
-  CHECK(s[1].slide == 2'000ms);
-  CHECK(s[2].n == 3);
-  CHECK(s[2].has_fn);
-  CHECK(s[2].fn(value::pair(value("k"), value(9))) == value(9));
-  CHECK(s[3].n == 3);
+  CHECK(s[0].as<generate_stage>().options.count == 10);
+  CHECK(s[0].as<generate_stage>().options.seed == 7);
+  CHECK(s[0].as<generate_stage>().options.paths == 3);
+  CHECK(s[0].as<generate_stage>().options.zipf_s == 1.5);
+  CHECK(s[0].as<generate_stage>().options.rate == 100.0);
+  CHECK(s[1].as<window_stage>().reduce.op == reducer::builtin::none);
+  CHECK(s[1].as<window_stage>().reduce.apply(value(2), value(3)) == value(5));
+  CHECK(s[1].as<window_stage>().window == 10'000ms);
+  CHECK(s[1].as<window_stage>().slide == 2'000ms);
+  CHECK(s[2].as<top_stage>().n == 3);
+  CHECK(s[2].as<top_stage>().has_by);
+  CHECK(s[2].as<top_stage>().by(value::pair(value("k"), value(9))) == value(9));
+  CHECK(s[3].as<print_stage>().n == 3);
 
   auto d = compile_script("stdin() | top(2) | print", "-e");
-  CHECK(d.pipelines[0].stages[0].kind == stage_kind::stdin_lines);
-  CHECK_FALSE(d.pipelines[0].stages[1].has_fn);
-  CHECK(d.pipelines[0].stages[2].n == 10);
+  CHECK(d.pipelines[0].stages[0].is("stdin"));
+  CHECK_FALSE(d.pipelines[0].stages[1].as<top_stage>().has_by);
+  CHECK(d.pipelines[0].stages[2].as<print_stage>().n == 10);
 
   for (auto [name, op] : {std::pair{"sum", reducer::builtin::sum}, {"sub", reducer::builtin::sub},
                           {"min", reducer::builtin::min}, {"max", reducer::builtin::max},
                           {"count", reducer::builtin::count}}) {
     auto r = compile_script(std::string("stdin() | reduce_by_key(") + name + ") | print()", "-e");
-    CHECK(r.pipelines[0].stages[1].reduce.op == op);
+    CHECK(r.pipelines[0].stages[1].as<reduce_stage>().reduce.op == op);
   }
 }
 
@@ -220,13 +228,13 @@ std::string op_error(const std::string& text) {
 TEST_CASE("analyzer: batches source and collect sink", "[dsl]") {
   auto s = stages_of("batches(\"in.jsonl\", total = 8) | collect(\"out.jsonl\")");
   REQUIRE(s.size() == 2);
-  CHECK(s[0].kind == stage_kind::batches);
-  CHECK(s[0].path == "in.jsonl");
-  CHECK(s[0].total == 8);
-  CHECK(s[1].kind == stage_kind::collect);
-  CHECK(s[1].path == "out.jsonl");
-  CHECK(stages_of("batches(\"in.jsonl\") | collect(\"o\")")[0].total == 0);
-  CHECK(stages_of("batches(\"in.jsonl\", 3) | collect(\"o\")")[0].total == 3);
+  CHECK(s[0].is("batches"));
+  CHECK(s[0].as<file_stage>().path == "in.jsonl");
+  CHECK(s[0].as<file_stage>().total == 8);
+  CHECK(s[1].is("collect"));
+  CHECK(s[1].as<path_sink_stage>().path == "out.jsonl");
+  CHECK(stages_of("batches(\"in.jsonl\") | collect(\"o\")")[0].as<file_stage>().total == 0);
+  CHECK(stages_of("batches(\"in.jsonl\", 3) | collect(\"o\")")[0].as<file_stage>().total == 3);
   CHECK(error_of("batches(\"in.jsonl\", total = -1) | collect(\"o\")") ==
         "-e:1:29: total must be between 0 and 9223372036854775807, got -1");
   CHECK(error_of("batches(\"\") | collect(\"o\")") == "-e:1:9: the path must not be empty");
@@ -238,139 +246,138 @@ TEST_CASE("analyzer: batches source and collect sink", "[dsl]") {
 
 TEST_CASE("analyzer: per-batch operations", "[dsl]") {
   auto mv = op("map_values(_ * 2)");
-  CHECK(mv.kind == stage_kind::map_values);
-  CHECK(mv.fn(value(4)) == value(8));
+  CHECK(mv.is("map_values"));
+  CHECK(mv.as<element_stage>().fn(value(4)) == value(8));
   auto fmv = op("flat_map_values(v => [v, v])");
-  CHECK(fmv.kind == stage_kind::flat_map_values);
-  CHECK(fmv.fn(value(1)).to_json() == "[1,1]");
-  CHECK(op("glom()").kind == stage_kind::glom);
-  CHECK(op("glom").kind == stage_kind::glom);
-  CHECK(op("distinct()").kind == stage_kind::distinct);
-  CHECK(op("count_by_value()").kind == stage_kind::count_by_value);
-  CHECK(op("group_by_key()").kind == stage_kind::group_by_key);
+  CHECK(fmv.is("flat_map_values"));
+  CHECK(fmv.as<element_stage>().fn(value(1)).to_json() == "[1,1]");
+  CHECK(op("glom()").is("glom"));
+  CHECK(op("glom").is("glom"));
+  CHECK(op("distinct()").is("distinct"));
+  CHECK(op("count_by_value()").is("count_by_value"));
+  CHECK(op("group_by_key()").is("group_by_key"));
 
   auto sa = op("sample(0.25, 7)");
-  CHECK(sa.kind == stage_kind::sample);
-  CHECK(sa.fraction == 0.25);
-  CHECK(sa.seed == 7);
+  CHECK(sa.is("sample"));
+  CHECK(sa.as<sample_stage>().fraction == 0.25);
+  CHECK(sa.as<sample_stage>().seed == 7);
   auto sb = op("sample(1, seed = 9)");
-  CHECK(sb.fraction == 1.0);
-  CHECK(sb.seed == 9);
-  CHECK(op("sample(0.5)").seed == 0);
+  CHECK(sb.as<sample_stage>().fraction == 1.0);
+  CHECK(sb.as<sample_stage>().seed == 9);
+  CHECK(op("sample(0.5)").as<sample_stage>().seed == 0);
 
   auto u = op("union(other, other)");
-  CHECK(u.kind == stage_kind::union_streams);
-  REQUIRE(u.others.size() == 2);
-  CHECK(u.others[0].name == "other");
-  CHECK(u.others[1].loc.str() == "-e:2:36");
+  CHECK(u.is("union"));
+  REQUIRE(u.as<union_stage>().others.size() == 2);
+  CHECK(u.as<union_stage>().others[0].name == "other");
+  CHECK(u.as<union_stage>().others[1].loc.str() == "-e:2:36");
 
   auto r = op("reduce((a, b) => a * b)");
-  CHECK(r.kind == stage_kind::reduce);
-  CHECK(r.reduce.apply(value(3), value(4)) == value(12));
-  CHECK(op("reduce(max)").reduce.op == reducer::builtin::max);
+  CHECK(r.is("reduce"));
+  CHECK(r.as<reduce_stage>().reduce.apply(value(3), value(4)) == value(12));
+  CHECK(op("reduce(max)").as<reduce_stage>().reduce.op == reducer::builtin::max);
 
   auto c = op("combine_by_key(v => [v], (c, v) => c + [v], (x, y) => x + y)");
-  CHECK(c.kind == stage_kind::combine_by_key);
-  CHECK(c.fn(value(1)).to_json() == "[1]");
-  CHECK(c.merge_value(value::array({value(1)}), value(2)).to_json() == "[1,2]");
-  CHECK(c.merge_combiners(value::array({value(1)}), value::array({value(2)})).to_json() == "[1,2]");
+  CHECK(c.is("combine_by_key"));
+  CHECK(c.as<combine_stage>().create(value(1)).to_json() == "[1]");
+  CHECK(c.as<combine_stage>().merge_value(value::array({value(1)}), value(2)).to_json() == "[1,2]");
+  CHECK(c.as<combine_stage>().merge_combiners(value::array({value(1)}), value::array({value(2)})).to_json() == "[1,2]");
   auto c2 = op("combine_by_key(_, sum, max)");
-  CHECK(c2.merge_value(value(1), value(2)) == value(3));
-  CHECK(c2.merge_combiners(value(1), value(2)) == value(2));
+  CHECK(c2.as<combine_stage>().merge_value(value(1), value(2)) == value(3));
+  CHECK(c2.as<combine_stage>().merge_combiners(value(1), value(2)) == value(2));
 
   auto so = op("sort_by(_[1])");
-  CHECK(so.kind == stage_kind::sort_by);
-  CHECK(so.ascending);
-  CHECK(so.fn(value::pair(value("a"), value(3))) == value(3));
-  CHECK_FALSE(op("sort_by(_, false)").ascending);
-  CHECK_FALSE(op("sort_by(_, ascending = false)").ascending);
+  CHECK(so.is("sort_by"));
+  CHECK(so.as<sort_stage>().ascending);
+  CHECK(so.as<sort_stage>().key(value::pair(value("a"), value(3))) == value(3));
+  CHECK_FALSE(op("sort_by(_, false)").as<sort_stage>().ascending);
+  CHECK_FALSE(op("sort_by(_, ascending = false)").as<sort_stage>().ascending);
 
   auto t = op("top(2, by = _[1])");
-  CHECK(t.kind == stage_kind::top);
-  CHECK(t.n == 2);
+  CHECK(t.is("top"));
+  CHECK(t.as<top_stage>().n == 2);
+  CHECK(t.as<top_stage>().by(value::pair(value("a"), value(3))) == value(3));
 }
 
 TEST_CASE("analyzer: window operations", "[dsl]") {
   auto w = op("window(3s, 1s)");
-  CHECK(w.kind == stage_kind::window);
-  CHECK(w.window == 3000ms);
-  CHECK(w.slide == 1000ms);
-  CHECK(w.window_loc.str() == "-e:2:30");
-  CHECK(w.slide_loc.str() == "-e:2:34");
-  CHECK(op("window(3s)").slide == 0ms);  // the API resolves it to the input's slide
-  CHECK(op("window(3s, slide = 2s)").slide == 2000ms);
+  CHECK(w.is("window"));
+  CHECK(w.as<window_stage>().window == 3000ms);
+  CHECK(w.as<window_stage>().slide == 1000ms);
+  CHECK(w.as<window_stage>().window_loc.str() == "-e:2:30");
+  CHECK(w.as<window_stage>().slide_loc.str() == "-e:2:34");
+  CHECK(op("window(3s)").as<window_stage>().slide == 0ms);  // the API resolves it to the input's slide
+  CHECK(op("window(3s, slide = 2s)").as<window_stage>().slide == 2000ms);
 
   auto cw = op("count_by_window(4s, 2s)");
-  CHECK(cw.kind == stage_kind::count_by_window);
-  CHECK(cw.window == 4000ms);
+  CHECK(cw.is("count_by_window"));
+  CHECK(cw.as<window_stage>().window == 4000ms);
 
   auto rw = op("reduce_by_window(sum, 3s, inverse = sub)");
-  CHECK(rw.kind == stage_kind::reduce_by_window);
-  CHECK(rw.reduce.op == reducer::builtin::sum);
-  REQUIRE(rw.inverse.has_value());
-  CHECK(rw.inverse->op == reducer::builtin::sub);
-  CHECK(rw.slide == 0ms);
-  CHECK_FALSE(op("reduce_by_window((a, b) => a + b, 3s, 1s)").inverse.has_value());
+  CHECK(rw.is("reduce_by_window"));
+  CHECK(rw.as<window_stage>().reduce.op == reducer::builtin::sum);
+  REQUIRE(rw.as<window_stage>().inverse.has_value());
+  CHECK(rw.as<window_stage>().inverse->op == reducer::builtin::sub);
+  CHECK(rw.as<window_stage>().slide == 0ms);
+  CHECK_FALSE(op("reduce_by_window((a, b) => a + b, 3s, 1s)").as<window_stage>().inverse.has_value());
 
   auto rk = op("reduce_by_key_and_window(sum, 3s, 1s, inverse = (a, b) => a - b, filter = _[1] != 0)");
-  CHECK(rk.kind == stage_kind::reduce_by_key_and_window);
-  REQUIRE(rk.inverse.has_value());
-  CHECK(rk.inverse->apply(value(5), value(2)) == value(3));
-  REQUIRE(rk.has_filter);
-  CHECK(rk.filter(value::pair(value("a"), value(0))) == value(false));
-  CHECK(rk.filter(value::pair(value("a"), value(2))) == value(true));
+  CHECK(rk.is("reduce_by_key_and_window"));
+  REQUIRE(rk.as<window_stage>().inverse.has_value());
+  CHECK(rk.as<window_stage>().inverse->apply(value(5), value(2)) == value(3));
+  REQUIRE(rk.as<window_stage>().has_filter);
+  CHECK(rk.as<window_stage>().filter(value::pair(value("a"), value(0))) == value(false));
+  CHECK(rk.as<window_stage>().filter(value::pair(value("a"), value(2))) == value(true));
   auto rk2 = op("reduce_by_key_and_window(sum, 3s, filter = (k, v) => v > 1)");
-  CHECK_FALSE(rk2.inverse.has_value());
-  CHECK(rk2.filter(value::pair(value("a"), value(2))) == value(true));
-  CHECK_FALSE(op("reduce_by_key_and_window(sum, 3s)").has_filter);
+  CHECK_FALSE(rk2.as<window_stage>().inverse.has_value());
+  CHECK(rk2.as<window_stage>().filter(value::pair(value("a"), value(2))) == value(true));
+  CHECK_FALSE(op("reduce_by_key_and_window(sum, 3s)").as<window_stage>().has_filter);
 
-  CHECK(op("group_by_key_and_window(2s)").kind == stage_kind::group_by_key_and_window);
+  CHECK(op("group_by_key_and_window(2s)").is("group_by_key_and_window"));
   auto cv = op("count_by_value_and_window(2s, slide = 2s)");
-  CHECK(cv.kind == stage_kind::count_by_value_and_window);
-  CHECK(cv.slide == 2000ms);
+  CHECK(cv.is("count_by_value_and_window"));
+  CHECK(cv.as<window_stage>().slide == 2000ms);
 }
 
 TEST_CASE("analyzer: state operations", "[dsl]") {
   auto u = op("update_state_by_key((values, state) => len(values) + coalesce(state, 0))");
-  CHECK(u.kind == stage_kind::update_state_by_key);
-  CHECK(u.update(value::array({value(1), value(1)}), value(3)) == value(5));
-  CHECK(u.update(value::array({}), value()) == value(0));
+  CHECK(u.is("update_state_by_key"));
+  CHECK(u.as<update_state_stage>().update(value::array({value(1), value(1)}), value(3)) == value(5));
+  CHECK(u.as<update_state_stage>().update(value::array({}), value()) == value(0));
 
   auto m = op("map_with_state((key, value, state) => (key, value), timeout = 5s, initial = \"state.jsonl\")");
-  CHECK(m.kind == stage_kind::map_with_state);
-  CHECK(m.timeout == 5000ms);
-  CHECK(m.initial_path == "state.jsonl");
-  CHECK(m.initial_loc.str() == "-e:2:99");
+  CHECK(m.is("map_with_state"));
+  CHECK(m.as<map_with_state_stage>().timeout == 5000ms);
+  CHECK(m.as<map_with_state_stage>().initial_path == "state.jsonl");
+  CHECK(m.as<map_with_state_stage>().initial_loc.str() == "-e:2:99");
   auto m2 = op("map_with_state((k, v, s) => v)");
-  CHECK(m2.timeout == 0ms);
-  CHECK(m2.initial_path.empty());
+  CHECK(m2.as<map_with_state_stage>().timeout == 0ms);
+  CHECK(m2.as<map_with_state_stage>().initial_path.empty());
 
   auto s = stages_of("batches(\"in\") | map_with_state((k, v, s) => v) | state_snapshots() | collect(\"o\")");
-  CHECK(s[2].kind == stage_kind::state_snapshots);
+  CHECK(s[2].is("state_snapshots"));
   // on a let bound to map_with_state, also through an alias
   auto l = stages_of("let m = batches(\"in\") | map_with_state((k, v, s) => v)\nlet n = m\n"
                      "n | state_snapshots() | collect(\"o\")");
-  CHECK(l[1].kind == stage_kind::state_snapshots);
+  CHECK(l[1].is("state_snapshots"));
 }
 
 TEST_CASE("analyzer: joins and cogroup", "[dsl]") {
-  for (auto [name, kind] : {std::pair{"join", stage_kind::join},
-                            {"left_outer_join", stage_kind::left_outer_join},
-                            {"right_outer_join", stage_kind::right_outer_join},
-                            {"full_outer_join", stage_kind::full_outer_join},
-                            {"cogroup", stage_kind::cogroup}}) {
-    auto j = op(std::string(name) + "(other)");
-    CHECK(j.kind == kind);
-    REQUIRE(j.others.size() == 1);
-    CHECK(j.others[0].name == "other");
-    CHECK_FALSE(j.is_table);
+  for (std::string name : {"join", "left_outer_join", "right_outer_join", "full_outer_join", "cogroup"}) {
+    auto j = op(name + "(other)");
+    CHECK(j.is(name));
+    const auto& other = j.as<join_stage>().other;
+    CHECK(other.stream.name == "other");
+    CHECK(other.stream.loc.str() == "-e:2:" + std::to_string(24 + name.size()));
+    CHECK_FALSE(other.is_table);
   }
   auto t = op("left_outer_join(table(\"users.jsonl\"))");
-  CHECK(t.kind == stage_kind::left_outer_join);
-  CHECK(t.is_table);
-  CHECK(t.path == "users.jsonl");
-  CHECK(t.path_loc.str() == "-e:2:39");
-  CHECK(t.others.empty());
+  CHECK(t.is("left_outer_join"));
+  const auto& table = t.as<join_stage>().other;
+  CHECK(table.is_table);
+  CHECK(table.table == "users.jsonl");
+  CHECK(table.table_loc.str() == "-e:2:39");
+  CHECK(table.stream.name.empty());
 }
 
 TEST_CASE("analyzer: lambdas with the wrong number of parameters", "[dsl]") {
@@ -454,4 +461,26 @@ TEST_CASE("analyzer: errors of the DStream operations", "[dsl]") {
         "-e:1:23: unknown operator 'reduce_by_kye_and_window' (did you mean 'reduce_by_key_and_window'?)");
   CHECK(error_of("let join = batches(\"a\")") ==
         "-e:1:5: 'join' is the name of an operator; choose another stream name");
+}
+
+TEST_CASE("stage registry: an argument a stage's bind does not read is a bug, not a silent drop", "[dsl]") {
+  auto script = parse_script("stdin() | t(1) | print()", "-e");
+  const ast::stage& call = script.statements.at(0).stages.at(1);
+  auto no_build = [](stage_builder&, const stage_spec&, const std::optional<dstream>& in) { return *in; };
+  stage_def ignores{"t", stage_role::op, {{"a", param_type::integer}}, "t(a)", bind_no_args, no_build};
+  stage_args a(call, ignores, {});
+  (void)ignores.bind(a);
+  CHECK_THROWS_WITH(a.check_all_read(), "stage t: its bind ignores the argument 'a'");
+
+  stage_def reads{"t", stage_role::op, {{"a", param_type::integer}}, "t(a)",
+                  [](const stage_args& args) -> std::shared_ptr<const bound_stage> {
+                    std::int64_t v = 0;
+                    args.get("a", v);
+                    CHECK(v == 1);
+                    return std::make_shared<no_args>();
+                  },
+                  no_build};
+  stage_args b(call, reads, {});
+  (void)reads.bind(b);
+  CHECK_NOTHROW(b.check_all_read());
 }

@@ -16,6 +16,7 @@
 #include "support/test_data.hpp"
 #include "weir/api/dstream.hpp"
 #include "weir/cli/pipeline_builder.hpp"
+#include "weir/cli/stages/sources.hpp"
 #include "weir/io/json.hpp"
 
 using namespace weir;
@@ -250,14 +251,14 @@ TEST_CASE("DSL receivers: address syntax errors point at the argument", "[io][ds
                                   "| print()\nlisten(\":9\", connections = 3) | print()\n"
                                   "dir(\"d\", include_existing = true, poll = 1s) | print()",
                                   "t.weir");
-  auto& s = spec.pipelines[0].stages[0];
-  CHECK(s.path == "localhost:9");
+  auto& s = spec.pipelines[0].stages[0].as<dsl::receiver_options_stage>();
+  CHECK(s.address == "localhost:9");
   CHECK_FALSE(s.socket.reconnect);
   CHECK(s.socket.retries == 2);
   CHECK(s.socket.connect_timeout == 500ms);
-  CHECK(spec.pipelines[1].stages[0].listen.connections == 3);
-  CHECK(spec.pipelines[2].stages[0].dir.include_existing);
-  CHECK(spec.pipelines[2].stages[0].dir.poll == 1000ms);
+  CHECK(spec.pipelines[1].stages[0].as<dsl::receiver_options_stage>().listen.connections == 3);
+  CHECK(spec.pipelines[2].stages[0].as<dsl::receiver_options_stage>().dir.include_existing);
+  CHECK(spec.pipelines[2].stages[0].as<dsl::receiver_options_stage>().dir.poll == 1000ms);
 }
 
 TEST_CASE("socket: tinyshakespeare through a TCP connection - lines and words equal an independent count",
