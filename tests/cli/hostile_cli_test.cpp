@@ -211,6 +211,30 @@ TEST_CASE("weir run: parse_json(fields) rejects records damaged after the fields
   CHECK_THAT(r.err, Catch::Contains("malformed_records = 100,"));
 }
 
+TEST_CASE("weir run: parse_json(validate = false) and parse_csv(max_record_bytes) from the DSL", "[cli][hostile]") {
+  temp_dir tmp;
+  cwd_guard cwd(tmp.path);
+  write_file(tmp.path / "e.ndjson", "{\"type\":\"B\",\"p\":tru}\n{\"type\":\"A\"}\n");
+  auto r = run_weir({"run", "--stats", "-e",
+                     "file(\"e.ndjson\") | parse_json(fields = [\".type\"], validate = false, on_error = skip) | "
+                     "count() | write_jsonl(\"n.jsonl\")"},
+                    tmp.path);
+  CHECK(r.exit_code == 0);
+  CHECK(counted(tmp.path / "n.jsonl") == 2);  // the fast mode does not read past .type
+  // a quote opened on line 2 is still open after 150 bytes
+  write_file(tmp.path / "t.csv", "k,v\n1,\"" + std::string(100, 'x') + "\n" + std::string(100, 'y') + "\n2,z\n");
+  fs::remove(tmp.path / "n.jsonl");
+  r = run_weir({"run", "--stats", "-e",
+                "file(\"t.csv\") | parse_csv(max_record_bytes = 150, on_error = skip) | count() | "
+                "write_jsonl(\"n.jsonl\")"},
+               tmp.path);
+  CHECK(r.exit_code == 0);
+  CHECK_THAT(r.err, Catch::Contains("malformed_records = 2,"));  // the record's first line, then "yyy..." alone
+  CHECK(counted(tmp.path / "n.jsonl") == 1);
+  r = run_weir({"check", "-e", "file(\"t.csv\") | parse_csv(max_record_bytes = 0) | print()"}, tmp.path);
+  CHECK(r.exit_code == 2);
+}
+
 TEST_CASE("weir run: dead-letter raw keeps bytes that are not UTF-8", "[cli][hostile]") {
   temp_dir tmp;
   cwd_guard cwd(tmp.path);  // the scripts name files relative to it
