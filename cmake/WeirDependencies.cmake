@@ -12,6 +12,8 @@ pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)
 pkg_check_modules(RDKAFKA REQUIRED IMPORTED_TARGET rdkafka)
 # libpq (Debian libpq-dev): the write_postgres() sink.
 pkg_check_modules(LIBPQ REQUIRED IMPORTED_TARGET libpq)
+# RE2 (Debian libre2-dev): every regular expression (io/regex.hpp).
+pkg_check_modules(RE2 REQUIRED IMPORTED_TARGET re2)
 
 # CAF 0.17.6 (libcaf-dev) ships no CMake config: define imported targets.
 # WEIR_CAF_ROOT selects another build of the same version (scripts/caf-tsan.sh

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs what weir needs to build and test on Debian 12 (apt-get; idempotent:
 # does nothing but a dpkg query when everything is present).
+#   scripts/setup.sh             the build and test packages
+#   scripts/setup.sh --browser   the same and Chromium (the dashboard's rendering test)
 set -euo pipefail
 
 PACKAGES=(
@@ -12,11 +14,19 @@ PACKAGES=(
   librdkafka-dev                     # Kafka receiver and sink (and its mock cluster for tests)
   libpq-dev                          # PostgreSQL sink (write_postgres)
   postgresql                         # the server the PostgreSQL sink's tests start (initdb, pg_ctl)
-  libcpp-httplib-dev                 # Prometheus metrics endpoint
+  libre2-dev                         # RE2: every regular expression (parse_regex)
+  libcpp-httplib-dev                 # the HTTP server of --ui / --metrics
   graphviz                           # dot: tests render `weir explain --dot`
   gnuplot-nox                        # perf/plot: weir-perf results as PNG
   valgrind                           # callgrind profiles of the hot paths (perf/)
 )
+
+# --browser: also headless Chromium (about 100 MB installed), which only the
+# dashboard's rendering test uses; .ci/run asks for it. Without it that test
+# checks the served page and JSON and skips the rendering with a message.
+if [ "${1:-}" = "--browser" ]; then
+  PACKAGES+=(chromium)
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do
