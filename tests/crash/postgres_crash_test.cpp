@@ -1,6 +1,7 @@
 // Crash tests of the PostgreSQL sink's exactly-once commit, through the
 // `weir-testing` binary (weir with the test hooks, WEIR_CRASH_AT) against a
-// real server (tests/support/postgres_server.hpp):
+// real server (tests/support/postgres_server.hpp; one for the file, a fresh
+// database per test case):
 //
 //   a file of numbered lines 0..N-1
 //     -> map({n: int(_)})                 -> write_postgres(table = "rows_X")
@@ -89,7 +90,7 @@ struct pg_job {
 };
 
 /// The committed tables of `j` hold 0..n-1 once each, and per key its last n.
-void check_tables(const weir::test::postgres_server& pg, const pg_job& j, i64 n) {
+void check_tables(const weir::test::postgres_database& pg, const pg_job& j, i64 n) {
   auto stats = pg.query("SELECT count(*), count(DISTINCT n), min(n), max(n) FROM " + j.rows);
   INFO("append table " << j.rows << ": rows, distinct, min, max");
   CHECK(stats.at(0) == std::vector<std::string>{std::to_string(n), std::to_string(n), "0", std::to_string(n - 1)});
@@ -117,7 +118,7 @@ TEST_CASE("postgres crash test: 2 M rows SIGKILLed at random moments and restart
     WARN(weir::test::postgres_missing);
     return;
   }
-  weir::test::postgres_server pg;
+  weir::test::postgres_database pg;
   weir::test::temp_dir tmp;
   constexpr i64 n = 2'000'000;
   const auto input = tmp.path / "numbers.txt";
@@ -156,7 +157,7 @@ TEST_CASE("postgres crash test: at each named crash point of the two-phase commi
     WARN(weir::test::postgres_missing);
     return;
   }
-  weir::test::postgres_server pg;
+  weir::test::postgres_database pg;
   weir::test::temp_dir tmp;
   constexpr i64 n = 300'000;
   const auto input = tmp.path / "numbers.txt";

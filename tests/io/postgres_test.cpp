@@ -3,7 +3,9 @@
 // table created from the first record, upserts, rows the table refuses under
 // each on_error policy, the two-phase commit of checkpointed runs crashed
 // between pre-commit and commit and after commit, lost connections, and the
-// errors at start. Skipped with a message when PostgreSQL is not installed.
+// errors at start. One server for the file, a fresh database per test case
+// (weir_test ONE_PROCESS). Skipped with a message when PostgreSQL is not
+// installed.
 #include <atomic>
 #include <chrono>
 #include <fstream>
@@ -26,7 +28,7 @@ namespace {
 
 using namespace std::chrono_literals;
 using weir::value;
-using weir::test::postgres_server;
+using weir::test::postgres_database;
 
 #define REQUIRE_POSTGRES()                         \
   do {                                             \
@@ -62,7 +64,7 @@ private:
   std::chrono::microseconds pause_;
 };
 
-weir::io::postgres_sink_options options(const postgres_server& pg, std::string table) {
+weir::io::postgres_sink_options options(const postgres_database& pg, std::string table) {
   weir::io::postgres_sink_options o;
   o.url = pg.url();
   o.table = std::move(table);
@@ -102,7 +104,7 @@ weir::records parse_jsonl_records(const std::string& json_array) {
 TEST_CASE("write_postgres: appends records with COPY into a table created from the first record and typed by kind",
           "[postgres]") {
   REQUIRE_POSTGRES();
-  postgres_server pg;
+  postgres_database pg;
   auto recs = parse_jsonl_records(
       R"([{"id": 1, "x": 1.5, "name": "plain", "ok": true, "tags": ["a", "b"], "meta": {"k": 1}, "note": null},)"
       R"( {"id": 2, "x": -2.25e10, "name": "tab\there\nnew line \\ back \"q\" é", "ok": false, "tags": [], "meta": {}},)"
@@ -127,7 +129,7 @@ TEST_CASE("write_postgres: appends records with COPY into a table created from t
 TEST_CASE("write_postgres: the items of a tuple are the columns _1 _2 and any other value is the column value",
           "[postgres]") {
   REQUIRE_POSTGRES();
-  postgres_server pg;
+  postgres_database pg;
   {
     weir::streaming_context ssc({.batch_interval = 100ms, .parallelism = 1, .threads = 2});
     ssc.source("numbers", [] { return weir::io::source_ptr(new numbers_source(4, 2, 10, {})); })
@@ -145,7 +147,7 @@ TEST_CASE("write_postgres: the items of a tuple are the columns _1 _2 and any ot
 TEST_CASE("write_postgres: an existing table keeps its types and fields go to columns by name (missing ones null)",
           "[postgres]") {
   REQUIRE_POSTGRES();
-  postgres_server pg;
+  postgres_database pg;
   pg.query("CREATE SCHEMA app; CREATE TABLE app.counts (id serial, word varchar(20), n integer, "
            "at timestamptz NOT NULL DEFAULT now())");
   run_batches({{obj({{"n", 3}, {"word", "a"}}), obj({{"word", "b"}})}}, options(pg, "app.counts"));
@@ -155,7 +157,7 @@ TEST_CASE("write_postgres: an existing table keeps its types and fields go to co
 
 TEST_CASE("write_postgres: with key the rows are upserted and the last record of a key wins", "[postgres]") {
   REQUIRE_POSTGRES();
-  postgres_server pg;
+  postgres_database pg;
   auto o = options(pg, "latest");
   o.key = {"k"};
   run_batches({{obj({{"k", "a"}, {"v", 1}}), obj({{"k", "b"}, {"v", 2}}), obj({{"k", "a"}, {"v", 3}})},
@@ -172,7 +174,7 @@ TEST_CASE("write_postgres: with key the rows are upserted and the last record of
 
 TEST_CASE("write_postgres: a row the table cannot take follows on_error (skip or dead_letter or fail)", "[postgres]") {
   REQUIRE_POSTGRES();
-  postgres_server pg;
+  postgres_database pg;
   pg.query("CREATE TABLE strict (n bigint NOT NULL CHECK (n >= 0), s text)");
   weir::records batch = {obj({{"n", 1}, {"s", "ok"}}), obj({{"n", "abc"}, {"s", "not a number"}}),
                          obj({{"n", -5}, {"s", "check"}}),   obj({{"n", 2}, {"s", "ok"}}),
@@ -222,7 +224,7 @@ TEST_CASE("write_postgres: a row the table cannot take follows on_error (skip or
 
 TEST_CASE("write_postgres: errors at start name the table and the server", "[postgres]") {
   REQUIRE_POSTGRES();
-  postgres_server pg;
+  postgres_database pg;
   auto o = options(pg, "missing");
   o.create = false;
   try {
@@ -254,10 +256,8 @@ TEST_CASE("write_postgres: errors at start name the table and the server", "[pos
           std::string::npos);
   }
   // a server that is not there: retried with back-off, then a clear failure
-  const std::string url = pg.url();
-  pg.stop();
   o = options(pg, "t");
-  o.url = url;
+  o.url = "postgresql://postgres@127.0.0.1:" + std::to_string(weir::test::postgres_server::free_port()) + "/db";
   o.timeout = 1500ms;
   auto began = std::chrono::steady_clock::now();
   try {
@@ -307,7 +307,7 @@ TEST_CASE("write_postgres two-phase commit: a crash between pre-commit and commi
           "nor repeats a row",
           "[postgres][checkpoint]") {
   REQUIRE_POSTGRES();
-  postgres_server pg;
+  postgres_database pg;
   for (bool upsert : {false, true}) {
     INFO("upsert " << upsert);
     const std::string table = upsert ? "up" : "app";
@@ -373,7 +373,7 @@ TEST_CASE("write_postgres two-phase commit: a crash between pre-commit and commi
 TEST_CASE("write_postgres: connections killed during a checkpointed run are retried and the table holds every row once",
           "[postgres][checkpoint]") {
   REQUIRE_POSTGRES();
-  postgres_server pg;
+  postgres_database pg;
   weir::test::temp_dir tmp;
   constexpr std::int64_t n = 60000;
   std::atomic<bool> done{false};
@@ -384,7 +384,7 @@ TEST_CASE("write_postgres: connections killed during a checkpointed run are retr
       std::this_thread::sleep_for(150ms);
       if (done.load()) break;
       auto r = pg.query("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = "
-                        "'weir' AND pid <> pg_backend_pid()");
+                        "'weir' AND datname = current_database() AND pid <> pg_backend_pid()");
       killed += std::stoi(r.at(0).at(0));
     }
   });

@@ -2,12 +2,19 @@
 // (postgresql-15): `initdb` into a temporary directory (as the `postgres`
 // user when the test runs as root, which initdb refuses), `pg_ctl start` on a
 // free port of 127.0.0.1 with its socket in the same directory, and `pg_ctl
-// stop` plus removal of the directory in the destructor (also when the test
-// fails). Settings are for tests: no fsync (the tests kill weir, never the
-// server). Queries go through libpq.
+// stop` plus removal of the directory when the test process ends, however it
+// ends (a watchdog process waits for the end of a pipe the test process
+// holds, so an abort or a kill leaves no server behind). Settings are for
+// tests: no fsync (the tests kill weir, never the server). Queries go
+// through libpq.
+//
+// A test file starts one server (shared_postgres(), registered with
+// weir_test(... ONE_PROCESS)); each test case works in a fresh database of
+// its own (postgres_database), dropped at its end.
 #pragma once
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -80,13 +87,15 @@ public:
     REQUIRE(run({(bin_ / "initdb").string(), "-D", data_.string(), "-U", "postgres", "-A", "trust", "-N", "-E",
                  "UTF8", "--locale=C"},
                 dir_ / "initdb.log") == 0);
+    start_watchdog();
     start();
   }
 
+  /// Stops the server and removes its directory (through the watchdog).
   ~postgres_server() {
-    stop();
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
+    ::close(watchdog_pipe_);
+    int status = 0;
+    ::waitpid(watchdog_, &status, 0);
   }
   postgres_server(const postgres_server&) = delete;
   postgres_server& operator=(const postgres_server&) = delete;
@@ -122,9 +131,10 @@ public:
     return "postgresql://postgres@127.0.0.1:" + std::to_string(port_) + "/" + db;
   }
 
-  /// Runs `sql`; the rows of the last statement. Fails the test on an error.
-  pg_rows query(const std::string& sql) const {
-    PGconn* c = PQconnectdb(url().c_str());
+  /// Runs `sql` in database `db`; the rows of the last statement. Fails the
+  /// test on an error.
+  pg_rows query(const std::string& sql, const std::string& db = "postgres") const {
+    PGconn* c = PQconnectdb(url(db).c_str());
     if (PQstatus(c) != CONNECTION_OK) {
       std::string msg = PQerrorMessage(c);
       PQfinish(c);
@@ -148,21 +158,14 @@ public:
   }
 
   /// The single value of a one-row, one-column query.
-  std::string scalar(const std::string& sql) const {
-    auto rows = query(sql);
+  std::string scalar(const std::string& sql, const std::string& db = "postgres") const {
+    auto rows = query(sql, db);
     REQUIRE(rows.size() == 1);
     REQUIRE(rows[0].size() == 1);
     return rows[0][0];
   }
 
-private:
-  static std::string slurp(const std::filesystem::path& p) {
-    std::ifstream in(p);
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-  }
-
+  /// A free port of 127.0.0.1 (nothing listens on it).
   static int free_port() {
     int fd = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in a{};
@@ -175,6 +178,42 @@ private:
     ::close(fd);
     return ntohs(a.sin_port);
   }
+
+private:
+  /// A shell that reads the pipe's end until EOF (the test process closed it
+  /// or died), then stops the server and removes the directory. It execs at
+  /// once after the fork (the test process may have threads).
+  void start_watchdog() {
+    int fds[2];
+    REQUIRE(::pipe2(fds, O_CLOEXEC) == 0);
+    std::string stop = "pg_ctl -D '" + data_.string() + "' -m immediate -w stop";
+    if (as_postgres_) stop = "runuser -u postgres -- " + (bin_ / "").string() + stop;
+    else stop = (bin_ / "").string() + stop;
+    std::string script = "cat > /dev/null; " + stop + " > /dev/null 2>&1; rm -rf '" + dir_.string() + "'";
+    pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+      ::dup2(fds[0], 0);
+      int null = ::open("/dev/null", O_WRONLY);
+      ::dup2(null, 1);
+      ::dup2(null, 2);
+      for (int i = 3; i < 1024; ++i) ::close(i);
+      ::setsid();  // not in the test's process group: a signal to the group reaches the test only
+      ::execl("/bin/sh", "sh", "-c", script.c_str(), static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    ::close(fds[0]);
+    watchdog_ = pid;
+    watchdog_pipe_ = fds[1];
+  }
+
+  static std::string slurp(const std::filesystem::path& p) {
+    std::ifstream in(p);
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  }
+
 
   /// Runs a PostgreSQL program (as postgres when root) with its output in `log`.
   int run(std::vector<std::string> args, const std::filesystem::path& log) const {
@@ -208,6 +247,42 @@ private:
   bool as_postgres_ = false;
   bool running_ = false;
   int port_ = 0;
+  pid_t watchdog_ = -1;
+  int watchdog_pipe_ = -1;
+};
+
+/// The server of this test process, started at the first call, stopped when
+/// the process ends.
+inline postgres_server& shared_postgres() {
+  static postgres_server server;
+  return server;
+}
+
+/// A fresh database on the shared server for one test case (its tables, and
+/// weir's own weir_sink_epochs, are its alone), dropped at the end.
+class postgres_database {
+public:
+  postgres_database() : server_(shared_postgres()) {
+    static std::atomic<int> counter{0};
+    name_ = "weir_test_" + std::to_string(++counter);
+    server_.query("CREATE DATABASE " + name_);
+  }
+  ~postgres_database() {
+    PGconn* c = PQconnectdb(server_.url().c_str());
+    if (PQstatus(c) == CONNECTION_OK) PQclear(PQexec(c, ("DROP DATABASE IF EXISTS " + name_ + " WITH (FORCE)").c_str()));
+    PQfinish(c);
+  }
+  postgres_database(const postgres_database&) = delete;
+  postgres_database& operator=(const postgres_database&) = delete;
+
+  const std::string& name() const { return name_; }
+  std::string url() const { return server_.url(name_); }
+  pg_rows query(const std::string& sql) const { return server_.query(sql, name_); }
+  std::string scalar(const std::string& sql) const { return server_.scalar(sql, name_); }
+
+private:
+  postgres_server& server_;
+  std::string name_;
 };
 
 }  // namespace weir::test
