@@ -225,6 +225,18 @@ public:
 
   std::string describe() const override { return "generate(\"access_log\")"; }
 
+  /// A bounded generator's progress: records emitted of `count`, else ms run
+  /// of `duration`; unbounded: unknown.
+  input_progress progress() const override {
+    if (opts_.count > 0) return {std::min(emitted_, opts_.count), opts_.count};
+    if (opts_.duration.count() > 0 && opened_) {
+      const auto total = static_cast<std::uint64_t>(opts_.duration.count());
+      const auto ran = std::chrono::duration_cast<std::chrono::milliseconds>(clock_type::now() - open_time_).count();
+      return {std::min(static_cast<std::uint64_t>(std::max<std::int64_t>(ran, 0)), total), total};
+    }
+    return {};
+  }
+
   // Checkpoints: the records emitted, both xoshiro states, the burst
   // schedule and the run time so far (pacing and `duration` continue from
   // it). The seed, rate and table sizes are checked: they shape the sequence.

@@ -352,3 +352,33 @@ TEST_CASE("access log generator rejects invalid options", "[io][generator]") {
   records out;
   REQUIRE_THROWS_AS(weir::io::make_access_log_generator({})->read(out, 1), weir::pipeline_error);
 }
+
+TEST_CASE("access_log generator: progress counts records of count, else ms of duration, else is unknown",
+          "[io][generator]") {
+  access_log_options o;
+  o.count = 1000;
+  auto counted = weir::io::make_access_log_generator(o);
+  counted->open();
+  records out;
+  counted->read(out, 300);
+  CHECK(counted->progress().done == 300);
+  CHECK(counted->progress().total == 1000);
+  drain(*counted, 4096, [](records&) {});
+  CHECK(counted->progress().done == 1000);
+
+  o = {};
+  o.rate = 1000;
+  o.duration = std::chrono::milliseconds(300);
+  auto timed = weir::io::make_access_log_generator(o);
+  timed->open();
+  CHECK(timed->progress().total == 300);
+  CHECK(timed->progress().done <= 300);
+  drain(*timed, 4096, [](records&) {});
+  CHECK(timed->progress().done == 300);  // ran its whole duration
+
+  o = {};
+  auto endless = weir::io::make_access_log_generator(o);
+  endless->open();
+  endless->read(out, 10);
+  CHECK(endless->progress().total == 0);
+}

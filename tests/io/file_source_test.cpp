@@ -238,3 +238,23 @@ TEST_CASE("file source reads the real Apache access log", "[io][file][data]") {
   CHECK(with_newline == 0);
   CHECK(bytes == std::filesystem::file_size(*p));  // every byte but the "\n"s is kept
 }
+
+TEST_CASE("file source: progress is the bytes of the lines returned of the file's size at open", "[io][file]") {
+  weir::test::temp_dir dir;
+  auto path = dir.path / "three.txt";
+  write_file(path, "aaa\nbb\r\nc");  // 9 bytes, the last line without newline
+  auto src = weir::io::make_file_source(path.string());
+  CHECK(src->progress().total == 0);  // unknown before open
+  src->open();
+  CHECK(src->progress().done == 0);
+  CHECK(src->progress().total == 9);
+  records out;
+  src->read(out, 1);
+  REQUIRE(out.size() == 1);
+  CHECK(src->progress().done == 4);
+  src->read(out, 1);
+  CHECK(src->progress().done == 8);
+  read_all(*src);
+  CHECK(src->progress().done == 9);
+  CHECK(src->progress().total == 9);
+}
