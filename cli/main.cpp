@@ -28,6 +28,7 @@
 #include <fstream>
 #include <optional>
 #include <sstream>
+#include <stop_token>
 #include <string>
 #include <thread>
 
@@ -332,6 +333,7 @@ int execute(const command_args& a, mode m) {
   std::atomic<bool> started{false}, finished{false};
   std::unique_ptr<weir::cli::dashboard> board;
   std::unique_ptr<weir::cli::ui_server> server;
+  std::jthread sampler;  ///< samples the job for the dashboard's rates (stopped before `board` goes)
   if (serve) {
     std::vector<weir::cli::kafka_source_metrics> kafka;
     for (auto& p : ctx.kafka_sources()) kafka.push_back({fmt::format("kafka{}", kafka.size()), p});
@@ -363,6 +365,16 @@ int execute(const command_args& a, mode m) {
          [poll] { return weir::cli::render_prometheus(poll()); }},
     };
     server = std::make_unique<weir::cli::ui_server>(*serve, std::move(routes), a.ui ? "the dashboard" : "metrics");
+    // A sample every 500 ms, so that the rates span a second or more from the first view on
+    // (the dashboard keeps the samples of its renders; without this one, only a page's polls).
+    if (a.ui)
+      sampler = std::jthread([job_json](std::stop_token stop) {
+        std::mutex mu;
+        std::condition_variable_any cv;
+        std::unique_lock<std::mutex> lock(mu);
+        while (!cv.wait_for(lock, stop, std::chrono::milliseconds(500), [&stop] { return stop.stop_requested(); }))
+          job_json();
+      });
     if (!a.quiet) {
       if (a.ui)
         weir::log_message(weir::log_level::info,
@@ -397,6 +409,10 @@ int execute(const command_args& a, mode m) {
     if (linger && linger->count() > 0) waiter.wait_for(*linger);
   }
   server.reset();
+  if (sampler.joinable()) {
+    sampler.request_stop();
+    sampler.join();
+  }
   std::fflush(stdout);
   if (a.stats)
     weir::log_message(weir::log_level::info, fmt::format(

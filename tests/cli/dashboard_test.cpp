@@ -3,13 +3,15 @@
 // backpressure, watermark lag, progress, checkpoints), and a running job
 // served at /, /api/job and /metrics, rendered by headless Chromium (from
 // Debian's chromium package; that part is skipped with a message when it is
-// not installed) whose DOM must show the stages and live figures; the test
-// saves the screenshot as dashboard-screenshot.png in its working directory.
+// not installed) whose DOM must show the stages, live figures, the input's
+// progress, the watermark, and answers of /api/job polled after the page
+// loaded; the test saves the screenshot as dashboard-screenshot.png in its
+// working directory.
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <optional>
-#include <regex>
+#include <span>
 #include <string>
 #include <thread>
 
@@ -25,6 +27,7 @@
 #include "weir/cli/dashboard.hpp"
 #include "weir/cli/ui_server.hpp"
 #include "weir/io/json.hpp"
+#include "weir/io/regex.hpp"
 
 namespace {
 
@@ -106,7 +109,7 @@ std::string run_chromium(const std::string& bin, const std::string& url, const s
                     " --headless --no-sandbox --disable-gpu --disable-quic --no-first-run"
                     " --disable-background-networking --disable-component-update --disable-sync"
                     " --disable-dev-shm-usage --hide-scrollbars --user-data-dir=" +
-                    (dir / "profile").string() + " --window-size=1400,960 --virtual-time-budget=3000 " + mode + " " +
+                    (dir / "profile").string() + " --window-size=1400,1400 --virtual-time-budget=3000 " + mode + " " +
                     url + " > " + (dir / "chromium.out").string() + " 2> " + (dir / "chromium.err").string();
   int rc = std::system(cmd.c_str());
   INFO("chromium stderr: " << weir::test::slurp(dir / "chromium.err"));
@@ -217,6 +220,8 @@ TEST_CASE("dashboard: weir run --ui serves the page, /api/job and /metrics durin
       "let logs = generate(\"access_log\", rate = 4000, duration = 12s, seed = 7)\n"
       "logs | filter(.status >= 200) | map((.status, 1)) | reduce_by_key_and_window(sum, 2s, 1s)\n"
       "  | write_jsonl(\"" + out.string() + "\")\n"
+      "logs | aggregate(tumbling(2s), count, key = _.status, time = _.time, watermark = 1s)\n"
+      "  | write_jsonl(\"" + (tmp.path / "per_status.jsonl").string() + "\")\n"
       "logs | map(.path) | count_by_value() | filter(_[1] > 1000000) | print()\n";
   weir::test::write_file(tmp.path / "traffic.weir", script);
   pid_t pid = weir::test::spawn_weir({"run", (tmp.path / "traffic.weir").string(), "--batch-interval", "250ms",
@@ -236,8 +241,10 @@ TEST_CASE("dashboard: weir run --ui serves the page, /api/job and /metrics durin
     if (r) {
       CHECK_THAT(r->head, Catch::Contains("application/json"));
       value j = weir::io::parse_json(r->body);
+      auto st = field(j, "stages").as_array();
       if (field(j, "state").as_string() == "running" && field(field(j, "totals"), "in_rate").as_number() > 0 &&
-          field(field(j, "checkpoints"), "completed").as_int() > 0) {
+          field(field(j, "checkpoints"), "completed").as_int() > 0 && st.size() > 5 &&
+          !field(st[5], "watermark_ms").is_null()) {
         job = j;
         break;
       }
@@ -250,11 +257,20 @@ TEST_CASE("dashboard: weir run --ui serves the page, /api/job and /metrics durin
   auto stages = field(*job, "stages").as_array();
   std::string names;
   for (auto& s : stages) names += std::string(field(s, "name").as_string()) + ";";
-  CHECK(names == "generate;filter -> map;reduce_by_key_and_window;write_jsonl;map;count_by_value -> filter;print;");
-  CHECK(field(*job, "edges").as_array().size() == 6);
+  CHECK(names == "generate;filter -> map;reduce_by_key_and_window;write_jsonl;with_watermark -> key_by;"
+                 "aggregate(tumbling(2s));write_jsonl;map;count_by_value -> filter;print;");
+  CHECK(field(*job, "edges").as_array().size() == 9);
   CHECK(field(field(*job, "totals"), "records_in").as_int() > 0);
   CHECK(field(stages[2], "parallelism").as_int() == 2);
   CHECK(field(stages[2], "instances").as_array().size() == 2);
+  // the generator's duration is its progress; event time from the with_watermark stage on
+  const value& progress = field(stages[0], "progress");
+  REQUIRE_FALSE(progress.is_null());
+  CHECK(field(progress, "total").as_int() == 12000);
+  CHECK(field(progress, "ratio").as_number() > 0);
+  CHECK(field(progress, "ratio").as_number() < 1);
+  CHECK(field(stages[4], "watermark_ms").as_int() >= 1'700'000'000'000);  // the generator's event times
+  CHECK(field(stages[1], "watermark_ms").is_null());
 
   auto page = http_get(port, "/");
   REQUIRE(page);
@@ -278,11 +294,17 @@ TEST_CASE("dashboard: weir run --ui serves the page, /api/job and /metrics durin
   CHECK_THAT(dom, Catch::Contains("<svg") && Catch::Contains("id=\"state\">running<"));
   for (auto* name : {">generate<", ">reduce_by_key_and_window<", ">write_jsonl<", ">count_by_value -&gt; filter<", ">print<"})
     CHECK_THAT(dom, Catch::Contains(name));
-  std::smatch m;
-  REQUIRE(std::regex_search(dom, m, std::regex(R"(id="in-rate">([0-9.]+)(k?)<)")));
-  CHECK(std::stod(m[1].str()) * (m[2].str() == "k" ? 1000 : 1) > 100);  // about 4,000 records/s
-  CHECK(std::regex_search(dom, std::regex(R"(in [0-9.]+k?/s · out [0-9.]+k?/s)")));
+  std::string_view m[3];
+  REQUIRE(weir::io::regex(R"(id="in-rate">([0-9.]+)(k?)<)", "test").search(dom, m));
+  CHECK(std::stod(std::string(m[1])) * (m[2] == "k" ? 1000 : 1) > 100);  // about 4,000 records/s
+  CHECK(weir::io::regex(R"(in [0-9.]+k?/s · out [0-9.]+k?/s)", "test").contains(dom));
   CHECK_THAT(dom, Catch::Contains("last checkpoint"));
+  CHECK(weir::io::regex(R"(>input [0-9.]+%<)", "test").contains(dom));              // progress of the generator
+  CHECK(weir::io::regex(R"(>2023-11-\d\d \d\d:\d\d:\d\d<)", "test").contains(dom));  // in the table
+  CHECK(weir::io::regex(R"(>watermark 11-\d\d \d\d:\d\d:\d\d · lag )", "test").contains(dom));
+  // live: the page polled /api/job and rendered the answers (3 s of virtual time, a poll a second)
+  REQUIRE(weir::io::regex(R"re(<body data-updates="(\d+)")re", "test").search(dom, m));
+  CHECK(std::stoi(std::string(m[1])) >= 2);
 
   const fs::path shot = fs::current_path() / "dashboard-screenshot.png";
   fs::remove(shot);
