@@ -53,6 +53,7 @@ struct node {
 struct logical_graph {
   std::vector<node> nodes;
   std::chrono::milliseconds batch_interval{1000};  ///< for validating windows while building
+  bool map_side_combine = true;  ///< the API chains partial aggregation before exchanges (context_options)
   int add(node n) {
     n.id = static_cast<int>(nodes.size());
     nodes.push_back(std::move(n));

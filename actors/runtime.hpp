@@ -54,6 +54,9 @@ struct context_options {
   std::size_t edge_capacity = 8;  ///< credits (wire batches in flight) per channel
   int threads = 0;                ///< CAF scheduler threads; 0 = number of cores
   checkpoint_options checkpoint{};  ///< barrier snapshots; off unless checkpoint.dir is set
+  /// Per-batch aggregations combine map-side (docs/architecture.md §4): off
+  /// only to compare against the uncombined path; the answers are the same.
+  bool map_side_combine = true;
 };
 
 /// What checkpointing did so far (cumulative; all zero without checkpoints).

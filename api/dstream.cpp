@@ -7,6 +7,7 @@
 #include "weir/io/decoders.hpp"
 #include "weir/io/guarded.hpp"
 #include "weir/io/sinks.hpp"
+#include "weir/operators/combine_operators.hpp"
 #include "weir/operators/window_operators.hpp"
 #include "weir/operators/window_rule.hpp"
 
@@ -76,11 +77,26 @@ dstream dstream::aggregate(event_window_options o, extract_fn key) const {
   return keyed.add(std::move(name), [o] { return make_event_window(o); }, plan::routing::keyed, false);
 }
 
+// Map-side combine (docs/architecture.md §4, operators/combine_operators.hpp):
+// a chained `NAME.combine` node runs in every upstream instance and the
+// aggregation after the exchange merges its partials.
+dstream dstream::combined(std::string name, std::function<operator_ptr()> combine) const {
+  return add(std::move(name) + ".combine", std::move(combine), plan::routing::chained, false);
+}
+
 dstream dstream::count() const {
+  if (graph_->map_side_combine)
+    return combined("count", [] { return make_combine_count(); })
+        .add("count", [] { return make_merge_counts(); }, plan::routing::global, false);
   return add("count", [] { return make_count(); }, plan::routing::global, false);
 }
 
 dstream dstream::reduce_by_key(reducer r) const {
+  if (graph_->map_side_combine) {
+    reducer m = merge_reducer(r);
+    return combined("reduce_by_key", [r] { return make_combine_by_key_reducer(r, "reduce_by_key"); })
+        .add("reduce_by_key", [m] { return make_reduce_by_key(m); }, plan::routing::keyed, false);
+  }
   return add("reduce_by_key", [r] { return make_reduce_by_key(r); }, plan::routing::keyed, false);
 }
 
@@ -93,6 +109,14 @@ dstream dstream::reduce_by_key_and_window(reducer r, std::chrono::milliseconds w
                                           std::chrono::milliseconds slide, std::optional<reducer> inverse,
                                           filter_fn filter) const {
   slide = resolve_slide("reduce_by_key_and_window", window, slide);
+  if (graph_->map_side_combine) {
+    reducer m = merge_reducer(r);
+    return combined("reduce_by_key_and_window",
+                    [r] { return make_combine_by_key_reducer(r, "reduce_by_key_and_window"); })
+        .add("reduce_by_key_and_window",
+             [=] { return make_reduce_by_key_and_window(m, window, slide, inverse, filter); },
+             plan::routing::keyed, false, {}, slide.count());
+  }
   return add("reduce_by_key_and_window",
              [=] { return make_reduce_by_key_and_window(r, window, slide, inverse, filter); },
              plan::routing::keyed, false, {}, slide.count());
@@ -132,10 +156,18 @@ dstream dstream::union_with(const std::vector<dstream>& others) const {
 }
 
 dstream dstream::count_by_value() const {
+  if (graph_->map_side_combine)
+    return combined("count_by_value", [] { return make_combine_count_by_value(); })
+        .add("count_by_value", [] { return make_reduce_by_key(reducer::sum()); }, plan::routing::keyed, false);
   return add("count_by_value", [] { return make_count_by_value(); }, plan::routing::by_record, false);
 }
 
 dstream dstream::reduce(reducer r) const {
+  if (graph_->map_side_combine) {
+    reducer m = merge_reducer(r);
+    return combined("reduce", [r] { return make_combine_reduce(r); })
+        .add("reduce", [m] { return make_reduce(m); }, plan::routing::global, false);
+  }
   return add("reduce", [r] { return make_reduce(r); }, plan::routing::global, false);
 }
 
@@ -144,6 +176,11 @@ dstream dstream::group_by_key() const {
 }
 
 dstream dstream::combine_by_key(map_fn create, binary_fn merge_value, binary_fn merge_combiners) const {
+  if (graph_->map_side_combine) {
+    reducer m = reducer::custom(merge_combiners, "merge_combiners");
+    return combined("combine_by_key", [=] { return make_combine_combiners(create, merge_value); })
+        .add("combine_by_key", [m] { return make_reduce_by_key(m); }, plan::routing::keyed, false);
+  }
   return add("combine_by_key", [=] { return make_combine_by_key(create, merge_value, merge_combiners); },
              plan::routing::keyed, false);
 }
@@ -161,6 +198,10 @@ dstream dstream::window(std::chrono::milliseconds w, std::chrono::milliseconds s
 
 dstream dstream::count_by_window(std::chrono::milliseconds w, std::chrono::milliseconds s) const {
   s = resolve_slide("count_by_window", w, s);
+  if (graph_->map_side_combine)  // Spark: countByWindow = map(_ => 1).reduceByWindow(_ + _, _ - _, w, s)
+    return combined("count_by_window", [] { return make_combine_count(); })
+        .add("count_by_window", [w, s] { return make_reduce_by_window(reducer::sum(), w, s, reducer::sub()); },
+             plan::routing::global, false, {}, s.count());
   return add("count_by_window", [w, s] { return make_count_by_window(w, s); }, plan::routing::global, false, {},
              s.count());
 }
@@ -168,6 +209,12 @@ dstream dstream::count_by_window(std::chrono::milliseconds w, std::chrono::milli
 dstream dstream::reduce_by_window(reducer r, std::chrono::milliseconds w, std::chrono::milliseconds s,
                                   std::optional<reducer> inverse) const {
   s = resolve_slide("reduce_by_window", w, s);
+  if (graph_->map_side_combine) {
+    reducer m = merge_reducer(r);
+    return combined("reduce_by_window", [r] { return make_combine_reduce(r); })
+        .add("reduce_by_window", [=] { return make_reduce_by_window(m, w, s, inverse); }, plan::routing::global,
+             false, {}, s.count());
+  }
   return add("reduce_by_window", [=] { return make_reduce_by_window(r, w, s, inverse); }, plan::routing::global,
              false, {}, s.count());
 }
@@ -358,6 +405,7 @@ streaming_context::streaming_context(context_options opts)
     throw pipeline_error("batch interval must be positive, got " +
                          std::to_string(opts_.batch_interval.count()) + "ms");
   graph_->batch_interval = opts_.batch_interval;
+  graph_->map_side_combine = opts_.map_side_combine;
 }
 
 streaming_context::~streaming_context() = default;  // job's destructor stops and joins

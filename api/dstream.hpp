@@ -216,6 +216,8 @@ private:
   friend class streaming_context;
   dstream add(std::string name, std::function<operator_ptr()> make, plan::routing r, bool sink,
               std::vector<int> extra_inputs = {}, std::int64_t slide_ms = 0) const;
+  /// The chained map-side combine node `name`.combine before an aggregation.
+  dstream combined(std::string name, std::function<operator_ptr()> combine) const;
   std::chrono::milliseconds resolve_slide(const char* op, std::chrono::milliseconds window,
                                           std::chrono::milliseconds slide) const;
   dstream(std::shared_ptr<plan::logical_graph> g, int node) : graph_(std::move(g)), node_(node) {}

@@ -17,8 +17,11 @@ struct sizes {
   std::uint64_t wc_lines = 2'500'000;        ///< generated text, ~8 words per line
   std::uint64_t wc_file_words = 8'000'000;   ///< shared text files, replayed up to this many words
   std::uint64_t nexmark = 3'000'000;
+  std::uint64_t ysb_file_events = 4'000'000;  ///< ysb-file: JSON lines (~240 bytes each, ~1 GB)
+  std::uint64_t text_file_bytes = 200'000'000;  ///< wordcount-file: 80-column text
   double latency_seconds = 5;
   std::string data_dir;                      ///< ../shared/data or $WEIR_DATA
+  std::string cache_dir = "perf-cache";      ///< generated input files, reused between runs
 };
 
 /// What one measured run produced.
@@ -31,9 +34,11 @@ struct run_result {
   std::string error;             ///< non-empty: wrong output (the run fails)
 };
 
-/// One way to run a scenario: weir at a parallelism, or the hand-written limit (parallelism 0).
+/// One way to run a scenario: the hand-written limit (parallelism 0), weir
+/// through the DSL ("weir pN", the program `weir run` would run) or a
+/// pipeline built by hand with the C++ API ("C++ API pN").
 struct variant {
-  std::string name;  ///< "weir p1", "weir p2", "limit"
+  std::string name;  ///< "limit", "weir p1", "weir p2", "C++ API p1", "C++ API p2"
   int parallelism = 1;
   std::function<run_result()> run;
 };
@@ -50,6 +55,8 @@ std::vector<scenario> ysb_scenarios(const sizes& s);
 std::vector<scenario> wordcount_scenarios(const sizes& s);
 std::vector<scenario> nexmark_scenarios(const sizes& s);
 std::vector<scenario> latency_scenarios(const sizes& s);
+/// The scenarios run through the DSL (perf/dsl.cpp): ysb-file, wordcount-file, latency-dsl.
+std::vector<scenario> dsl_scenarios(const sizes& s);
 
 /// run_result from a run's statistics (latency at the sinks).
 void take_latency(run_result& r, const run_stats& st);

@@ -37,7 +37,7 @@ std::vector<scenario> latency_scenarios(const sizes& s) {
   sc.what = "record mode, linger 0, at half of the maximum throughput: access_log -> filter -> watermark -> keyed count (update) -> sink";
   double secs = s.latency_seconds;
   sc.prepare = [] {};
-  for (int p : {1, 2}) sc.variants.push_back({"weir p" + std::to_string(p), p, [p, secs] { return measure(p, secs); }});
+  for (int p : {1, 2}) sc.variants.push_back({"C++ API p" + std::to_string(p), p, [p, secs] { return measure(p, secs); }});
   return {sc};
 }
 

@@ -387,7 +387,7 @@ scenario make(const sizes& s, int q) {
     for (std::uint64_t i = 0; i < sample; ++i) b += io::nexmark_value(io::nexmark_event_at(st->gen, i)).to_json().size();
     st->bytes = sample ? b * n / sample : 0;  // as JSON text
   };
-  for (int p : {1, 2}) sc.variants.push_back({"weir p" + std::to_string(p), p, [st, q, p] { return run_weir(*st, q, p); }});
+  for (int p : {1, 2}) sc.variants.push_back({"C++ API p" + std::to_string(p), p, [st, q, p] { return run_weir(*st, q, p); }});
   return sc;
 }
 

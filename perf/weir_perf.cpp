@@ -1,16 +1,20 @@
 // weir-perf: the performance harness (docs/architecture.md §8).
 //
-// Runs named scenarios — YSB from JSON and from binary records, NEXMark
-// queries, windowed word count, record-mode latency — each as the
-// hand-written single-threaded limit ("limit") and as weir at parallelism 1
-// and 2. Every (scenario, variant) runs in its own child process (fork), so
+// Runs named scenarios — YSB from a JSON-lines file, windowed word count
+// over a text file and record-mode latency through the DSL (perf/dsl.cpp, the
+// headline "weir pN" variants: the program `weir run` would run), and YSB
+// from JSON and binary records, NEXMark queries, windowed word count and
+// record-mode latency as pipelines built with the C++ API ("C++ API pN") —
+// each beside the hand-written single-threaded limit ("limit"), at
+// parallelism 1 and 2. Every (scenario, variant) runs in its own child process (fork), so
 // that its peak resident memory and CPU time are its own (wait4's rusage);
 // inside, the inputs and reference results are prepared untimed, then one
 // warm-up run and R measured runs. Every run's output is checked against a
 // reference; a wrong count fails the run and the harness exits non-zero.
 //
 //   build/perf/weir-perf [--quick] [--runs R] [--warmup W] [--only NAME,...]
-//                        [--variant NAME] [--out DIR] [--data DIR]
+//                        [--variant NAME] [--out DIR] [--data DIR] [--cache DIR]
+//                        [--ysb-events N] [--text-mb N]
 //
 // Writes DIR/results.json, DIR/throughput.dat and DIR/latency.dat (for
 // perf/plot), and prints a table.
@@ -231,7 +235,7 @@ int main(int argc, char** argv) {
   using namespace weir::perf;
   sizes sz;
   int runs = 3, warmup = 1;
-  bool runs_set = false, warmup_set = false;
+  bool runs_set = false, warmup_set = false, ysb_set = false, text_set = false;
   std::string only, only_variant, out_dir = "perf-results";
   const char* env_data = std::getenv("WEIR_DATA");
   // $WEIR_DATA, else ../shared/data from here or from the source tree (as tests/support/test_data.hpp).
@@ -253,26 +257,37 @@ int main(int argc, char** argv) {
     else if (a == "--variant") only_variant = next();
     else if (a == "--out") out_dir = next();
     else if (a == "--data") sz.data_dir = next();
+    else if (a == "--cache") sz.cache_dir = next();
+    else if (a == "--ysb-events") sz.ysb_file_events = std::strtoull(next().c_str(), nullptr, 10), ysb_set = true;
+    else if (a == "--text-mb") sz.text_file_bytes = std::strtoull(next().c_str(), nullptr, 10) * 1'000'000, text_set = true;
     else {
       std::fprintf(stderr,
-                   "usage: weir-perf [--quick] [--runs R] [--warmup W] [--only NAME,...] [--variant limit|\"weir p1\"|\"weir p2\"]\n"
-                   "                 [--out DIR] [--data DIR]\n"
-                   "scenarios: ysb-json ysb-binary wordcount wordcount-files nexmark-q0 q1 q2 q3 q5 q7 q8 latency-record\n");
+                   "usage: weir-perf [--quick] [--runs R] [--warmup W] [--only NAME,...]\n"
+                   "                 [--variant limit|\"weir p1\"|\"weir p2\"|\"C++ API p1\"|\"C++ API p2\"]\n"
+                   "                 [--out DIR] [--data DIR] [--cache DIR] [--ysb-events N] [--text-mb N]\n"
+                   "scenarios (DSL): ysb-file wordcount-file latency-dsl\n"
+                   "scenarios (C++ API): ysb-json ysb-binary wordcount wordcount-files nexmark-q0 q1 q2 q3 q5 q7 q8 latency-record\n");
       return 2;
     }
   }
   if (sz.quick) {
     sz.ysb_json /= 20, sz.ysb_binary /= 20, sz.wc_lines /= 20, sz.wc_file_words /= 20, sz.nexmark /= 20;
+    if (!ysb_set) sz.ysb_file_events /= 20;
+    if (!text_set) sz.text_file_bytes /= 20;
     sz.latency_seconds = 1;
     if (!runs_set) runs = 1;
     if (!warmup_set) warmup = 0;
+  }
+  if (sz.ysb_file_events == 0 || sz.text_file_bytes == 0) {
+    std::fprintf(stderr, "weir-perf: --ysb-events and --text-mb must be >= 1\n");
+    return 2;
   }
   if (runs < 1 || warmup < 0) {
     std::fprintf(stderr, "weir-perf: --runs must be >= 1 and --warmup >= 0\n");
     return 2;
   }
   std::vector<scenario> all;
-  for (auto* make : {ysb_scenarios, wordcount_scenarios, nexmark_scenarios, latency_scenarios})
+  for (auto* make : {dsl_scenarios, ysb_scenarios, wordcount_scenarios, nexmark_scenarios, latency_scenarios})
     for (auto& s : make(sz)) all.push_back(std::move(s));
   std::vector<std::string> wanted;
   {
@@ -301,12 +316,12 @@ int main(int argc, char** argv) {
       if (!only_variant.empty() && v.name != only_variant) continue;
       auto vr = run_variant(sc, v, runs, warmup);
       if (!vr.skipped.empty()) {
-        std::printf("  %-8s skipped: %s\n", vr.name.c_str(), vr.skipped.c_str());
+        std::printf("  %-10s skipped: %s\n", vr.name.c_str(), vr.skipped.c_str());
       } else if (!vr.error.empty()) {
         failed = true;
-        std::printf("  %-8s FAILED: %s\n", vr.name.c_str(), vr.error.c_str());
+        std::printf("  %-10s FAILED: %s\n", vr.name.c_str(), vr.error.c_str());
       } else {
-        std::printf("  %-8s %8.2f M %s/s (%.2f..%.2f)  %7.1f MB/s  rss %6.1f MB  cpu %6.2f s", vr.name.c_str(),
+        std::printf("  %-10s %8.2f M %s/s (%.2f..%.2f)  %7.1f MB/s  rss %6.1f MB  cpu %6.2f s", vr.name.c_str(),
                     vr.median_rate / 1e6, sc.unit.c_str(), vr.min_rate / 1e6, vr.max_rate / 1e6, vr.median_mb_s,
                     vr.peak_rss_mb, vr.cpu_s);
         if (vr.has_latency) std::printf("  latency p50 %.0f p99 %.0f p99.9 %.0f us", vr.p50, vr.p99, vr.p999);
@@ -325,7 +340,6 @@ int main(int argc, char** argv) {
   std::printf("|---|---|---|---|---|---|---|---|---|\n");
   for (auto& sr : results) {
     const auto* limit = find(sr, "limit");
-    const auto* p1 = find(sr, "weir p1");
     for (auto& v : sr.variants) {
       if (!v.skipped.empty()) {
         std::printf("| %s | %s | skipped: %s | | | | | | |\n", sr.sc->name.c_str(), v.name.c_str(), v.skipped.c_str());
@@ -336,7 +350,9 @@ int main(int argc, char** argv) {
         continue;
       }
       std::string of_limit = limit && v.parallelism > 0 ? fmt("%.0f %%", 100 * v.median_rate / limit->median_rate) : "";
-      std::string speedup = p1 && v.parallelism == 2 ? fmt("%.2fx", v.median_rate / p1->median_rate) : "";
+      // p2 / p1 within a family ("weir", "C++ API")
+      const auto* p1 = v.parallelism == 2 ? find(sr, v.name.substr(0, v.name.size() - 1) + "1") : nullptr;
+      std::string speedup = p1 ? fmt("%.2fx", v.median_rate / p1->median_rate) : "";
       std::string lat = v.has_latency ? fmt("%.0f", v.p50) + " / " + fmt("%.0f", v.p99) + " / " + fmt("%.0f", v.p999) : "";
       std::printf("| %s | %s | %.2f (%.2f..%.2f) %s | %s | %s | %s | %s | %.0f | %.2f |\n", sr.sc->name.c_str(),
                   v.name.c_str(), v.median_rate / 1e6, v.min_rate / 1e6, v.max_rate / 1e6, sr.sc->unit.c_str(),
@@ -383,17 +399,18 @@ int main(int argc, char** argv) {
     }
     js << "\n]}\n";
     std::ofstream tp(out_dir + "/throughput.dat"), lt(out_dir + "/latency.dat");
-    tp << "# scenario limit weir_p1 weir_p2 (M records/s, median; 0 = not run)\n";
+    tp << "# scenario limit weir_p1 weir_p2 (M records/s, median; 0 = not run; the DSL's, else the C++ API's)\n";
     lt << "# label p50_us p99_us p999_us\n";
     for (auto& sr : results) {
       auto rate = [&](const char* n) {
         auto* v = find(sr, n);
+        if (!v && std::string(n).rfind("weir ", 0) == 0) v = find(sr, "C++ API " + std::string(n).substr(5));
         return v ? v->median_rate / 1e6 : 0.0;
       };
       tp << sr.sc->name << " " << rate("limit") << " " << rate("weir p1") << " " << rate("weir p2") << "\n";
       for (auto& v : sr.variants)
         if (v.has_latency && v.error.empty())
-          lt << sr.sc->name << ":" << (v.name == "weir p1" ? "p1" : v.name == "weir p2" ? "p2" : v.name) << " "
+          lt << sr.sc->name << ":" << (v.name.size() > 2 && v.name[v.name.size() - 2] == 'p' ? v.name.substr(v.name.size() - 2) : v.name) << " "
              << std::max(v.p50, 0.5) << " " << std::max(v.p99, 0.5) << " " << std::max(v.p999, 0.5) << "\n";
     }
   }

@@ -301,7 +301,7 @@ scenario make(const sizes& s, bool files) {
     finish_prepare(*st);
   };
   sc.variants.push_back({"limit", 0, [st] { return run_limit(*st); }});
-  for (int p : {1, 2}) sc.variants.push_back({"weir p" + std::to_string(p), p, [st, p] { return run_weir(*st, p); }});
+  for (int p : {1, 2}) sc.variants.push_back({"C++ API p" + std::to_string(p), p, [st, p] { return run_weir(*st, p); }});
   return sc;
 }
 

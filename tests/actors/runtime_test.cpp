@@ -180,7 +180,8 @@ TEST_CASE("a failing operator stops the pipeline with its name and reason", "[ac
         })
         .reduce_by_key(reducer::sum())
         .print();
-    CHECK_THROWS_WITH(ssc.run(), "endless -> map: bad record 100000");
+    // the failing task is named by its chain, the map-side combine included
+    CHECK_THROWS_WITH(ssc.run(), "endless -> map -> reduce_by_key.combine: bad record 100000");
   }
   {
     streaming_context ssc;

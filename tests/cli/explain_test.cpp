@@ -84,7 +84,7 @@ TEST_CASE("cli: explain prints the physical plan of a word count", "[cli]") {
   CHECK(r.out ==
         "physical plan: 3 stages (4 actors), 2 edges (4 channels)\n"
         "batch interval 1s, batch size 1024 records, edge capacity 8 batches per channel\n"
-        "stage 0 x1: file -> flat_map -> map\n"
+        "stage 0 x1: file -> flat_map -> map -> reduce_by_key.combine\n"
         "stage 1 x2: reduce_by_key\n"
         "stage 2 x1: print\n"
         "edge 0 -> 1 hash(key): 2 channels x 8 batches\n"
@@ -96,7 +96,7 @@ TEST_CASE("cli: explain prints the physical plan of a word count", "[cli]") {
   CHECK(one.out ==
         "physical plan: 2 stages (2 actors), 1 edge (1 channel)\n"
         "batch interval 1s, batch size 1024 records, edge capacity 8 batches per channel\n"
-        "stage 0 x1: file -> flat_map -> map\n"
+        "stage 0 x1: file -> flat_map -> map -> reduce_by_key.combine\n"
         "stage 1 x1: reduce_by_key -> print\n"
         "edge 0 -> 1 hash(key): 1 channel x 8 batches\n");
 }
@@ -120,7 +120,7 @@ TEST_CASE("cli: explain of a script with a fan-out and a join honours the option
         "stage 0 x1: stdin\n"
         "stage 1 x1: map\n"
         "stage 2 x1: batches\n"
-        "stage 3 x3: join\n"
+        "stage 3 x3: join -> count.combine\n"
         "stage 4 x1: count -> print\n"
         "stage 5 x3: distinct\n"
         "stage 6 x1: print\n"
@@ -144,7 +144,7 @@ TEST_CASE("cli: explain --dot prints a Graphviz graph that dot renders", "[cli]"
         "channel\"];\n"
         "  node [shape=box, fontname=\"Helvetica\"];\n"
         "  edge [fontname=\"Helvetica\"];\n"
-        "  s0 [label=\"stage 0 x1\\nfile\\n-> flat_map\\n-> map\"];\n"
+        "  s0 [label=\"stage 0 x1\\nfile\\n-> flat_map\\n-> map\\n-> reduce_by_key.combine\"];\n"
         "  s1 [label=\"stage 1 x2\\nreduce_by_key\", shape=box3d];\n"
         "  s2 [label=\"stage 2 x1\\nprint\"];\n"
         "  s0 -> s1 [label=\"hash(key)\\n2 channels x 8 batches\", style=bold];\n"
@@ -214,7 +214,7 @@ TEST_CASE("api: streaming_context::explain plans without opening sources", "[cli
   CHECK(ssc.explain() ==
         "physical plan: 3 stages (4 actors), 2 edges (4 channels)\n"
         "batch interval 250ms, batch size 100 records, edge capacity 4 batches per channel\n"
-        "stage 0 x1: custom -> map\n"
+        "stage 0 x1: custom -> map -> reduce_by_key.combine\n"
         "stage 1 x2: reduce_by_key\n"
         "stage 2 x1: for_each_batch\n"
         "edge 0 -> 1 hash(key): 2 channels x 4 batches\n"
