@@ -315,7 +315,11 @@ public:
     if (const auto* lo = dynamic_cast<const detail::lines_origin*>(origin_)) {
       lo->lend_lines();
       lines = lo->lent();
-      if (lines.size() != in.size()) lines = {};
+      // the runtime hands a source's read to its first operator whole,
+      // before the next read: anything else would misplace the lines
+      if (!lines.empty() && lines.size() != in.size())
+        throw pipeline_error("parse_json: the source lent " + std::to_string(lines.size()) + " lines for " +
+                             std::to_string(in.size()) + " records (a read must reach its first operator whole)");
     }
     value v;
     for (std::size_t i = 0; i < in.size(); ++i) {

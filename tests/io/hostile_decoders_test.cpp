@@ -178,6 +178,19 @@ TEST_CASE("parse_json after a file source reads the lines in place - same record
       CHECK(got.provenance[i] == path.string() + ":" + want.provenance[i].substr(std::string("record ").size()));
     CHECK(h.op().counters().malformed_records == want.reason.size());
   }
+  // part of a read reaching the decoder is refused, never misread
+  source_ptr src = make_file_source(path.string());
+  src->open();
+  collected c;
+  operator_harness h(make_json_decoder(fields({".type"}), c.policy()));
+  h.context().origin = src->origin();
+  records in;
+  src->read(in, 4);
+  h.push(std::move(in));  // asks for the lines from the next read on
+  records next;
+  src->read(next, 4);
+  next.pop_back();
+  CHECK_THROWS_WITH(h.push(std::move(next)), Catch::Contains("the source lent 4 lines for 3 records"));
 }
 
 TEST_CASE("parse_json with fields: a path into a scalar or past the document's kind is null - as a missing key",
