@@ -8,6 +8,7 @@
 
 #include "weir/common/errno_text.hpp"
 #include "weir/io/detail/file_glob.hpp"
+#include "weir/io/detail/line_reader.hpp"
 #include "weir/io/sources.hpp"
 #include "weir/operators/sealed_state.hpp"
 
@@ -65,10 +66,9 @@ public:
     if (cur_) cur_->close();
   }
 
-  const record_origin* origin() const override {
-    if (cur_) return cur_->origin();
-    return done_ ? done_->origin() : nullptr;
-  }
+  /// One origin for the whole run (the runtime takes it once): it speaks
+  /// for the file whose lines the last read returned.
+  const record_origin* origin() const override { return &origin_; }
 
   std::string describe() const override { return "file(\"" + pattern_ + "\")"; }
 
@@ -121,9 +121,35 @@ public:
   }
 
 private:
+  /// The origin of the file the last read's records came from, if that
+  /// file's source offers lent lines.
+  const lines_origin* file_origin() const {
+    const source_reader* s = cur_ ? cur_.get() : done_.get();
+    return s ? dynamic_cast<const lines_origin*>(s->origin()) : nullptr;
+  }
+
+  struct forward_origin final : lines_origin {
+    explicit forward_origin(glob_file_source* s) : src(s) {}
+    glob_file_source* src;
+    std::string describe(std::size_t i) const override {
+      const lines_origin* o = src->file_origin();
+      return o ? o->describe(i) : src->pattern_ + ": record " + std::to_string(i + 1);
+    }
+    void lend_lines() const override {
+      src->lend_ = true;
+      if (const lines_origin* o = src->file_origin()) o->lend_lines();
+    }
+    std::span<const std::string_view> lent() const override {
+      const lines_origin* o = src->file_origin();
+      return o ? o->lent() : std::span<const std::string_view>{};
+    }
+  };
+
   void open_next() {
     cur_ = make_plain_file_source(files_[next_++], max_line_);
     cur_->open();
+    if (lend_)
+      if (const lines_origin* o = file_origin()) o->lend_lines();
   }
 
   std::string pattern_;
@@ -131,6 +157,8 @@ private:
   std::vector<std::string> files_;
   std::size_t next_ = 0;
   source_ptr cur_, done_;
+  bool lend_ = false;  // the first operator reads the lines in place
+  forward_origin origin_{this};
 };
 
 }  // namespace

@@ -102,12 +102,18 @@ public:
   const record_origin* origin() const override { return &origin_; }
 
 private:
-  struct line_origin final : record_origin {
-    explicit line_origin(const std::string* p) : path(p) {}
-    const std::string* path;
+  struct line_origin final : detail::lines_origin {
+    explicit line_origin(file_source* s) : src(s) {}
+    file_source* src;
     std::uint64_t first_line = 1;  // 1-based line of the last read's first record
     std::string describe(std::size_t i) const override {
-      return *path + ":" + std::to_string(first_line + i);
+      return src->path_ + ":" + std::to_string(first_line + i);
+    }
+    void lend_lines() const override {
+      if (src->reader_) src->reader_->lend_lines();
+    }
+    std::span<const std::string_view> lent() const override {
+      return src->reader_ ? src->reader_->lent() : std::span<const std::string_view>{};
     }
   };
 
@@ -116,7 +122,7 @@ private:
   std::uint64_t size_ = 0;  ///< bytes of the file at open
   int fd_ = -1;
   std::optional<detail::line_reader> reader_;
-  line_origin origin_{&path_};
+  line_origin origin_{this};
 };
 
 }  // namespace

@@ -1,11 +1,13 @@
 // parse_json: simdjson On-Demand documents → values (see decoders.hpp).
 #include <algorithm>
+#include <bit>
 #include <cstring>
 
 #include <simdjson.h>
 
 #include "weir/io/decoders.hpp"
 #include "weir/io/detail/decoder_base.hpp"
+#include "weir/io/detail/line_reader.hpp"
 
 namespace weir::io {
 namespace {
@@ -18,6 +20,10 @@ using simdjson::error_code;
 // so a document nested deeper is a bad record (DEPTH_ERROR), never a stack
 // overflow.
 static_assert(max_json_depth == simdjson::DEFAULT_MAX_DEPTH);
+// Lines lent by a file source are parsed in place: the reader keeps the
+// padding simdjson reads past a document.
+static_assert(detail::line_reader::padding >= simdjson::SIMDJSON_PADDING);
+static_assert(std::endian::native == std::endian::little, "json_decoder::match compares little-endian words");
 
 error_code convert(od::value v, value& out, std::size_t depth);
 
@@ -169,7 +175,8 @@ error_code check_any(V& v, std::size_t depth) {
   return simdjson::INCORRECT_TYPE;
 }
 
-/// A reusable padded copy of each record and an On-Demand parser.
+/// An On-Demand parser, and a reusable padded copy of records whose text
+/// has no padding of its own.
 class json_reader {
 public:
   /// Parses `text`; the document stays valid until the next call.
@@ -178,7 +185,15 @@ public:
     // reads past the end only within blocks it masks or pads itself)
     if (buf_.size() < text.size() + simdjson::SIMDJSON_PADDING) buf_.resize(text.size() + simdjson::SIMDJSON_PADDING);
     if (!text.empty()) std::memcpy(buf_.data(), text.data(), text.size());
+    base_ = buf_.data();
     return parser_.iterate(buf_.data(), text.size(), buf_.size()).get(doc);
+  }
+
+  /// Parses `text` where it lies: at least SIMDJSON_PADDING readable bytes
+  /// follow it (a lent line). Both must outlive the document.
+  error_code iterate_in_place(std::string_view text, od::document& doc) {
+    base_ = text.data();
+    return parser_.iterate(text.data(), text.size(), text.size() + simdjson::SIMDJSON_PADDING).get(doc);
   }
 
   /// "byte offset N: <reason>". N is the document's current location when
@@ -188,12 +203,12 @@ public:
   std::string reason(od::document& doc, error_code e, std::size_t len, bool iterated) {
     if (e == simdjson::INCOMPLETE_ARRAY_OR_OBJECT || e == simdjson::UNCLOSED_STRING ||
         e == simdjson::TAPE_ERROR || e == simdjson::TRAILING_CONTENT || !iterated) {
-      if (auto r = scan_structure(std::string_view(buf_.data(), len)); !r.empty()) return r;
+      if (auto r = scan_structure(std::string_view(base_, len)); !r.empty()) return r;
     }
     std::string r;
     const char* loc = nullptr;
-    if (iterated && !doc.current_location().get(loc) && loc >= buf_.data() && loc <= buf_.data() + len)
-      r = "byte offset " + std::to_string(loc - buf_.data()) + ": ";
+    if (iterated && !doc.current_location().get(loc) && loc >= base_ && loc <= base_ + len)
+      r = "byte offset " + std::to_string(loc - base_) + ": ";
     if (e == simdjson::DEPTH_ERROR)
       r += "arrays and objects nested deeper than " + std::to_string(max_json_depth);
     else
@@ -241,6 +256,7 @@ public:
 private:
   od::parser parser_;
   std::string buf_;
+  const char* base_ = nullptr;  // the text of the current document
 };
 
 /// After a complete read of `doc`: a location inside the text means content
@@ -254,9 +270,9 @@ bool at_end(json_reader& rd, od::document& doc, std::size_t len, std::string& re
   return true;
 }
 
-bool parse_whole(json_reader& rd, std::string_view text, value& out, std::string& reason) {
+bool parse_whole(json_reader& rd, std::string_view text, bool in_place, value& out, std::string& reason) {
   od::document doc;
-  if (auto e = rd.iterate(text, doc)) {
+  if (auto e = in_place ? rd.iterate_in_place(text, doc) : rd.iterate(text, doc)) {
     reason = rd.reason(doc, e, text.size(), false);
     return false;
   }
@@ -277,6 +293,15 @@ public:
       const auto& ptr = f.pointer;
       if (ptr.size() < 2 || ptr[0] != '/' || ptr.find_first_of("/~\\\"", 1) != std::string::npos) top_level_ = false;
       keys_.push_back(ptr.size() > 1 ? ptr.substr(1) : std::string());
+      wanted_key w;
+      const std::string& key = keys_.back();
+      w.len = key.size();
+      for (std::size_t h = 0; h < 2; ++h) {
+        const std::size_t from = 8 * h, bytes = std::min<std::size_t>(8, w.len > from ? w.len - from : 0);
+        if (bytes) std::memcpy(&w.word[h], key.data() + from, bytes);
+        w.mask[h] = bytes == 8 ? ~std::uint64_t{0} : (std::uint64_t{1} << (8 * bytes)) - 1;
+      }
+      wanted_.push_back(w);
       depths_.push_back(static_cast<std::size_t>(std::count(ptr.begin(), ptr.end(), '/')));
       names_.emplace_back(f.name);
     }
@@ -284,16 +309,35 @@ public:
 
   void decode(records& in, records& out) override {
     out.reserve(out.size() + in.size());
+    // Directly after a file source: its lines, in place in its read buffer
+    // (no string record, no copy); this decoder reads no record itself then.
+    std::span<const std::string_view> lines;
+    if (const auto* lo = dynamic_cast<const detail::lines_origin*>(origin_)) {
+      lo->lend_lines();
+      lines = lo->lent();
+      // the runtime hands a source's read to its first operator whole,
+      // before the next read: anything else would misplace the lines
+      if (!lines.empty() && lines.size() != in.size())
+        throw pipeline_error("parse_json: the source lent " + std::to_string(lines.size()) + " lines for " +
+                             std::to_string(in.size()) + " records (a read must reach its first operator whole)");
+    }
     value v;
     for (std::size_t i = 0; i < in.size(); ++i) {
-      const value& r = in[i];
-      if (!r.is_string()) {
-        bad(r.to_json(), not_a_string(r), provenance(i));
-        continue;
+      std::string_view text;
+      if (!lines.empty()) {
+        text = lines[i];
+      } else {
+        const value& r = in[i];
+        if (!r.is_string()) {
+          bad(r.to_json(), not_a_string(r), provenance(i));
+          continue;
+        }
+        text = r.as_string();
       }
-      const bool ok = o_.fields.empty() ? parse_whole(rd_, r.as_string(), v, reason_) : extract(r.as_string(), v);
+      const bool in_place = !lines.empty();
+      const bool ok = o_.fields.empty() ? parse_whole(rd_, text, in_place, v, reason_) : extract(text, in_place, v);
       if (ok) out.push_back(std::move(v));
-      else bad(r.as_string(), reason_, provenance(i));
+      else bad(text, reason_, provenance(i));
     }
     consumed(in.size());
   }
@@ -301,12 +345,15 @@ public:
   bool stateless() const override { return true; }
 
 private:
-  bool extract(std::string_view text, value& out) {
+  bool extract(std::string_view text, bool in_place, value& out) {
     od::document doc;
-    if (auto e = rd_.iterate(text, doc)) {
+    if (auto e = in_place ? rd_.iterate_in_place(text, doc) : rd_.iterate(text, doc)) {
       reason_ = rd_.reason(doc, e, text.size(), false);
       return false;
     }
+    od::json_type root{};
+    if (top_level_ && keys_.size() <= 64 && doc.type().get(root) == simdjson::SUCCESS && root == od::json_type::object)
+      return extract_top_level(doc, text, out);
     return extract_fields(doc, text, out) && (!o_.validate || check_whole(doc, text));
   }
 
@@ -322,9 +369,6 @@ private:
   }
 
   bool extract_fields(od::document& doc, std::string_view text, value& out) {
-    od::json_type root{};
-    if (top_level_ && keys_.size() <= 64 && doc.type().get(root) == simdjson::SUCCESS && root == od::json_type::object)
-      return extract_top_level(doc, text, out);
     std::vector<field> fields;
     fields.reserve(o_.fields.size());
     for (std::size_t k = 0; k < o_.fields.size(); ++k) {
@@ -351,7 +395,10 @@ private:
 
   /// One pass over the root object's fields; the first occurrence of each
   /// wanted name wins, keys compared unescaped as at_pointer does (so the
-  /// names hold no quote or backslash); stops once every name is found.
+  /// names hold no quote or backslash). Without validate it stops once
+  /// every name is found; with validate the same pass reads every other
+  /// key and value as check_any does, then checks that nothing follows the
+  /// object: the document is read once.
   bool extract_top_level(od::document& doc, std::string_view text, value& out) {
     const std::size_t n = keys_.size();
     std::vector<field>& fields = fields_;  // reused: object_moved leaves it moved-from
@@ -360,6 +407,7 @@ private:
       fields[k].name = names_[k];
       fields[k].val = value();
     }
+    const bool validate = o_.validate;
     std::uint64_t found = 0;
     std::size_t left = n;
     od::object obj;
@@ -368,25 +416,54 @@ private:
       for (auto f : obj) {
         od::field fl;
         if ((e = std::move(f).get(fl))) break;
-        const od::raw_json_string key = fl.key();
-        // the first byte first (a quote for an empty key, so always readable):
-        // most keys differ there, without a call to memcmp
-        const char first = *reinterpret_cast<const char*>(key.raw());
-        std::size_t k = 0;
-        while (k < n && (((found >> k) & 1) || keys_[k][0] != first || !key.unsafe_is_equal(keys_[k]))) ++k;
-        if (k == n) continue;  // not wanted (or a later duplicate): skipped unread
+        const std::size_t k = match(fl.key(), found);
+        if (k == n) {  // not wanted (or a later duplicate)
+          if (!validate) continue;  // skipped unread
+          std::string_view unescaped;
+          if ((e = fl.unescaped_key().get(unescaped))) break;
+          od::value x = fl.value();
+          if ((e = check_any(x, 1))) break;
+          continue;
+        }
         if ((e = convert(fl.value(), fields[k].val, 1))) break;
         found |= std::uint64_t{1} << k;
-        if (--left == 0) break;
+        if (--left == 0 && !validate) break;
       }
     }
     if (e) {
       reason_ = rd_.reason(doc, e, text.size(), true);
       return false;
     }
+    if (validate && !at_end(rd_, doc, text.size(), reason_)) return false;
     out = value::object_moved(fields);
     return true;
   }
+
+  /// The index of the wanted name not yet found that the raw key `raw`
+  /// (just after its opening quote, inside the padded document) equals
+  /// byte for byte, else keys_.size(). The first 16 bytes compare as two
+  /// masked words (the padding makes them readable).
+  std::size_t match(const od::raw_json_string& key, std::uint64_t found) const noexcept {
+    const char* raw = key.raw();
+    std::uint64_t w0, w1;
+    std::memcpy(&w0, raw, 8);
+    std::memcpy(&w1, raw + 8, 8);
+    const std::size_t n = wanted_.size();
+    for (std::size_t k = 0; k < n; ++k) {
+      const wanted_key& c = wanted_[k];
+      if (((found >> k) & 1) || (w0 & c.mask[0]) != c.word[0] || (w1 & c.mask[1]) != c.word[1]) continue;
+      // a longer name: simdjson's comparison, which stops at the key's end
+      if (c.len <= 16 ? raw[c.len] == '"' : key.unsafe_is_equal(keys_[k])) return k;
+    }
+    return n;
+  }
+
+  /// A wanted top-level name: its length, and its first 16 bytes as two
+  /// little-endian words with the masks of the bytes it has.
+  struct wanted_key {
+    std::size_t len = 0;
+    std::uint64_t word[2] = {0, 0}, mask[2] = {0, 0};
+  };
 
   json_options o_;
   std::vector<field> fields_;
@@ -394,6 +471,7 @@ private:
   std::string reason_;
   bool top_level_ = false;
   std::vector<std::string> keys_;
+  std::vector<wanted_key> wanted_;  // keys_, for match()
   std::vector<std::size_t> depths_;  // arrays and objects around each path's value
   std::vector<value> names_;
 };
@@ -452,7 +530,7 @@ json_path json_path::parse(std::string_view text) {
 
 bool parse_json_document(std::string_view text, value& out, std::string& reason) {
   thread_local json_reader rd;
-  return parse_whole(rd, text, out, reason);
+  return parse_whole(rd, text, false, out, reason);
 }
 
 operator_ptr make_json_decoder(json_options o, error_policy policy) {

@@ -41,9 +41,53 @@ bool line_reader::next_line(records& out) {
     next = end_;
   }
   if (len > max_line_) too_long();
-  out.emplace_back(std::string_view(base + begin_, len));
+  if (lend_) {
+    out.emplace_back();
+    lent_.emplace_back(base + begin_, len);
+  } else {
+    out.emplace_back(std::string_view(base + begin_, len));
+  }
   ++line_no_;
   begin_ = scan_ = next;
+  return true;
+}
+
+void line_reader::make_room() {
+  // Move the partial line to the front, grow if still short.
+  if (begin_ > 0) {
+    base_ += begin_;
+    std::memmove(buf_.get(), buf_.get() + begin_, end_ - begin_);
+    scan_ -= begin_;
+    end_ -= begin_;
+    begin_ = 0;
+  }
+  if (cap_ - end_ < chunk_) {
+    std::size_t ncap = std::max(cap_ * 2, end_ + chunk_);
+    auto nbuf = std::make_unique<char[]>(ncap + padding);  // zeroed: the padding is defined
+    if (end_) std::memcpy(nbuf.get(), buf_.get(), end_);
+    buf_ = std::move(nbuf);
+    cap_ = ncap;
+  }
+}
+
+bool line_reader::make_room_lending() {
+  // The text before begin_ is lent until the next read: the partial line
+  // goes to the front of the other buffer instead, once per read.
+  if (swapped_) return false;
+  const std::size_t partial = end_ - begin_;
+  const std::size_t need = std::max(cap_, partial + chunk_);
+  if (spare_cap_ < need) {
+    spare_ = std::make_unique<char[]>(need + padding);
+    spare_cap_ = need;
+  }
+  if (partial) std::memcpy(spare_.get(), buf_.get() + begin_, partial);
+  std::swap(buf_, spare_);
+  std::swap(cap_, spare_cap_);
+  base_ += begin_;
+  scan_ -= begin_;
+  end_ = partial;
+  begin_ = 0;
+  swapped_ = true;
   return true;
 }
 
@@ -57,26 +101,14 @@ line_reader::fill_status line_reader::fill(bool poll_first) {
     if (r == 0) return fill_status::not_ready;
     // POLLIN, POLLHUP or POLLERR: read(2) tells which.
   }
-  if (begin_ == end_) {
-    base_ += end_;
-    begin_ = scan_ = end_ = 0;
-  }
-  if (cap_ - end_ < chunk_) {
-    // Make room: move the partial line to the front, grow if still short.
-    if (begin_ > 0) {
-      base_ += begin_;
-      std::memmove(buf_.get(), buf_.get() + begin_, end_ - begin_);
-      scan_ -= begin_;
-      end_ -= begin_;
-      begin_ = 0;
+  if (lent_.empty()) {
+    if (begin_ == end_) {
+      base_ += end_;
+      begin_ = scan_ = end_ = 0;
     }
-    if (cap_ - end_ < chunk_) {
-      std::size_t ncap = std::max(cap_ * 2, end_ + chunk_);
-      auto nbuf = std::make_unique<char[]>(ncap);
-      if (end_) std::memcpy(nbuf.get(), buf_.get(), end_);
-      buf_ = std::move(nbuf);
-      cap_ = ncap;
-    }
+    if (cap_ - end_ < chunk_) make_room();
+  } else if (cap_ - end_ < chunk_ && !make_room_lending()) {
+    return fill_status::full;
   }
   ssize_t n;
   do n = ::read(fd_, buf_.get() + end_, cap_ - end_);
@@ -96,13 +128,17 @@ line_reader::fill_status line_reader::fill(bool poll_first) {
 read_result line_reader::read(records& out, std::size_t max, bool poll_first,
                               std::chrono::nanoseconds idle_retry) {
   std::size_t got = 0;
+  lent_.clear();  // the previous read's text is no longer used
+  swapped_ = false;
   while (got < max) {
     if (next_line(out)) {
       ++got;
       continue;
     }
     if (eof_) break;
-    if (fill(poll_first) == fill_status::not_ready) {
+    const fill_status f = fill(poll_first);
+    if (f == fill_status::full) break;  // got > 0: lent text fills both buffers
+    if (f == fill_status::not_ready) {
       if (got > 0) break;
       return {read_result::status::idle, idle_retry};
     }

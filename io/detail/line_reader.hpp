@@ -6,7 +6,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "weir/common/errno_text.hpp"
 #include "weir/io/source.hpp"
@@ -23,6 +26,16 @@ namespace weir::io::detail {
 ///
 /// The reader does not own the descriptor: the caller opens and closes it.
 ///
+/// Lent lines (lend_lines()): the records a read appends are null
+/// placeholders and the text of record i is lent()[i], in place in the
+/// buffer, until the next read (or restart_at): no string value, no copy per
+/// line. The first operator after a file source asks for this through
+/// lines_origin when it never reads nor forwards the records themselves
+/// (parse_json). Every line is followed by at least `padding` readable bytes
+/// (the next lines, or zeros), the padding simdjson reads past a document.
+/// The buffers are reused; a read that would have to move lent text to make
+/// room swaps to a second buffer once, and otherwise ends early.
+///
 /// @errors `read` throws record_error "<name>:<line>: line longer than N bytes"
 ///         when a line (without terminator) exceeds max_line_bytes, and
 ///         pipeline_error "<label>: read error: <strerror>" when read(2) fails.
@@ -33,6 +46,9 @@ public:
   /// input's name in record errors (e.g. `x.txt` → "x.txt:12: ...").
   line_reader(std::string label, std::string name, std::size_t max_line_bytes,
               std::size_t chunk_bytes = 256u << 10);
+
+  /// Readable bytes after each lent line's end (at least SIMDJSON_PADDING).
+  static constexpr std::size_t padding = 64;
 
   /// Starts reading `fd` from its current position.
   void attach(int fd) noexcept { fd_ = fd; }
@@ -45,6 +61,12 @@ public:
   /// is exhausted and every line has been returned.
   read_result read(records& out, std::size_t max, bool poll_first,
                    std::chrono::nanoseconds idle_retry = std::chrono::milliseconds(2));
+
+  /// From the next read on, lend the lines in place (see the class comment).
+  void lend_lines() noexcept { lend_ = true; }
+  /// The text of each record of the last read when its lines were lent,
+  /// else empty. Valid until the next read or restart_at.
+  std::span<const std::string_view> lent() const noexcept { return lent_; }
 
   /// Number of lines returned so far.
   std::uint64_t lines() const noexcept { return line_no_; }
@@ -61,26 +83,48 @@ public:
     begin_ = scan_ = end_ = 0;
     eof_ = false;
     line_no_ = lines;
+    lent_.clear();
   }
 
 private:
-  enum class fill_status { data, eof, not_ready };
+  enum class fill_status { data, eof, not_ready, full };
   bool next_line(records& out);  // extract one line from the buffer if complete
   fill_status fill(bool poll_first);
   [[noreturn]] void too_long() const;
+  void make_room();         // room for a chunk after end_: compacts or grows the buffer
+  bool make_room_lending();  // the same, keeping the text lent by this read; false if it cannot
 
   std::string label_, name_;
   std::size_t max_line_;
   std::size_t chunk_;
   int fd_ = -1;
-  std::unique_ptr<char[]> buf_;
+  std::unique_ptr<char[]> buf_;  // cap_ + padding bytes
   std::size_t cap_ = 0;
+  std::unique_ptr<char[]> spare_;  // lending: the buffer before a swap (holds lent text)
+  std::size_t spare_cap_ = 0;
+  bool lend_ = false;
+  bool swapped_ = false;  // lending: this read swapped buffers once already
+  std::vector<std::string_view> lent_;
   std::size_t begin_ = 0;  // first unconsumed byte
   std::size_t scan_ = 0;   // bytes in [begin_, scan_) hold no '\n'
   std::size_t end_ = 0;    // end of valid data
   bool eof_ = false;
   std::uint64_t line_no_ = 0;
   std::uint64_t base_ = 0;  // input offset of buf_[0]
+};
+
+/// The record_origin of a source whose records are lines of a line_reader
+/// (file(...)): the first operator after the source may take the lines'
+/// text in place instead of the records (line_reader::lend_lines). Only an
+/// operator that never reads nor keeps the records themselves may ask.
+/// @thread Called by the source's actor, between reads.
+class lines_origin : public record_origin {
+public:
+  /// From the next read on, the records are placeholders and lent() holds
+  /// their text. Idempotent.
+  virtual void lend_lines() const = 0;
+  /// The text of each record of the last read, when it was lent; else empty.
+  virtual std::span<const std::string_view> lent() const = 0;
 };
 
 }  // namespace weir::io::detail

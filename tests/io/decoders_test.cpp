@@ -492,6 +492,51 @@ TEST_CASE("parse_json top-level fields: keys sharing a first byte - empty keys -
   CHECK(h.op().counters().malformed_records == 1);  // the unclosed string
 }
 
+TEST_CASE("parse_json top-level fields: names of 0 to 30 bytes against keys one byte shorter or longer", "[io][decoders][json]") {
+  // the names compare by 8-byte words: keys that differ only past a word
+  // boundary, that are prefixes of a name or extend it, at the end of the text
+  const std::vector<std::string> names = {"",          "k",         "abcdefgh",         "abcdefghi",
+                                          "abcdefghijklmnop", "abcdefghijklmnopq", "abcdefghijklmnopqrstuvwxyz0123"};
+  std::vector<std::string> keys;
+  for (auto& n : names) {
+    keys.push_back(n);
+    keys.push_back(n + "x");
+    if (!n.empty()) keys.push_back(n.substr(0, n.size() - 1));
+    if (!n.empty()) keys.push_back(n.substr(0, n.size() - 1) + "X");
+  }
+  json_options o;
+  for (auto& n : names) o.fields.push_back(json_path::parse(".[\"" + n + "\"]"));
+  for (bool validate : {true, false}) {
+    o.validate = validate;
+    operator_harness h(make_json_decoder(o, skip_policy()));
+    std::uint64_t x = 99;
+    for (int doc = 0; doc < 300; ++doc) {
+      std::string text = "{";
+      std::map<std::string, std::int64_t> first;  // what each name should get: its first occurrence
+      const int fields = doc % 9;
+      for (int f = 0; f < fields; ++f) {
+        x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+        const std::string& k = keys[(x >> 33) % keys.size()];
+        const auto v = static_cast<std::int64_t>(f);
+        if (f) text += ",";
+        text += "\"" + k + "\":" + std::to_string(v);
+        first.emplace(k, v);
+      }
+      text += "}";
+      records out = h.push(strings({text}));
+      INFO(text << " validate " << validate);
+      REQUIRE(out.size() == 1);
+      REQUIRE(out[0].as_object().size() == names.size());
+      for (std::size_t i = 0; i < names.size(); ++i) {
+        const value& v = out[0].as_object()[i].val;
+        auto it = first.find(names[i]);
+        if (it == first.end()) CHECK(v.is_null());
+        else CHECK(v == value(it->second));
+      }
+    }
+  }
+}
+
 TEST_CASE("real data: GitHub events NDJSON - counts per .type", "[io][decoders][json][data]") {
   auto p = test::data_file("github_events_2015/2015-01-01-15.first1024.ndjson");
   if (!p) {

@@ -217,6 +217,60 @@ TEST_CASE("line_reader matches a reference splitter for any chunk size", "[io][f
   }
 }
 
+TEST_CASE("line_reader lends lines in place: the same lines, padded, valid until the next read", "[io][file]") {
+  weir::test::temp_dir dir;
+  auto path = dir.path / "lent.txt";
+  std::string content;
+  std::uint64_t x = 777;
+  const char alphabet[] = {'a', 'b', '\r', '\n', '\n', '\xff', ' ', 'z', 'y', 'x'};
+  for (int i = 0; i < 30000; ++i) {
+    x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+    content.push_back(alphabet[(x >> 33) % sizeof(alphabet)]);
+  }
+  content += std::string(3000, 'q');  // a last line longer than the small chunks, no newline
+  write_file(path, content);
+  const auto expected = naive_split(content);
+  using weir::io::detail::line_reader;
+
+  for (std::size_t chunk : {16, 17, 64, 1000, 1 << 18}) {
+    for (std::size_t max : {1, 7, 300, 100000}) {
+      INFO("chunk " << chunk << ", max " << max);
+      int fd = ::open(path.c_str(), O_RDONLY);
+      REQUIRE(fd >= 0);
+      line_reader lr("test", "lent.txt", 1u << 20, chunk);
+      lr.attach(fd);
+      records first;
+      lr.read(first, 3, false);  // strings until lending is asked for
+      REQUIRE(first.size() == 3);
+      CHECK(lr.lent().empty());
+      std::vector<std::string> got = strings(first);
+      lr.lend_lines();
+      std::size_t reads = 0;
+      for (;;) {
+        records out;
+        auto r = lr.read(out, max, false);
+        ++reads;
+        CHECK(out.size() <= max);
+        REQUIRE(lr.lent().size() == out.size());
+        for (std::size_t i = 0; i < out.size(); ++i) {
+          CHECK(out[i].is_null());  // placeholders: the text is lent
+          std::string_view t = lr.lent()[i];
+          // the padding after each line is readable (ASan checks the reads)
+          volatile char last = t.data()[t.size() + line_reader::padding - 1];
+          (void)last;
+          got.emplace_back(t);  // still intact after the whole read
+        }
+        if (r.st == read_result::status::end) break;
+      }
+      ::close(fd);
+      CHECK(got == expected);
+      CHECK(lr.lines() == expected.size());
+      // a read ends early only when lent text fills both buffers
+      CHECK(reads <= expected.size() / max + content.size() / chunk + 3);
+    }
+  }
+}
+
 TEST_CASE("file source reads the real Apache access log", "[io][file][data]") {
   auto p = weir::test::data_file("apache_access_elastic/apache_logs");
   if (!p) {

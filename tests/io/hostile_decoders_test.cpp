@@ -12,6 +12,7 @@
 #include "weir/io/dead_letter.hpp"
 #include "weir/io/decoders.hpp"
 #include "weir/io/regex.hpp"
+#include "weir/io/sources.hpp"
 #include "weir/operators/harness.hpp"
 
 using namespace weir;
@@ -119,6 +120,77 @@ TEST_CASE("parse_json with fields rejects documents damaged after the fields it 
     const bool passes = i <= 3 || i == 5 || i == 9;
     CHECK(h.push(strings({bad[i]})).size() == (passes ? 1u : 0u));
   }
+}
+
+TEST_CASE("parse_json after a file source reads the lines in place - same records, errors and provenance as from strings",
+          "[io][decoders][json][hostile][file]") {
+  // good documents (escaped and duplicate keys, a last line without "\n"),
+  // documents damaged after the fields, and a truncated one whose line is
+  // followed by more text in the source's buffer
+  std::vector<std::string> lines;
+  for (int i = 0; i < 40; ++i) {
+    lines.push_back("{\"type\":\"T" + std::to_string(i) + "\",\"n\":" + std::to_string(i) + ",\"x\":[1,{\"y\":null}]}");
+    lines.push_back("{\"n\":1.5e3,\"t\\u0079pe\":\"esc\",\"type\":\"first\",\"type\":\"dup\",\"e\":\"\\u00e9\"}");
+    lines.push_back("{\"type\":\"B\",\"p\":tru}");
+    lines.push_back("{\"type\":\"B\",\"k\\q\":1}");
+    lines.push_back("{\"type\":\"B\",\"n\":12");
+    lines.push_back("{\"type\":\"B\"} trailing");
+    lines.push_back("");
+  }
+  lines.push_back("{\"type\":\"last\",\"n\":7}");
+  test::temp_dir dir;
+  const fs::path path = dir.path / "docs.ndjson";
+  {
+    std::ofstream f(path, std::ios::binary);
+    for (std::size_t i = 0; i < lines.size(); ++i) f << lines[i] << (i + 1 < lines.size() ? "\n" : "");
+  }
+  for (auto o : {json_options{}, fields({".type", ".n"}), fields({".type", ".n"}, false), fields({".type", ".x[1].y"})}) {
+    INFO("fields " << o.fields.size() << " validate " << o.validate);
+    collected want, got;
+    operator_harness expect(make_json_decoder(o, want.policy()));
+    records want_out;
+    for (std::size_t i = 0; i < lines.size(); ++i) {  // one string at a time: "record N" is the line
+      records r = expect.push(strings({lines[i]}));
+      for (auto& v : r) want_out.push_back(std::move(v));
+    }
+    source_ptr src = make_file_source(path.string());
+    src->open();
+    operator_harness h(make_json_decoder(o, got.policy()));
+    records got_out;
+    std::size_t lent_reads = 0;  // reads whose records are placeholders: the text read in place
+    for (;;) {
+      records in;
+      auto r = src->read(in, 9);
+      if (!in.empty() && in.front().is_null()) ++lent_reads;
+      h.context().origin = src->origin();
+      records out = h.push(std::move(in));
+      for (auto& v : out) got_out.push_back(std::move(v));
+      if (r.st == read_result::status::end) break;
+    }
+    src->close();
+    CHECK(lent_reads >= lines.size() / 9 - 1);  // all but the first read
+    REQUIRE(got_out.size() == want_out.size());
+    for (std::size_t i = 0; i < got_out.size(); ++i) CHECK(got_out[i] == want_out[i]);
+    CHECK(got.raw == want.raw);
+    CHECK(got.reason == want.reason);
+    REQUIRE(got.provenance.size() == want.provenance.size());
+    for (std::size_t i = 0; i < got.provenance.size(); ++i)  // "record N" against "PATH:N"
+      CHECK(got.provenance[i] == path.string() + ":" + want.provenance[i].substr(std::string("record ").size()));
+    CHECK(h.op().counters().malformed_records == want.reason.size());
+  }
+  // part of a read reaching the decoder is refused, never misread
+  source_ptr src = make_file_source(path.string());
+  src->open();
+  collected c;
+  operator_harness h(make_json_decoder(fields({".type"}), c.policy()));
+  h.context().origin = src->origin();
+  records in;
+  src->read(in, 4);
+  h.push(std::move(in));  // asks for the lines from the next read on
+  records next;
+  src->read(next, 4);
+  next.pop_back();
+  CHECK_THROWS_WITH(h.push(std::move(next)), Catch::Contains("the source lent 4 lines for 3 records"));
 }
 
 TEST_CASE("parse_json with fields: a path into a scalar or past the document's kind is null - as a missing key",
