@@ -56,6 +56,10 @@ void epoch_file::fail(const std::string& what, const std::string& file, int err)
 std::string epoch_file::epoch_path(std::uint64_t seq) const { return dir_ + "/epoch-" + std::to_string(seq); }
 
 void epoch_file::open(bool restoring) {
+  if (is_special_file(path_))
+    throw pipeline_error(label_ + ": \"" + path_ +
+                         "\" is not a regular file: exactly-once output (--checkpoint) needs a file it can "
+                         "append to and truncate; write to a file, or run without --checkpoint");
   if (!lock_) lock_ = lock_output(path_, label_);
   buf_.clear();
   buf_.reserve(buffer_bytes + (64u << 10));

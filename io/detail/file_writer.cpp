@@ -49,18 +49,33 @@ void file_writer::fail(const std::string& what, int err) const {
 }
 
 void file_writer::fail_discarding(const std::string& what, int err) {
+  if (direct_) fail(what, err);
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
   ::unlink(tmp_.c_str());
   fail(what, err);
 }
 
+bool is_special_file(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode);
+}
+
 void file_writer::open() {
-  if (!lock_) lock_ = lock_output(path_, label_);
   if (fd_ >= 0) ::close(fd_);
-  do fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  while (fd_ < 0 && errno == EINTR);
-  if (fd_ < 0) fail("cannot create \"" + tmp_ + "\"", errno);
+  // a device or pipe (/dev/null, /dev/stdout, a FIFO) is written in place:
+  // renaming a temp file onto it would replace the device
+  direct_ = is_special_file(path_);
+  if (direct_) {
+    do fd_ = ::open(path_.c_str(), O_WRONLY | O_CLOEXEC);
+    while (fd_ < 0 && errno == EINTR);
+    if (fd_ < 0) fail("cannot open \"" + path_ + "\"", errno);
+  } else {
+    if (!lock_) lock_ = lock_output(path_, label_);
+    do fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    while (fd_ < 0 && errno == EINTR);
+    if (fd_ < 0) fail("cannot create \"" + tmp_ + "\"", errno);
+  }
   buf_.clear();
   buf_.reserve(buffer_bytes + (64u << 10));
   committed_ = false;
@@ -73,6 +88,7 @@ void file_writer::flush() {
     ssize_t n = ::write(fd_, buf_.data() + off, buf_.size() - off);
     if (n < 0) {
       if (errno == EINTR) continue;
+      if (direct_) fail("cannot write \"" + path_ + "\"", errno);
       fail_discarding("cannot write \"" + tmp_ + "\"", errno);
     }
     off += static_cast<std::size_t>(n);
@@ -83,6 +99,12 @@ void file_writer::flush() {
 void file_writer::commit() {
   if (committed_) return;
   flush();
+  if (direct_) {
+    ::close(fd_);
+    fd_ = -1;
+    committed_ = true;
+    return;
+  }
   if (::fsync(fd_) != 0) fail_discarding("cannot write \"" + tmp_ + "\"", errno);
   int fd = fd_;
   fd_ = -1;

@@ -30,7 +30,9 @@ public:
   file_writer(const file_writer&) = delete;
   file_writer& operator=(const file_writer&) = delete;
 
-  /// Locks <path> (lock_output) and creates (truncates) <path>.tmp.
+  /// Locks <path> (lock_output) and creates (truncates) <path>.tmp. When
+  /// <path> is a device, FIFO or socket (`/dev/null`, `/dev/stdout`), it is
+  /// opened and written in place instead, unlocked, and commit() only flushes.
   void open();
   bool is_open() const noexcept { return fd_ >= 0; }
   /// The buffer to append to; call maybe_flush() after appending.
@@ -54,7 +56,12 @@ private:
   int fd_ = -1;
   std::string buf_;
   bool committed_ = false;
+  bool direct_ = false;  ///< <path> is not a regular file: written in place
   std::unique_ptr<file_lock> lock_;
 };
+
+/// True when `path` exists and is neither a regular file nor a directory
+/// (a device, FIFO or socket): a sink writes such a path in place.
+bool is_special_file(const std::string& path);
 
 }  // namespace weir::io::detail

@@ -9,6 +9,7 @@
 
 #include <fcntl.h>
 #include <spawn.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <catch2/catch.hpp>
@@ -329,4 +330,43 @@ TEST_CASE("cli: DSL errors of the DStream operations exit 2", "[cli]") {
   CHECK(table.exit_code == 2);
   CHECK_THAT(table.err, Catch::StartsWith("-e:1:28: table: ") && Catch::Contains("nope.jsonl"));
   CHECK(count_lines(table.err) == 1);
+}
+
+TEST_CASE("cli: a sink writing to a device or FIFO writes in place and leaves it what it was", "[cli][sink]") {
+  weir::test::temp_dir tmp;
+  write_file(tmp.path / "in.txt", "1\n2\n3\n");
+  const std::string in = (tmp.path / "in.txt").string();
+
+  // /dev/null stays a device (renaming a temp file onto it would replace it)
+  auto r = run_weir({"run", "-q", "-e", "file(\"" + in + "\") | write_jsonl(\"/dev/null\")"}, tmp.path);
+  CHECK(r.exit_code == 0);
+  CHECK(r.err.empty());
+  CHECK(fs::is_character_file("/dev/null"));
+  CHECK_FALSE(fs::exists("/dev/null.tmp"));
+
+  // a FIFO: the reader sees every line, the FIFO stays a FIFO
+  const fs::path fifo = tmp.path / "out.fifo";
+  REQUIRE(::mkfifo(fifo.c_str(), 0644) == 0);
+  std::string got;
+  std::thread reader([&] {
+    std::ifstream f(fifo);
+    std::stringstream ss;
+    ss << f.rdbuf();
+    got = ss.str();
+  });
+  r = run_weir({"run", "-q", "-e", "file(\"" + in + "\") | write_jsonl(\"" + fifo.string() + "\")"}, tmp.path);
+  reader.join();
+  CHECK(r.exit_code == 0);
+  CHECK(count_lines(got) == 3);
+  CHECK_THAT(got, Catch::Contains("\"record\":\"2\""));
+  CHECK(fs::is_fifo(fifo));
+  CHECK_FALSE(fs::exists(tmp.path / "out.fifo.tmp"));
+
+  // exactly-once output needs a regular file: refused at start, with the reason
+  r = run_weir({"run", "-q", "--checkpoint", (tmp.path / "ck").string(), "-e",
+                "file(\"" + in + "\") | write_jsonl(\"/dev/null\")"},
+               tmp.path);
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.err, Catch::Contains("\"/dev/null\" is not a regular file: exactly-once output (--checkpoint)"));
+  CHECK(fs::is_character_file("/dev/null"));
 }
