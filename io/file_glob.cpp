@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "weir/common/errno_text.hpp"
+#include "weir/common/hash.hpp"
 #include "weir/io/detail/file_glob.hpp"
 #include "weir/io/sources.hpp"
 #include "weir/operators/sealed_state.hpp"
@@ -55,6 +56,7 @@ public:
       if (r.st != read_result::status::end) return r;
       cur_->close();
       done_ = std::move(cur_);  // keeps the origin of this call's records
+      done_path_ = files_[next_ - 1];
       // Records of one call come from one file only (origin()).
       if (out.size() > before) return {read_result::status::more, {}};
       done_.reset();
@@ -66,8 +68,12 @@ public:
   }
 
   const record_origin* origin() const override {
-    if (cur_) return cur_->origin();
-    return done_ ? done_->origin() : nullptr;
+    const source_reader* src = cur_ ? cur_.get() : done_.get();
+    const record_origin* inner = src ? src->origin() : nullptr;
+    if (!inner) return nullptr;
+    origin_.inner = inner;
+    origin_.id = xxh3_64(src == cur_.get() ? files_[next_ - 1] : done_path_);
+    return &origin_;
   }
 
   std::string describe() const override { return "file(\"" + pattern_ + "\")"; }
@@ -126,11 +132,22 @@ private:
     cur_->open();
   }
 
+  /// The file source's origin, with the file as the part (a file is a
+  /// part: parse_csv(header = true) reads one header per file).
+  struct file_part_origin final : record_origin {
+    const record_origin* inner = nullptr;
+    std::uint64_t id = 0;
+    std::string describe(std::size_t i) const override { return inner->describe(i); }
+    std::uint64_t part(std::size_t) const override { return id; }
+  };
+
   std::string pattern_;
   std::size_t max_line_;
   std::vector<std::string> files_;
   std::size_t next_ = 0;
   source_ptr cur_, done_;
+  std::string done_path_;
+  mutable file_part_origin origin_;
 };
 
 }  // namespace
