@@ -88,6 +88,7 @@ private:
   void expect(tok k, std::string_view what) {
     if (!accept(k)) fail(fmt::format("expected {}, found {}", what, describe(cur())));
   }
+  bool at_statement_end() const { return at(tok::newline) || at(tok::semicolon) || at(tok::end); }
   void skip_separators() {
     while (at(tok::newline) || at(tok::semicolon)) advance();
   }
@@ -116,7 +117,21 @@ private:
       st.name_loc = cur().loc;
       advance();
       expect(tok::assign, fmt::format("'=' after 'let {}'", st.name));
-      pipeline(st);
+      // `let NAME = PIPELINE` binds a stream, `let NAME = EXPR` a constant: a
+      // pipeline is a stage followed by '|' or the end of the statement
+      // (`let p = concat(DIR, "x")` is a pipeline here too; the analyzer
+      // tells a function call from a source)
+      if (at(tok::identifier)) {
+        const std::size_t start = i_;
+        stage();
+        const bool is_pipeline = at(tok::pipe) || at_statement_end();
+        i_ = start;
+        if (is_pipeline) {
+          pipeline(st);
+          return st;
+        }
+      }
+      st.setting = expression();
       return st;
     }
     if (!at(tok::identifier))

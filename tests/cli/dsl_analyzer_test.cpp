@@ -116,7 +116,8 @@ TEST_CASE("analyzer: name errors suggest near names", "[dsl]") {
   CHECK(error_of("let errors = stdin()\nerors | print()") ==
         "-e:2:1: unknown stream name 'erors' (did you mean 'errors'?)");
   CHECK(error_of("file(\"a\") | map(lowr(_)) | print()") ==
-        "-e:1:17: unknown function 'lowr' (did you mean 'lower'?)");
+        "-e:1:17: unknown function 'lowr' (did you mean 'lower'?); every function is listed in docs/DSL.md, "
+        "section 4, \"Functions\"");
   CHECK(error_of("file(\"a\") | reduce_by_key(summ) | print()") ==
         "-e:1:27: unknown reducer 'summ' (did you mean 'sum'?)");
   CHECK(error_of("file(\"a\") | reduce_by_key_and_window(sum, 3s, slid = 1s) | print()") ==

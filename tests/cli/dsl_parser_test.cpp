@@ -81,7 +81,7 @@ TEST_CASE("lexer: errors", "[dsl]") {
         "-e:1:6: unknown escape '\\q' in string (known: \\\" \\\\ \\n \\t \\r \\uXXXX)");
   CHECK(parse_error("x | map(_ @ 1)") == "-e:1:11: unexpected character '@'");
   CHECK(parse_error("x | map(10x)") ==
-        "-e:1:9: invalid number '10x' (durations are written 500ms, 10s, 5m, 1h)");
+        "-e:1:9: invalid number '10x' (durations are written 500ms, 10s, 5m, 1h, 1d)");
   CHECK(parse_error("x | map(99999999999999999999)") ==
         "-e:1:9: integer '99999999999999999999' is out of range (64-bit signed)");
   CHECK(parse_error("x | map(1.0001s)") ==
