@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include "weir/common/deep_stack.hpp"
+
 namespace weir::dsl {
 
 namespace {
@@ -476,14 +478,17 @@ private:
 }  // namespace
 
 ast::script parse_script(std::string_view text, const std::string& file) {
-  return parser(tokenize(text, file)).script(file);
+  // on a stack of known size: max_nesting bounds the recursion, not `ulimit -s`
+  return with_stack(deep_stack_bytes, [&] { return parser(tokenize(text, file)).script(file); });
 }
 
 ast::expr_ptr parse_expression(std::string_view text, const std::string& file) {
-  auto toks = tokenize(text, file);
-  // a single expression: line breaks are insignificant
-  std::erase_if(toks, [](const token& t) { return t.kind == tok::newline; });
-  return parser(std::move(toks)).single_expression();
+  return with_stack(deep_stack_bytes, [&] {
+    auto toks = tokenize(text, file);
+    // a single expression: line breaks are insignificant
+    std::erase_if(toks, [](const token& t) { return t.kind == tok::newline; });
+    return parser(std::move(toks)).single_expression();
+  });
 }
 
 }  // namespace weir::dsl
