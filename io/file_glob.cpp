@@ -67,14 +67,9 @@ public:
     if (cur_) cur_->close();
   }
 
-  const record_origin* origin() const override {
-    const source_reader* src = cur_ ? cur_.get() : done_.get();
-    const record_origin* inner = src ? src->origin() : nullptr;
-    if (!inner) return nullptr;
-    origin_.inner = inner;
-    origin_.id = xxh3_64(src == cur_.get() ? files_[next_ - 1] : done_path_);
-    return &origin_;
-  }
+  /// Stable for the source's life (the runtime keeps the pointer): it
+  /// describes the records of the last read() by the file they came from.
+  const record_origin* origin() const override { return &origin_; }
 
   std::string describe() const override { return "file(\"" + pattern_ + "\")"; }
 
@@ -132,22 +127,29 @@ private:
     cur_->open();
   }
 
-  /// The file source's origin, with the file as the part (a file is a
-  /// part: parse_csv(header = true) reads one header per file).
+  /// The origin of the records of the last read(): the current (or just
+  /// finished) file source's, with the file as the part (a file is a part:
+  /// parse_csv(header = true) reads one header per file).
   struct file_part_origin final : record_origin {
-    const record_origin* inner = nullptr;
-    std::uint64_t id = 0;
-    std::string describe(std::size_t i) const override { return inner->describe(i); }
-    std::uint64_t part(std::size_t) const override { return id; }
+    const glob_file_source* self;
+    explicit file_part_origin(const glob_file_source* s) : self(s) {}
+    std::string describe(std::size_t i) const override {
+      const source_reader* src = self->cur_ ? self->cur_.get() : self->done_.get();
+      const record_origin* inner = src ? src->origin() : nullptr;
+      return inner ? inner->describe(i) : "record " + std::to_string(i + 1);
+    }
+    std::uint64_t part(std::size_t) const override {
+      if (self->cur_) return xxh3_64(self->files_[self->next_ - 1]);
+      return self->done_ ? xxh3_64(self->done_path_) : 0;
+    }
   };
-
   std::string pattern_;
   std::size_t max_line_;
   std::vector<std::string> files_;
   std::size_t next_ = 0;
   source_ptr cur_, done_;
   std::string done_path_;
-  mutable file_part_origin origin_;
+  file_part_origin origin_{this};
 };
 
 }  // namespace
