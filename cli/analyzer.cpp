@@ -170,6 +170,16 @@ private:
     if (st.stages.size() != 1) return nullptr;
     const ast::stage& s = st.stages.front();
     if (find_stage(s.name) || let_lines_.count(s.name) > consts_.count(s.name)) return nullptr;
+    if (auto it = consts_.find(s.name); it != consts_.end() && !s.has_parens) {  // let B = A
+      owned = std::make_unique<ast::expr>();
+      owned->kind = ast::expr_kind::literal;
+      owned->loc = s.loc;
+      owned->lit = it->second.v;
+      owned->is_duration = it->second.is_duration;
+      owned->text = it->second.text;
+      owned->depth = 1;
+      return owned.get();
+    }
     if (s.has_parens && is_function(s.name)) {
       owned = std::make_unique<ast::expr>();
       owned->kind = ast::expr_kind::call;

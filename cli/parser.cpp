@@ -28,6 +28,9 @@ public:
         const auto& st = s.statements.back();
         if (st.kind == ast::stmt_kind::set)
           fail(fmt::format("expected end of line or ';' after the setting, found {}", describe(cur())));
+        if (st.stages.empty())  // let NAME = <constant expression>
+          fail(fmt::format("expected end of line or ';' after the constant '{}', found {}", st.name,
+                           describe(cur())));
         fail(fmt::format("expected '|', end of line or ';' after '{}', found {}",
                          st.stages.back().name + (st.stages.back().has_parens ? "(...)" : ""),
                          describe(cur())));
