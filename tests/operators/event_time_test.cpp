@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <tuple>
 
@@ -252,6 +253,14 @@ value tick(std::int64_t t, value price, std::string_view sym = "s") {
   return value::pair(value(sym), quote(t, std::move(price)));
 }
 
+/// The JSON of a result without its "sd" field (compared on its own, to a tolerance).
+std::string without_sd(const value& r) {
+  std::vector<field> f;
+  for (auto& x : r.as_object())
+    if (x.name != value("sd")) f.push_back(x);
+  return value::object(std::move(f)).to_json();
+}
+
 event_window_options ohlc(window_spec w) {
   using K = named_aggregation::kind;
   event_window_options o;
@@ -275,9 +284,10 @@ TEST_CASE("aggs: many named aggregations per window and key", "[operators][event
   auto r = h.watermark(end_watermark);
   std::sort(r.begin(), r.end(), [](const value& a, const value& b) { return a.to_json() < b.to_json(); });
   REQUIRE(r.size() == 2);
-  CHECK(r[0].to_json() ==
+  CHECK(r[0].find("sd")->as_number() == Approx(std::sqrt(19.0 / 3)));  // the sample deviation of 3, 7, 1, 3
+  CHECK(without_sd(r[0]) ==
         R"({"start":0,"end":10,"key":"s","open":3,"high":7,"low":1,"close":3,"n":5,"sum":14,"avg":3.5,)"
-        R"("sd":2.5166114784235836,"distinct":3,"all":[3,7,1,3],"prices":4})");
+        R"("distinct":3,"all":[3,7,1,3],"prices":4})");
   CHECK(r[1].to_json() ==
         R"({"start":10,"end":20,"key":"t","open":4,"high":4,"low":4,"close":4,"n":1,"sum":4,"avg":4.0,)"
         R"("sd":null,"distinct":1,"all":[4],"prices":1})");
@@ -307,9 +317,10 @@ TEST_CASE("aggs: merged sessions keep arrival order and combine every aggregatio
   h.push({tick(9, value(6))});
   auto r = h.watermark(end_watermark);
   REQUIRE(r.size() == 1);
-  CHECK(r[0].to_json() ==
+  CHECK(r[0].find("sd")->as_number() == Approx(std::sqrt(25.0 / 3)));  // of 5, 9, 2, 6
+  CHECK(without_sd(r[0]) ==
         R"({"start":0,"end":30,"key":"s","open":5,"high":9,"low":2,"close":6,"n":4,"sum":22,"avg":5.5,)"
-        R"("sd":2.886751345948129,"distinct":4,"all":[5,9,2,6],"prices":4})");
+        R"("distinct":4,"all":[5,9,2,6],"prices":4})");
 }
 
 TEST_CASE("aggs: update mode and type errors", "[operators][event_time]") {
