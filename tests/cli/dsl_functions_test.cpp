@@ -77,7 +77,7 @@ TEST_CASE("functions: regexp_extract takes a group of the first match", "[dsl][f
   CHECK(ev("regexp_extract(null, \"(x)\")").is_null());
 }
 
-TEST_CASE("functions: regexp_replace replaces every match, \\1 is a group", "[dsl][functions]") {
+TEST_CASE("functions: regexp_replace replaces every match, with groups in the replacement", "[dsl][functions]") {
   CHECK(ev("regexp_replace(_, \"\\\\d+\", \"#\")", value("a1b22c333")) == value("a#b#c#"));
   CHECK(ev("regexp_replace(_, \"(\\\\w+)@(\\\\w+)\", \"\\\\2 at \\\\1\")", value("ann@host, bob@box")) ==
         value("host at ann, box at bob"));
