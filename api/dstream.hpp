@@ -140,8 +140,9 @@ public:
   /// (Flink `keyBy(key).window(w).aggregate(agg)`, Structured Streaming
   /// `groupBy(window(...), key).agg(...)`). With `key`, records go to
   /// `parallelism` instances by hash of key(record); without, one instance
-  /// sees the whole stream. Output: objects {start, end, key, value}; see
-  /// event_time.hpp for firing, lateness and output modes.
+  /// sees the whole stream. Output: objects {start, end, key, value}, or
+  /// with `o.aggs` {start, end, key, <name>: value, ...}; see event_time.hpp
+  /// for firing, lateness and output modes.
   /// @errors pipeline_error for invalid window sizes or lateness.
   dstream aggregate(event_window_options o, extract_fn key = {}) const;
 

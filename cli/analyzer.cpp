@@ -5,6 +5,7 @@
 // check and bind their own arguments. docs/architecture.md §7.
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
 
 #include <fmt/format.h>
@@ -25,7 +26,11 @@ class analyzer {
 public:
   pipeline_spec run(const ast::script& s) {
     spec_.file = s.file;
-    for (auto& st : s.statements) {
+    for (auto& original : s.statements) {
+      // after a `let` constant, later statements see it as a literal
+      std::optional<ast::statement> substituted;
+      if (!consts_.empty()) substituted = substitute(original);
+      const ast::statement& st = substituted ? *substituted : original;
       switch (st.kind) {
         case ast::stmt_kind::set: setting(st); break;
         case ast::stmt_kind::let: let(st); break;
@@ -81,6 +86,143 @@ private:
 
   // ---- let and pipelines -----------------------------------------------
 
+  // ---- let constants ------------------------------------------------------
+
+  /// A `let` constant: its value, and how a use of it reads (a duration
+  /// literal such as `1m` stays one, so it can be a window size).
+  struct constant_def {
+    value v;
+    bool is_duration = false;
+    std::string text;
+  };
+
+  static bool has_duration(const ast::expr& e) {
+    if (e.kind == ast::expr_kind::literal) return e.is_duration;
+    for (auto& a : e.args)
+      if (has_duration(*a)) return true;
+    return false;
+  }
+
+  /// `e` with every name that is a constant (and not a lambda parameter
+  /// there) replaced by its value, at the name's place.
+  ast::expr_ptr substitute(const ast::expr& e, std::vector<std::string>& shadow) const {
+    if (e.kind == ast::expr_kind::name &&
+        std::find(shadow.begin(), shadow.end(), e.name) == shadow.end()) {
+      if (auto it = consts_.find(e.name); it != consts_.end()) {
+        auto lit = std::make_unique<ast::expr>();
+        lit->kind = ast::expr_kind::literal;
+        lit->loc = e.loc;
+        lit->lit = it->second.v;
+        lit->is_duration = it->second.is_duration;
+        lit->text = it->second.text;
+        return lit;
+      }
+    }
+    auto c = std::make_unique<ast::expr>();
+    c->kind = e.kind;
+    c->loc = e.loc;
+    c->lit = e.lit;
+    c->is_duration = e.is_duration;
+    c->name = e.name;
+    c->op = e.op;
+    c->keys = e.keys;
+    c->params = e.params;
+    c->text = e.text;
+    c->depth = e.depth;
+    const std::size_t before = shadow.size();
+    if (e.kind == ast::expr_kind::lambda) shadow.insert(shadow.end(), e.params.begin(), e.params.end());
+    for (auto& a : e.args) c->args.push_back(substitute(*a, shadow));
+    for (auto& n : e.named) c->named.push_back({n.name, n.loc, substitute(*n.val, shadow)});
+    shadow.resize(before);
+    return c;
+  }
+
+  ast::statement substitute(const ast::statement& st) const {
+    ast::statement out;
+    out.kind = st.kind;
+    out.loc = st.loc;
+    out.name = st.name;
+    out.name_loc = st.name_loc;
+    std::vector<std::string> shadow;
+    if (st.setting) out.setting = substitute(*st.setting, shadow);
+    for (auto& s : st.stages) {
+      ast::stage c;
+      c.name = s.name;
+      c.loc = s.loc;
+      c.has_parens = s.has_parens;
+      for (auto& a : s.args) c.args.push_back(substitute(*a, shadow));
+      for (auto& n : s.named) c.named.push_back({n.name, n.loc, substitute(*n.val, shadow)});
+      out.stages.push_back(std::move(c));
+    }
+    return out;
+  }
+
+  static bool is_function(const std::string& name) {
+    auto fns = function_names();
+    return std::find(fns.begin(), fns.end(), name) != fns.end();
+  }
+
+  /// The constant expression of a `let`, if it binds a constant: its
+  /// expression, or a one-stage "pipeline" that is a function call or names
+  /// another constant. Null for a stream.
+  const ast::expr* constant_expr(const ast::statement& st, ast::expr_ptr& owned) const {
+    if (st.setting) return st.setting.get();
+    if (st.stages.size() != 1) return nullptr;
+    const ast::stage& s = st.stages.front();
+    if (find_stage(s.name) || let_lines_.count(s.name) > consts_.count(s.name)) return nullptr;
+    if (auto it = consts_.find(s.name); it != consts_.end() && !s.has_parens) {  // let B = A
+      owned = std::make_unique<ast::expr>();
+      owned->kind = ast::expr_kind::literal;
+      owned->loc = s.loc;
+      owned->lit = it->second.v;
+      owned->is_duration = it->second.is_duration;
+      owned->text = it->second.text;
+      owned->depth = 1;
+      return owned.get();
+    }
+    if (s.has_parens && is_function(s.name)) {
+      owned = std::make_unique<ast::expr>();
+      owned->kind = ast::expr_kind::call;
+      owned->loc = s.loc;
+      owned->name = s.name;
+      int depth = 0;
+      for (auto& a : s.args) {
+        owned->args.push_back(ast::clone(*a));
+        depth = std::max(depth, a->depth);
+      }
+      for (auto& n : s.named) {
+        owned->named.push_back({n.name, n.loc, ast::clone(*n.val)});
+        depth = std::max(depth, n.val->depth);
+      }
+      owned->depth = depth + 1;
+      return owned.get();
+    }
+    return nullptr;
+  }
+
+  void check_constant_name(const ast::statement& st) const {
+    static const std::vector<std::string> reserved = {"avg", "stddev", "count_distinct", "first", "last",
+                                                      "collect_list", "fail", "skip", "if"};
+    if (is_function(st.name))
+      throw dsl_error(st.name_loc, fmt::format("'{}' is the name of a function; choose another constant name", st.name));
+    if (std::find(reserved.begin(), reserved.end(), st.name) != reserved.end())
+      throw dsl_error(st.name_loc, fmt::format("'{}' is a name the DSL uses (an aggregation, an on_error action "
+                                               "or if); choose another constant name",
+                                               st.name));
+  }
+
+  void constant(const ast::statement& st, const ast::expr& e) {
+    check_constant_name(st);
+    if (e.kind == ast::expr_kind::lambda)
+      throw dsl_error(e.loc, "a 'let' binds a stream or a constant, not a lambda; write the lambda where it is used");
+    constant_def c;
+    c.v = evaluate_constant(e);
+    c.is_duration = c.v.is_int() && has_duration(e);
+    c.text = c.is_duration ? format_duration(std::chrono::milliseconds(c.v.as_int())) : c.v.to_json();
+    consts_[st.name] = std::move(c);
+    let_lines_[st.name] = st.loc.line;
+  }
+
   void let(const ast::statement& st) {
     if (find_stage(st.name))
       throw dsl_error(st.name_loc,
@@ -90,8 +232,13 @@ private:
         throw dsl_error(st.name_loc,
                         fmt::format("'{}' is the name of a reducer; choose another stream name", st.name));
     if (auto it = let_lines_.find(st.name); it != let_lines_.end())
-      throw dsl_error(st.name_loc,
-                      fmt::format("stream '{}' is already defined (line {})", st.name, it->second));
+      throw dsl_error(st.name_loc, fmt::format("{} '{}' is already defined (line {})",
+                                               consts_.count(st.name) ? "constant" : "stream", st.name, it->second));
+    ast::expr_ptr owned;
+    if (const ast::expr* e = constant_expr(st, owned)) {
+      constant(st, *e);
+      return;
+    }
     pipeline_def def = pipeline(st, true);
     def.name = st.name;
     let_lines_[st.name] = st.loc.line;
@@ -121,6 +268,8 @@ private:
         continue;
       }
       if (!d) {
+        if (consts_.count(s.name))
+          throw dsl_error(s.loc, fmt::format("'{}' is a constant, not an operator", s.name));
         if (let_lines_.count(s.name))
           throw dsl_error(s.loc, fmt::format("stream '{}' can only start a pipeline", s.name));
         auto ops = operator_names();
@@ -170,6 +319,10 @@ private:
       }
       return bind(s, *d);
     }
+    if (consts_.count(s.name))
+      throw dsl_error(s.loc, fmt::format("'{}' is a constant, not a stream; a pipeline starts with a source or a "
+                                         "stream bound with 'let'",
+                                         s.name));
     if (let_lines_.count(s.name)) {
       if (s.has_parens)
         throw dsl_error(s.loc, fmt::format("'{}' is a stream; write it without parentheses", s.name));
@@ -232,7 +385,8 @@ private:
 
   pipeline_spec spec_;
   std::map<std::string, int> set_lines_;
-  std::map<std::string, int> let_lines_;
+  std::map<std::string, int> let_lines_;           ///< streams and constants
+  std::map<std::string, constant_def> consts_;
   std::vector<std::string> let_names_;
   std::map<std::string, bool> let_with_state_;  ///< let name -> bound to map_with_state's stream
   std::set<std::string> once_used_;             ///< stages that can be used once only (stdin)

@@ -183,6 +183,53 @@ aggregation aggregation_arg(const ast::expr& e, const std::string& who) {
   throw dsl_error(e.loc, "expected an aggregation: count, sum, min, max, avg or a lambda (a, b) => ...");
 }
 
+std::vector<named_aggregation> aggregations_arg(const ast::expr& e) {
+  using K = named_aggregation::kind;
+  static const std::vector<std::pair<std::string, K>> kinds = {
+      {"count", K::count},         {"sum", K::sum},     {"min", K::min},   {"max", K::max},
+      {"avg", K::avg},             {"stddev", K::stddev}, {"count_distinct", K::count_distinct},
+      {"first", K::first},         {"last", K::last},   {"collect_list", K::collect_list}};
+  std::vector<std::string> names;
+  for (auto& k : kinds) names.push_back(k.first);
+  const auto usage = "aggs must be an object of named aggregations, e.g. aggs = {n: count, high: max(.price)}";
+  if (e.kind != ast::expr_kind::object) throw dsl_error(e.loc, usage);
+  if (e.args.empty()) throw dsl_error(e.loc, "aggs must name at least one aggregation");
+  std::vector<named_aggregation> out;
+  for (std::size_t i = 0; i < e.args.size(); ++i) {
+    const ast::expr& a = *e.args[i];
+    const std::string& name = e.keys[i];
+    if (name == "start" || name == "end" || name == "key")
+      throw dsl_error(a.loc, fmt::format("aggs: '{}' is a field of every result (start, end, key); name the "
+                                         "aggregation otherwise",
+                                         name));
+    std::string fn;
+    if (a.kind == ast::expr_kind::name || a.kind == ast::expr_kind::call) fn = a.name;
+    auto it = std::find_if(kinds.begin(), kinds.end(), [&](auto& k) { return k.first == fn; });
+    if (it == kinds.end()) {
+      std::string got = fn.empty() ? describe_expr(a) : fmt::format("'{}'{}", fn, did_you_mean(fn, names));
+      throw dsl_error(a.loc, fmt::format("aggs.{}: expected an aggregation: count, sum(e), min(e), max(e), avg(e), "
+                                         "stddev(e), count_distinct(e), first(e), last(e) or collect_list(e), got {}",
+                                         name, got));
+    }
+    named_aggregation na;
+    na.name = name;
+    na.type = it->second;
+    if (a.kind == ast::expr_kind::name) {
+      if (na.type != K::count)
+        throw dsl_error(a.loc, fmt::format("aggs.{}: {} needs the value to aggregate: {}(.field)", name, fn, fn));
+    } else {
+      if (!a.named.empty())
+        throw dsl_error(a.named.front().loc, fmt::format("aggs.{}: {}() takes no named arguments", name, fn));
+      if (a.args.size() != 1)
+        throw dsl_error(a.loc, fmt::format("aggs.{}: {}() takes 1 argument, the value (e.g. {}(.price)), got {}", name,
+                                           fn, fn, a.args.size()));
+      na.value = compile_element_function(*a.args[0], fmt::format("aggs.{}", name));
+    }
+    out.push_back(std::move(na));
+  }
+  return out;
+}
+
 on_error_spec on_error_arg(const ast::expr& e) {
   on_error_spec o;
   o.loc = e.loc;
@@ -410,6 +457,11 @@ void stage_args::convert(const param_def& p, const ast::expr& e, window_spec& ou
 void stage_args::convert(const param_def& p, const ast::expr& e, aggregation& out) const {
   if (p.type != param_type::aggregation) wrong_type(def_, p, "an aggregation");
   out = aggregation_arg(e, who(p));
+}
+
+void stage_args::convert(const param_def& p, const ast::expr& e, std::vector<named_aggregation>& out) const {
+  if (p.type != param_type::aggregations) wrong_type(def_, p, "aggregations");
+  out = aggregations_arg(e);
 }
 
 void stage_args::convert(const param_def& p, const ast::expr& e, side_output& out) const {

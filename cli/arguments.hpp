@@ -64,6 +64,11 @@ window_spec window_shape_arg(const ast::expr& e);
 /// count, sum, min, max, avg or a lambda (a, b) => ...
 aggregation aggregation_arg(const ast::expr& e, const std::string& who);
 
+/// aggs = {name: agg, ...} with agg one of count, count(e), sum(e), min(e),
+/// max(e), avg(e), stddev(e), count_distinct(e), first(e), last(e),
+/// collect_list(e); `e` an expression of the record (`.price`).
+std::vector<named_aggregation> aggregations_arg(const ast::expr& e);
+
 /// on_error = fail | skip | dead_letter("path")
 on_error_spec on_error_arg(const ast::expr& e);
 

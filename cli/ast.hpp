@@ -69,14 +69,36 @@ struct stage {
 
 enum class stmt_kind { set, let, pipeline };
 
+/// A `let` binds a stream (`stages`) or a constant (`setting`: `let
+/// LIMIT = 500`, `let DIR = "logs/"`); `let p = concat(DIR, "x")` is
+/// parsed as a one-stage pipeline, which the analyzer reads as a constant
+/// when the stage is a function.
 struct statement {
   stmt_kind kind = stmt_kind::pipeline;
   source_location loc;        ///< start of the statement
-  std::string name;           ///< set: setting name; let: stream name
+  std::string name;           ///< set: setting name; let: stream or constant name
   source_location name_loc;
-  expr_ptr setting;           ///< set: the value
-  std::vector<stage> stages;  ///< let, pipeline
+  expr_ptr setting;           ///< set: the value; let: the constant's expression
+  std::vector<stage> stages;  ///< let (a stream), pipeline
 };
+
+/// A deep copy of `e` (its depth is bounded by the parser's nesting limit).
+inline expr_ptr clone(const expr& e) {
+  auto c = std::make_unique<expr>();
+  c->kind = e.kind;
+  c->loc = e.loc;
+  c->lit = e.lit;
+  c->is_duration = e.is_duration;
+  c->name = e.name;
+  c->op = e.op;
+  for (auto& a : e.args) c->args.push_back(clone(*a));
+  for (auto& n : e.named) c->named.push_back({n.name, n.loc, clone(*n.val)});
+  c->keys = e.keys;
+  c->params = e.params;
+  c->text = e.text;
+  c->depth = e.depth;
+  return c;
+}
 
 struct script {
   std::string file;

@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <optional>
+#include <stdexcept>
 
 #include <fmt/format.h>
 
@@ -54,6 +56,23 @@ public:
 
 private:
   std::size_t slot_;
+};
+
+/// A parameter of an enclosing lambda, seen from a lambda passed to a
+/// function (a closure): `levels` frames out.
+class outer_param_node final : public node {
+public:
+  outer_param_node(source_location loc, std::size_t levels, std::size_t slot)
+      : node(std::move(loc)), levels_(levels), slot_(slot) {}
+  value eval(const value& it, const frame& f) const override { return *ref(it, f); }
+  const value* ref(const value&, const frame& f) const override {
+    const frame* fr = &f;
+    for (std::size_t i = 0; i < levels_; ++i) fr = fr->outer;
+    return fr->args[slot_];
+  }
+
+private:
+  std::size_t levels_, slot_;
 };
 
 // ---- access --------------------------------------------------------------
@@ -159,6 +178,65 @@ public:
 private:
   const detail::builtin_function* fn_;
   std::vector<node_ptr> args_;
+};
+
+/// A call whose argument `fn->prepared_arg` was converted once at compile
+/// time (a constant regex pattern); `prepared_` is null when it was not
+/// constant (the function converts it per call).
+class prepared_call_node final : public node {
+public:
+  prepared_call_node(source_location loc, const detail::builtin_function* fn, std::vector<node_ptr> args,
+                     std::shared_ptr<const void> prepared)
+      : node(std::move(loc)), fn_(fn), args_(std::move(args)), prepared_(std::move(prepared)) {}
+
+  value eval(const value& it, const frame& f) const override {
+    value argv[detail::max_params];
+    for (std::size_t i = 0; i < args_.size(); ++i) argv[i] = args_[i]->eval(it, f);
+    return fn_->call_prepared(std::span<const value>(argv, args_.size()), prepared_.get(), *this);
+  }
+  bool constant() const override {
+    for (auto& a : args_)
+      if (!a->constant()) return false;
+    return true;
+  }
+
+private:
+  const detail::builtin_function* fn_;
+  std::vector<node_ptr> args_;
+  std::shared_ptr<const void> prepared_;
+};
+
+/// A higher-order function call `f(args..., x => body)`: the arguments are
+/// evaluated, the lambda is passed as a closure over the record and the
+/// current frame.
+class lambda_call_node final : public node {
+public:
+  lambda_call_node(source_location loc, const detail::builtin_function* fn, std::vector<node_ptr> args,
+                   node_ptr body, std::size_t params, bool body_closed)
+      : node(std::move(loc)), fn_(fn), args_(std::move(args)), body_(std::move(body)), params_(params),
+        body_closed_(body_closed) {}
+
+  value eval(const value& it, const frame& f) const override {
+    value argv[detail::max_params];
+    for (std::size_t i = 0; i < args_.size(); ++i) argv[i] = args_[i]->eval(it, f);
+    detail::closure fn(*body_, params_, it, f);
+    return fn_->call_lambda(std::span<const value>(argv, args_.size()), fn, *this);
+  }
+  /// Constant when the arguments are and the lambda uses nothing but its own
+  /// parameters (no `_`, no outer parameter, no state).
+  bool constant() const override {
+    if (!body_closed_) return false;
+    for (auto& a : args_)
+      if (!a->constant()) return false;
+    return true;
+  }
+
+private:
+  const detail::builtin_function* fn_;
+  std::vector<node_ptr> args_;
+  node_ptr body_;
+  std::size_t params_;
+  bool body_closed_;
 };
 
 // ---- the state object of map_with_state ------------------------------------
@@ -419,11 +497,45 @@ private:
 
 // ---- compiler ------------------------------------------------------------
 
+/// The names visible where an expression is compiled: the parameters of the
+/// lambda it is in, and those of the lambdas around it (`outer`: a lambda
+/// passed to a function inside another lambda is a closure).
 struct scope {
   std::vector<std::string> params;
   std::string element_error;  ///< non-empty: `_` is not allowed, and why
   int state_slot = -1;        ///< >= 0: that parameter is map_with_state's state object
+  const scope* outer = nullptr;
+  /// Set when the lambda of this scope uses the record, the state or an
+  /// outer lambda's parameter: then it is not a constant function.
+  mutable bool captures = false;
 };
+
+/// What a name resolves to: a parameter `levels` scopes out.
+struct resolved_param {
+  std::size_t levels = 0, slot = 0;
+  const scope* owner = nullptr;
+};
+
+std::optional<resolved_param> resolve_param(const scope& sc, std::string_view name) {
+  std::size_t levels = 0;
+  for (const scope* s = &sc; s; s = s->outer, ++levels)
+    for (std::size_t i = s->params.size(); i-- > 0;)
+      if (s->params[i] == name) return resolved_param{levels, i, s};
+  return std::nullopt;
+}
+
+/// The scopes from `sc` out to (not including) `owner` use something from
+/// outside themselves; owner == nullptr: everything (the record).
+void mark_captures(const scope& sc, const scope* owner) {
+  for (const scope* s = &sc; s && s != owner; s = s->outer) s->captures = true;
+}
+
+/// Every parameter name visible in `sc`, innermost first (for suggestions).
+std::vector<std::string> visible_params(const scope& sc) {
+  std::vector<std::string> out;
+  for (const scope* s = &sc; s; s = s->outer) out.insert(out.end(), s->params.begin(), s->params.end());
+  return out;
+}
 
 constexpr std::string_view stage_names[] = {
     "map", "flat_map", "filter", "reduce_by_key", "reduce_by_key_and_window", "top",
@@ -459,6 +571,48 @@ node_ptr fold(node_ptr n) {
   }
 }
 
+std::string unknown_function_message(const std::string& name) {
+  auto near = closest_names(name, function_names(), 3);
+  std::string hint;
+  if (!near.empty()) {
+    hint = " (did you mean ";
+    for (std::size_t i = 0; i < near.size(); ++i) {
+      if (i > 0) hint += i + 1 == near.size() ? " or " : ", ";
+      hint += "'" + near[i] + "'";
+    }
+    hint += "?)";
+  }
+  return fmt::format("unknown function '{}'{}; every function is listed in docs/DSL.md, section 4, \"Functions\"",
+                     name, hint);
+}
+
+/// The lambda argument of a higher-order function, compiled in a scope of
+/// its own inside `sc` (a closure).
+node_ptr compile_lambda_arg(const ast::expr& e, const detail::builtin_function& fn, const scope& sc,
+                            std::size_t& params, bool& closed) {
+  const ast::expr& lam = *e.args.back();
+  const std::string_view forms = fn.lambda_params == 1 ? "x => ..." : "x => ... or (x, i) => ...";
+  if (lam.kind != ast::expr_kind::lambda)
+    throw dsl_error(lam.loc, fmt::format("{}() expects a lambda as argument {} ({}), found {} (usage: {})", fn.name,
+                                         e.args.size(), forms, lam.kind == ast::expr_kind::name
+                                                                   ? fmt::format("'{}'", lam.name)
+                                                                   : std::string("an expression"),
+                                         fn.signature));
+  if (lam.params.empty() || lam.params.size() > fn.lambda_params)
+    throw dsl_error(lam.loc, fmt::format("the lambda of {}() takes {}, got {} parameters", fn.name,
+                                         fn.lambda_params == 1 ? "1 parameter (x => ...)"
+                                                               : "1 or 2 parameters (x => ... or (x, i) => ...)",
+                                         lam.params.size()));
+  scope inner;
+  inner.params = lam.params;
+  inner.element_error = sc.element_error;
+  inner.outer = &sc;
+  node_ptr body = compile(*lam.args[0], inner);
+  params = lam.params.size();
+  closed = !inner.captures;
+  return body;
+}
+
 node_ptr compile_call(const ast::expr& e, const scope& sc) {
   if (e.name == "if") {
     if (!e.named.empty())
@@ -481,41 +635,101 @@ node_ptr compile_call(const ast::expr& e, const scope& sc) {
         throw dsl_error(e.loc, fmt::format("'{}' is an operator, not a function; use it as a "
                                            "pipeline stage: ... | {}(...)",
                                            e.name, e.name));
-    throw dsl_error(e.loc, fmt::format("unknown function '{}'{}", e.name,
-                                       did_you_mean(e.name, function_names())));
+    throw dsl_error(e.loc, unknown_function_message(e.name));
   }
-  if (!e.named.empty())
-    throw dsl_error(e.named.front().loc,
-                    fmt::format("unknown named argument '{}': {}() takes no named arguments",
-                                e.named.front().name, e.name));
-  if (e.args.size() < fn->min_args || e.args.size() > fn->max_args)
+  // positional arguments, then named ones in their positions (a position
+  // left out before a named one is null: its default)
+  std::vector<const ast::expr*> given;
+  for (auto& a : e.args) given.push_back(a.get());
+  if (!e.named.empty()) {
+    std::vector<std::string> names;
+    for (std::size_t p = 0; p < fn->named.size();) {
+      std::size_t q = fn->named.find(',', p);
+      if (q == std::string_view::npos) q = fn->named.size();
+      names.emplace_back(fn->named.substr(p, q - p));
+      p = q + 1;
+    }
+    for (auto& na : e.named) {
+      auto it = std::find(names.begin(), names.end(), na.name);
+      if (it == names.end()) {
+        if (names.empty())
+          throw dsl_error(na.loc, fmt::format("unknown named argument '{}': {}() takes no named arguments",
+                                              na.name, e.name));
+        throw dsl_error(na.loc, fmt::format("unknown named argument '{}' for {}(){} (usage: {})", na.name,
+                                            e.name, did_you_mean(na.name, names), fn->signature));
+      }
+      auto k = static_cast<std::size_t>(it - names.begin());
+      if (given.size() <= k) given.resize(k + 1, nullptr);
+      if (given[k]) throw dsl_error(na.loc, fmt::format("argument '{}' given twice", na.name));
+      given[k] = na.val.get();
+    }
+  }
+  if (given.size() < fn->min_args || given.size() > fn->max_args)
     throw dsl_error(e.loc, fmt::format("{}() takes {}, got {} (usage: {})", e.name, arity_text(*fn),
-                                       e.args.size(), fn->signature));
+                                       given.size(), fn->signature));
+  for (std::size_t k = 0; k < fn->min_args; ++k)
+    if (!given[k])
+      throw dsl_error(e.loc, fmt::format("{}() is missing argument {} (usage: {})", e.name, k + 1, fn->signature));
+  auto compile_arg = [&](std::size_t k) -> node_ptr {
+    if (!given[k]) return std::make_unique<const_node>(e.loc, value());
+    return compile(*given[k], sc);
+  };
+  if (fn->lambda_params > 0) {
+    std::size_t params = 0;
+    bool closed = false;
+    node_ptr body = compile_lambda_arg(e, *fn, sc, params, closed);
+    std::vector<node_ptr> args;
+    for (std::size_t i = 0; i + 1 < given.size(); ++i) args.push_back(compile_arg(i));
+    return std::make_unique<lambda_call_node>(e.loc, fn, std::move(args), std::move(body), params, closed);
+  }
   std::vector<node_ptr> args;
-  for (auto& a : e.args) args.push_back(compile(*a, sc));
+  for (std::size_t k = 0; k < given.size(); ++k) args.push_back(compile_arg(k));
+  if (fn->prepare) {
+    std::vector<value> consts(args.size());
+    std::vector<const value*> ptrs(args.size(), nullptr);
+    for (std::size_t k = 0; k < args.size(); ++k) {
+      if (!args[k]->constant()) continue;
+      try {
+        consts[k] = args[k]->eval(null_value, frame{});
+      } catch (const detail::located_record_error& err) {
+        throw dsl_error(err.where(), err.message());
+      }
+      ptrs[k] = &consts[k];
+    }
+    std::shared_ptr<const void> prepared;
+    try {
+      prepared = fn->prepare(ptrs, fn->name);
+    } catch (const detail::bad_argument& err) {
+      const std::size_t k = std::min(err.index, args.size() - 1);
+      throw dsl_error(given[k] ? given[k]->loc : e.loc, err.what());
+    }
+    return std::make_unique<prepared_call_node>(e.loc, fn, std::move(args), std::move(prepared));
+  }
   return std::make_unique<call_node>(e.loc, fn, std::move(args));
 }
 
 node_ptr compile_name(const ast::expr& e, const scope& sc) {
-  for (std::size_t i = 0; i < sc.params.size(); ++i)
-    if (sc.params[i] == e.name) {
-      if (static_cast<int>(i) == sc.state_slot)
-        throw dsl_error(e.loc, fmt::format("'{}' is the state object, not a value; use {}.get(), "
-                                           "{}.exists(), {}.update(x), {}.remove() or {}.is_timing_out()",
-                                           e.name, e.name, e.name, e.name, e.name, e.name));
-      return std::make_unique<param_node>(e.loc, i);
-    }
+  if (auto r = resolve_param(sc, e.name)) {
+    if (static_cast<int>(r->slot) == r->owner->state_slot)
+      throw dsl_error(e.loc, fmt::format("'{}' is the state object, not a value; use {}.get(), "
+                                         "{}.exists(), {}.update(x), {}.remove() or {}.is_timing_out()",
+                                         e.name, e.name, e.name, e.name, e.name, e.name));
+    if (r->levels == 0) return std::make_unique<param_node>(e.loc, r->slot);
+    mark_captures(sc, r->owner);
+    return std::make_unique<outer_param_node>(e.loc, r->levels, r->slot);
+  }
   if (detail::find_function(e.name) || e.name == "if")
     throw dsl_error(e.loc, fmt::format("'{}' is a function; call it as {}(...)", e.name, e.name));
-  std::string hint = did_you_mean(e.name, sc.params);
+  std::string hint = did_you_mean(e.name, visible_params(sc));
   if (hint.empty() && sc.element_error.empty()) hint = fmt::format(" (did you mean '.{}'?)", e.name);
   throw dsl_error(e.loc, fmt::format("unknown name '{}'{}", e.name, hint));
 }
 
 node_ptr compile_method(const ast::expr& e, const scope& sc) {
   const ast::expr& recv = *e.args[0];
-  bool on_state = recv.kind == ast::expr_kind::name && sc.state_slot >= 0 &&
-                  recv.name == sc.params[static_cast<std::size_t>(sc.state_slot)];
+  std::optional<resolved_param> r;
+  if (recv.kind == ast::expr_kind::name) r = resolve_param(sc, recv.name);
+  bool on_state = r && static_cast<int>(r->slot) == r->owner->state_slot;
   if (!on_state) {
     if (detail::find_function(e.name))
       throw dsl_error(e.loc, fmt::format("unknown method '{}'; call the function instead: {}(...)",
@@ -542,6 +756,7 @@ node_ptr compile_method(const ast::expr& e, const scope& sc) {
     throw dsl_error(e.loc, fmt::format("{}.{}() takes {} argument{}, got {}", recv.name, e.name, want,
                                        want == 1 ? "" : "s", got));
   node_ptr arg = want == 1 ? compile(*e.args[1], sc) : nullptr;
+  mark_captures(sc, nullptr);  // the state is outside every lambda
   return std::make_unique<state_method_node>(e.loc, m, std::move(arg));
 }
 
@@ -550,6 +765,7 @@ node_ptr compile(const ast::expr& e, const scope& sc) {
     case ast::expr_kind::literal: return std::make_unique<const_node>(e.loc, e.lit);
     case ast::expr_kind::element:
       if (!sc.element_error.empty()) throw dsl_error(e.loc, sc.element_error);
+      mark_captures(sc, nullptr);
       return std::make_unique<element_node>(e.loc);
     case ast::expr_kind::name: return compile_name(e, sc);
     case ast::expr_kind::field:
@@ -579,8 +795,8 @@ node_ptr compile(const ast::expr& e, const scope& sc) {
       return fold(std::make_unique<object_node>(e.loc, std::move(keys), std::move(items)));
     }
     case ast::expr_kind::lambda:
-      throw dsl_error(e.loc,
-                      "a lambda is only allowed as the function argument of an operator or a reducer");
+      throw dsl_error(e.loc, "a lambda is only allowed as the function argument of an operator or a reducer, "
+                             "or as the last argument of transform, filter or exists");
   }
   throw dsl_error(e.loc, "internal error: unknown expression");
 }
@@ -591,6 +807,23 @@ void check_params(const ast::expr& lambda) {
 }
 
 }  // namespace
+
+namespace detail {
+
+value closure::operator()(const value& x, std::int64_t i) const {
+  frame f;
+  f.args[0] = &x;
+  value index;
+  if (params_ == 2) {
+    index = value(i);
+    f.args[1] = &index;
+  }
+  f.state = outer_.state;
+  f.outer = &outer_;
+  return body_.eval(it_, f);
+}
+
+}  // namespace detail
 
 value element_function::operator()(const value& it) const {
   frame f;

@@ -27,7 +27,8 @@ std::string_view kind_article(kind k) {
 std::span<const builtin_function> builtin_functions() {
   static const std::vector<builtin_function> all = [] {
     std::vector<builtin_function> v;
-    for (auto family : {string_functions(), number_functions(), collection_functions(), time_functions()})
+    for (auto family : {string_functions(), number_functions(), collection_functions(), time_functions(),
+                        regex_functions()})
       v.insert(v.end(), family.begin(), family.end());
     std::sort(v.begin(), v.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
     return v;

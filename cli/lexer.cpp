@@ -58,10 +58,11 @@ bool parse_duration(std::string_view text, std::int64_t& ms) {
   else if (unit == "s") scale = 1000;
   else if (unit == "m") scale = 60'000;
   else if (unit == "h") scale = 3'600'000;
+  else if (unit == "d") scale = 86'400'000;
   else return false;
   std::int64_t total;
   if (__builtin_mul_overflow(whole, scale, &total)) return false;
-  std::int64_t f = frac * scale;  // frac < 1e9, scale <= 3.6e6: fits
+  std::int64_t f = frac * scale;  // frac < 1e9, scale <= 8.64e7: fits
   if (f % frac_scale != 0) return false;
   if (__builtin_add_overflow(total, f / frac_scale, &total)) return false;
   ms = total;
@@ -81,7 +82,11 @@ bool duration_fits(std::string_view text) {
       return false;
   while (i < text.size() && (text[i] == '.' || (text[i] >= '0' && text[i] <= '9'))) ++i;
   const std::string_view unit = text.substr(i);
-  const std::uint64_t scale = unit == "s" ? 1000 : unit == "m" ? 60'000 : unit == "h" ? 3'600'000 : 1;
+  const std::uint64_t scale = unit == "s"   ? 1000
+                              : unit == "m" ? 60'000
+                              : unit == "h" ? 3'600'000
+                              : unit == "d" ? 86'400'000
+                                            : 1;
   std::uint64_t ms = 0;
   return !__builtin_mul_overflow(whole, scale, &ms) &&
          ms <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
@@ -277,9 +282,9 @@ private:
     std::string_view num = s_.substr(start, num_end - start);
     if (pos_ != num_end) {
       std::string_view unit = s_.substr(num_end, pos_ - num_end);
-      bool known_unit = unit == "ms" || unit == "s" || unit == "m" || unit == "h";
+      bool known_unit = unit == "ms" || unit == "s" || unit == "m" || unit == "h" || unit == "d";
       if (!known_unit)
-        fail(at, fmt::format("invalid number '{}' (durations are written 500ms, 10s, 5m, 1h)",
+        fail(at, fmt::format("invalid number '{}' (durations are written 500ms, 10s, 5m, 1h, 1d)",
                              t.text));
       t.kind = tok::duration;
       if (!parse_duration(t.text, t.ival))

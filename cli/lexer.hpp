@@ -47,7 +47,7 @@ std::string describe(const token& t);
 std::vector<token> tokenize(std::string_view text, const std::string& file);
 
 /// Parses a duration as written in the DSL and on the command line: a
-/// non-negative number followed by `ms`, `s`, `m` or `h` (`500ms`, `10s`,
+/// non-negative number followed by `ms`, `s`, `m`, `h` or `d` (`500ms`, `10s`,
 /// `1.5s`). Returns false if `text` is not such a duration or is not a whole
 /// number of milliseconds.
 bool parse_duration(std::string_view text, std::int64_t& ms);

@@ -28,6 +28,9 @@ public:
         const auto& st = s.statements.back();
         if (st.kind == ast::stmt_kind::set)
           fail(fmt::format("expected end of line or ';' after the setting, found {}", describe(cur())));
+        if (st.stages.empty())  // let NAME = <constant expression>
+          fail(fmt::format("expected end of line or ';' after the constant '{}', found {}", st.name,
+                           describe(cur())));
         fail(fmt::format("expected '|', end of line or ';' after '{}', found {}",
                          st.stages.back().name + (st.stages.back().has_parens ? "(...)" : ""),
                          describe(cur())));
@@ -90,6 +93,7 @@ private:
   void expect(tok k, std::string_view what) {
     if (!accept(k)) fail(fmt::format("expected {}, found {}", what, describe(cur())));
   }
+  bool at_statement_end() const { return at(tok::newline) || at(tok::semicolon) || at(tok::end); }
   void skip_separators() {
     while (at(tok::newline) || at(tok::semicolon)) advance();
   }
@@ -118,7 +122,21 @@ private:
       st.name_loc = cur().loc;
       advance();
       expect(tok::assign, fmt::format("'=' after 'let {}'", st.name));
-      pipeline(st);
+      // `let NAME = PIPELINE` binds a stream, `let NAME = EXPR` a constant: a
+      // pipeline is a stage followed by '|' or the end of the statement
+      // (`let p = concat(DIR, "x")` is a pipeline here too; the analyzer
+      // tells a function call from a source)
+      if (at(tok::identifier)) {
+        const std::size_t start = i_;
+        stage();
+        const bool is_pipeline = at(tok::pipe) || at_statement_end();
+        i_ = start;
+        if (is_pipeline) {
+          pipeline(st);
+          return st;
+        }
+      }
+      st.setting = expression();
       return st;
     }
     if (!at(tok::identifier))

@@ -57,6 +57,7 @@ enum class param_type {
   stream_or_table,  ///< a `let` stream name or table("file.jsonl") -> stream_or_table
   window_shape,     ///< tumbling(size), sliding(size, slide), session(gap) -> window_spec
   aggregation,      ///< count, sum, min, max, avg or a lambda (a, b) => ... -> aggregation
+  aggregations,     ///< {name: count | sum(e) | ..., ...}: aggregate's aggs -> std::vector<named_aggregation>
   side_sink,        ///< write_jsonl(path): a side output -> side_output
   output_mode,      ///< "append" or "update" -> weir::output_mode
   on_error,         ///< fail, skip or dead_letter("path") -> stage_spec::on_error (the binder reads it)
@@ -209,6 +210,7 @@ private:
   void convert(const param_def& p, const ast::expr& e, stream_or_table& out) const;
   void convert(const param_def& p, const ast::expr& e, window_spec& out) const;
   void convert(const param_def& p, const ast::expr& e, aggregation& out) const;
+  void convert(const param_def& p, const ast::expr& e, std::vector<named_aggregation>& out) const;
   void convert(const param_def& p, const ast::expr& e, side_output& out) const;
   void convert(const param_def& p, const ast::expr& e, weir::output_mode& out) const;
   void convert(const param_def& p, const ast::expr& e, on_error_spec& out) const;

@@ -70,6 +70,21 @@ std::optional<std::string> closest_name(std::string_view name,
   return best;
 }
 
+std::vector<std::string> closest_names(std::string_view name, std::span<const std::string> candidates,
+                                       std::size_t max) {
+  const std::size_t limit = name.size() <= 4 ? 1 : name.size() <= 8 ? 2 : 3;
+  std::vector<std::pair<std::size_t, std::size_t>> near;  // (distance, candidate index)
+  for (std::size_t i = 0; i < candidates.size(); ++i) {
+    if (candidates[i] == name) continue;
+    const std::size_t d = edit_distance_within(name, candidates[i], limit);
+    if (d <= limit) near.emplace_back(d, i);
+  }
+  std::stable_sort(near.begin(), near.end(), [](auto& a, auto& b) { return a.first < b.first; });
+  std::vector<std::string> out;
+  for (std::size_t k = 0; k < near.size() && k < max; ++k) out.push_back(candidates[near[k].second]);
+  return out;
+}
+
 std::string did_you_mean(std::string_view name, std::span<const std::string> candidates) {
   if (auto c = closest_name(name, candidates)) return " (did you mean '" + *c + "'?)";
   return {};

@@ -6,6 +6,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace weir::dsl {
 
@@ -20,6 +21,11 @@ std::size_t edit_distance_within(std::string_view a, std::string_view b, std::si
 /// (at most 1 edit for names up to 4 characters, 2 up to 8, else 3).
 /// Ties go to the earlier candidate. Linear in the length of `name`.
 std::optional<std::string> closest_name(std::string_view name, std::span<const std::string> candidates);
+
+/// Up to `max` candidates near enough to `name` (as closest_name), nearest
+/// first; ties in candidate order.
+std::vector<std::string> closest_names(std::string_view name, std::span<const std::string> candidates,
+                                       std::size_t max);
 
 /// " (did you mean 'x'?)" or "".
 std::string did_you_mean(std::string_view name, std::span<const std::string> candidates);

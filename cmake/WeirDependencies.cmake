@@ -14,6 +14,9 @@ pkg_check_modules(RDKAFKA REQUIRED IMPORTED_TARGET rdkafka)
 pkg_check_modules(LIBPQ REQUIRED IMPORTED_TARGET libpq)
 # RE2 (Debian libre2-dev): every regular expression (io/regex.hpp).
 pkg_check_modules(RE2 REQUIRED IMPORTED_TARGET re2)
+# Howard Hinnant's date library (Debian libhowardhinnant-date-dev, on the
+# system's tz database from tzdata): the DSL's IANA time zones (cli/functions/time.cpp).
+find_package(date CONFIG REQUIRED)
 
 # CAF 0.17.6 (libcaf-dev) ships no CMake config: define imported targets.
 # WEIR_CAF_ROOT selects another build of the same version (scripts/caf-tsan.sh

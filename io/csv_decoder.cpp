@@ -153,7 +153,12 @@ public:
   csv_decoder(csv_options o, error_policy p) : decoder_base(std::move(p)), o_(o), scan_(o_) {}
 
   void decode(records& in, records& out) override {
+    // many files (file("dir/*.csv"), dir()): a record never spans two, and
+    // with a header each file starts with its own
+    const bool one_part = !origin_ || in.empty() || origin_->part(0) == origin_->part(in.size() - 1);
+    if (origin_ && !in.empty() && one_part) new_part(origin_->part(0), out);
     for (std::size_t i = 0; i < in.size(); ++i) {
+      if (!one_part) new_part(origin_->part(i), out);
       const value& r = in[i];
       if (!r.is_string()) {
         // a non-string ends any open record too
@@ -195,6 +200,20 @@ public:
   /// parse_csv as one global instance right after its line source.
   bool stateless() const override { return true; }
 
+  /// The records from here on come from input part `p` (record_origin::part):
+  /// if it is another file than the last record's, a record left open fails
+  /// at the end of its file, and with a header the new file's first record
+  /// is its header.
+  void new_part(std::uint64_t p, records& out) {
+    if (part_seen_ && p == part_) return;
+    if (part_seen_) {
+      while (scan_.in_record()) fail_open(scan_.unterminated() + " at the end of its file", out);
+      have_header_ = false;
+    }
+    part_ = p;
+    part_seen_ = true;
+  }
+
 protected:
   // Checkpoints: a record open over several lines (its scanner state, raw
   // text, where each line ends and its provenance) and the header.
@@ -209,7 +228,11 @@ protected:
     w.boolean(have_header_);
     w.varint(header_.size());
     for (auto& h : header_) w.val(h);
+    w.boolean(part_seen_);
+    w.u64(part_);
   }
+  // format 2: the input part (file) of the last record follows the header
+  std::uint8_t state_format() const override { return 2; }
   void load_more(state_reader& r) override {
     scan_.load(r);
     raw_ = r.str();
@@ -228,6 +251,8 @@ protected:
     have_header_ = r.boolean();
     header_.clear();
     for (std::uint64_t i = 0, m = r.varint(); i < m; ++i) header_.push_back(r.val());
+    part_seen_ = r.boolean();
+    part_ = r.u64();
   }
 
 private:
@@ -351,6 +376,8 @@ private:
   mutable bool input_ended_ = false;  // set by drain_horizon
   bool have_header_ = false;
   std::vector<value> header_;
+  bool part_seen_ = false;   // a record came with a known input part ...
+  std::uint64_t part_ = 0;   // ... this one: the file header_ belongs to
 };
 
 }  // namespace

@@ -24,7 +24,7 @@ using clock = std::chrono::steady_clock;
 
 class dir_source final : public source_reader {
 public:
-  dir_source(std::string dir, dir_options o) : dir_(std::move(dir)), opts_(o), origin_(":") {
+  dir_source(std::string dir, dir_options o) : dir_(std::move(dir)), opts_(o), origin_(":", /*files=*/true) {
     while (dir_.size() > 1 && dir_.back() == '/') dir_.pop_back();
   }
   ~dir_source() override { close(); }

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "weir/common/errno_text.hpp"
+#include "weir/common/hash.hpp"
 #include "weir/io/detail/file_glob.hpp"
 #include "weir/io/detail/line_reader.hpp"
 #include "weir/io/sources.hpp"
@@ -56,6 +57,7 @@ public:
       if (r.st != read_result::status::end) return r;
       cur_->close();
       done_ = std::move(cur_);  // keeps the origin of this call's records
+      done_path_ = files_[next_ - 1];
       // Records of one call come from one file only (origin()).
       if (out.size() > before) return {read_result::status::more, {}};
       done_.reset();
@@ -143,6 +145,11 @@ private:
       const lines_origin* o = src->file_origin();
       return o ? o->lent() : std::span<const std::string_view>{};
     }
+    // a file is a part: parse_csv(header = true) reads one header per file
+    std::uint64_t part(std::size_t) const override {
+      if (src->cur_) return xxh3_64(src->files_[src->next_ - 1]);
+      return src->done_ ? xxh3_64(src->done_path_) : 0;
+    }
   };
 
   void open_next() {
@@ -158,6 +165,7 @@ private:
   std::size_t next_ = 0;
   source_ptr cur_, done_;
   bool lend_ = false;  // the first operator reads the lines in place
+  std::string done_path_;  // the file done_ read
   forward_origin origin_{this};
 };
 

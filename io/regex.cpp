@@ -142,4 +142,28 @@ bool regex::contains(std::string_view text) const {
   return re_->Match(text, 0, text.size(), RE2::UNANCHORED, nullptr, 0);
 }
 
+std::string regex::replace_all(std::string_view text, std::string_view rewrite) const {
+  std::string out(text);
+  RE2::GlobalReplace(&out, *re_, re2::StringPiece(rewrite.data(), rewrite.size()));
+  return out;
+}
+
+std::string regex::check_rewrite(std::string_view rewrite) const {
+  int max_group = -1;
+  for (std::size_t i = 0; i < rewrite.size(); ++i) {
+    if (rewrite[i] != '\\') continue;
+    if (i + 1 == rewrite.size()) return "the replacement ends in a lone backslash (write \\\\ for a backslash)";
+    const char c = rewrite[++i];
+    if (c == '\\') continue;
+    if (c < '0' || c > '9')
+      return std::string("a backslash in the replacement must be followed by a group number 0-9 or another "
+                         "backslash, got \\") + c;
+    max_group = std::max(max_group, c - '0');
+  }
+  if (max_group > static_cast<int>(groups_))
+    return "the replacement refers to group \\" + std::to_string(max_group) + " but the pattern has " +
+           std::to_string(groups_) + (groups_ == 1 ? " group" : " groups");
+  return {};
+}
+
 }  // namespace weir::io

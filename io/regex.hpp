@@ -65,6 +65,17 @@ public:
   /// True if the pattern matches somewhere in `text`.
   bool contains(std::string_view text) const;
 
+  /// `text` with every non-overlapping match replaced by `rewrite`, in which
+  /// `\0` ... `\9` stand for the groups' text and `\\` for a backslash
+  /// (RE2::GlobalReplace; an empty match advances by one character).
+  /// `rewrite` must have passed check_rewrite().
+  std::string replace_all(std::string_view text, std::string_view rewrite) const;
+
+  /// Empty if `rewrite` is valid for this pattern, else why not ("the pattern
+  /// has 1 group, the replacement uses \2"; "a backslash must be followed by
+  /// a digit or another backslash").
+  std::string check_rewrite(std::string_view rewrite) const;
+
 private:
   bool match(std::string_view text, int anchor, std::span<std::string_view> spans) const;
 

@@ -49,8 +49,19 @@ operator_ptr make_event_window(event_window_options o) {
   // floating-point sum changes its last bits, a reduce function need not be
   // associative and commutative, min/max keep the first of equal values in
   // arrival order; update mode wants every window's result after every record.
+  for (std::size_t i = 0; i < o.aggs.size(); ++i) {
+    const auto& a = o.aggs[i];
+    if (a.name.empty() || a.name == "start" || a.name == "end" || a.name == "key")
+      throw pipeline_error(error_code::invalid_argument,
+                           "aggs: an aggregation cannot be named \"" + a.name + "\" (the result has start, end and key)");
+    for (std::size_t j = 0; j < i; ++j)
+      if (o.aggs[j].name == a.name)
+        throw pipeline_error(error_code::invalid_argument, "aggs: the name \"" + a.name + "\" is used twice");
+    if (!a.value && a.type != named_aggregation::kind::count)
+      throw pipeline_error(error_code::invalid_argument, "aggs." + a.name + ": this aggregation needs a value");
+  }
   if (w.type == window_spec::kind::session) return detail::make_session_windows(std::move(o));
-  if (o.agg.type == aggregation::kind::count && o.output == output_mode::append)
+  if (o.aggs.empty() && o.agg.type == aggregation::kind::count && o.output == output_mode::append)
     return detail::make_count_panes(std::move(o));
   return detail::make_fixed_windows(std::move(o));
 }

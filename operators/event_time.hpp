@@ -20,6 +20,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "weir/operators/error_policy.hpp"
 #include "weir/operators/reducer.hpp"
@@ -79,6 +80,30 @@ struct aggregation {
   static aggregation reduce(reducer r) { return {kind::reduce, std::move(r)}; }
 };
 
+/// One of several named aggregations computed per window (and key):
+/// `aggregate(window, aggs = {open: first(.price), high: max(.price), ...})`,
+/// Spark's `groupBy(window(...), key).agg(first("price").as("open"), ...)`
+/// and Flink SQL's window aggregates. As in SQL, `sum`, `min`, `max`, `avg`,
+/// `stddev`, `count_distinct`, `collect_list` and `count` of a value skip
+/// null values; `first` and `last` take the value of the first / last record
+/// in arrival order (null too, as Spark's `first(e)`).
+struct named_aggregation {
+  enum class kind {
+    count,           ///< records (value empty) or non-null values
+    sum,             ///< of numbers; null if none
+    min,             ///< smallest value (value order); null if none
+    max,             ///< largest value; null if none
+    avg,             ///< mean of numbers, a double; null if none
+    stddev,          ///< sample standard deviation of numbers (n − 1), a double; null for fewer than 2
+    count_distinct,  ///< distinct non-null values (exact; equal in value order is one value)
+    first,           ///< the value of the first record to arrive
+    last,            ///< the value of the last record to arrive
+    collect_list,    ///< the non-null values in arrival order
+  } type = kind::count;
+  std::string name;  ///< its field in the result record (not "start", "end" or "key")
+  extract_fn value;  ///< record → the value aggregated; empty for `count` of records
+};
+
 /// Structured Streaming output modes.
 enum class output_mode {
   append,  ///< one final result per window (and key) when it closes (+ updates from allowed-late records)
@@ -98,19 +123,25 @@ struct event_window_options {
   std::function<void(const value&)> late;  ///< side output for late records; empty = drop
   output_mode output = output_mode::append;
   error_policy on_error;     ///< for records whose time is missing or unparsable
+  /// Non-empty: many aggregations per window, each under its name in the
+  /// result (`agg` and `value_of` are then not used).
+  std::vector<named_aggregation> aggs;
 };
 
 /// An event-time window aggregation. Output records are objects
 /// `{"start": ms, "end": ms, "key": k, "value": v}` ("key" only when keyed);
-/// avg gives a double. Processing-time windows (no `time`) fire by
+/// avg gives a double. With `aggs`, `{"start", "end", "key", <name>: value,
+/// ...}` in the order of `aggs` (tumbling, sliding and session windows, both
+/// output modes; never on panes). Processing-time windows (no `time`) fire by
 /// processing-time timers, also in record mode.
 /// Counts in append mode (tumbling or sliding) keep one count per key per
 /// pane of gcd(size, slide) ms and sum a window's panes when it fires
 /// (Li et al. 2005, "No pane, no gain"): each record is counted once, not
 /// size/slide times; the results are the same as per window. The order of
 /// keys within a fired window is unspecified (but the same after a restore).
-/// @errors pipeline_error for sizes <= 0 or a slide > size; record_error for
-///         values the aggregation cannot combine.
+/// @errors pipeline_error for sizes <= 0 or a slide > size, for `aggs` with
+///         an empty, repeated or reserved name or a missing value
+///         expression; record_error for values the aggregation cannot combine.
 /// @thread One instance per parallel partition; not thread-safe itself.
 operator_ptr make_event_window(event_window_options opts);
 

@@ -7,7 +7,8 @@
 // and is kept until end + allowed lateness. docs/architecture.md §5.
 //
 // State: the windows by start, each a table key → accumulator and a fired
-// flag; snapshot tag "event_window.fixed".
+// flag; snapshot tag "event_window.fixed", or "event_window.fixed_aggs" for
+// many named aggregations (`aggs`), whose state starts with their names.
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -22,28 +23,44 @@ namespace weir::detail {
 
 namespace {
 
-class fixed_windows final : public event_window_base<fixed_windows> {
-public:
-  static constexpr const char* tag = "event_window.fixed";
+/// `Agg`: aggregator (one aggregation) or multi_aggregator (`aggs`), each
+/// with its own state tag.
+template <class Agg>
+class fixed_windows final : public event_window_base<fixed_windows<Agg>> {
+  using base = event_window_base<fixed_windows<Agg>>;
+  using acc_t = typename Agg::acc_type;
+  using base::late;
+  using base::o_;
+  using base::seen_;
+  using base::slide_ms;
+  using base::wm_;
 
-  explicit fixed_windows(event_window_options o) : event_window_base(std::move(o)), agg_(o_.agg) {}
+public:
+  static constexpr const char* tag = Agg::many ? "event_window.fixed_aggs" : "event_window.fixed";
+
+  explicit fixed_windows(event_window_options o) : base(std::move(o)), agg_(o_) {}
 
 private:
-  friend class event_window_base<fixed_windows>;
+  friend base;
 
   struct fixed_window {
-    value_table<accum> table{4};
+    value_table<acc_t> table{4};
     bool fired = false;
   };
 
+  /// The output record of window [start, end) and key.
+  value emit(std::int64_t start, std::int64_t end, const value& key, const acc_t& a) const {
+    if constexpr (Agg::many) return agg_.record(start, end, o_.keyed ? &key : nullptr, a);
+    else return this->result(start, end, key, agg_.result(a));
+  }
+
   void add(const value& key, std::int64_t ts, const value& body, records& out) {
-    value v;
-    if (agg_.needs_value()) v = o_.value_of ? o_.value_of(body) : body;
+    const auto& v = agg_.input_of(body);
     const std::int64_t size = o_.window.size_ms, slide = slide_ms();
     const std::int64_t last_start = floor_div(ts, slide) * slide;
     const std::int64_t lateness = o_.allowed_lateness.count();
     bool any = false;
-    const std::uint64_t h = key_hash(key);
+    const std::uint64_t h = this->key_hash(key);
     for (std::int64_t start = last_start; start > ts - size; start -= slide) {
       const std::int64_t end = start + size;
       if (end + lateness <= wm_) continue;  // this window is closed for good
@@ -51,8 +68,8 @@ private:
       fixed_window& fw = window_at(start);
       auto [acc, fresh] = fw.table.try_emplace(key, h);
       (void)fresh;
-      agg_.add(*acc, v);
-      if (o_.output == output_mode::update || fw.fired) out.push_back(result(start, end, key, agg_.result(*acc)));
+      agg_.add(*acc, v, seen_);
+      if (o_.output == output_mode::update || fw.fired) out.push_back(emit(start, end, key, *acc));
     }
     if (!any) late(body);
   }
@@ -71,7 +88,7 @@ private:
       if (!fw.fired) {
         fw.fired = true;
         if (o_.output == output_mode::append)
-          fw.table.for_each([&](const value& k, accum& a) { out.push_back(result(start, end, k, agg_.result(a))); });
+          fw.table.for_each([&](const value& k, acc_t& a) { out.push_back(emit(start, end, k, a)); });
       }
       if (end + lateness <= wm) {
         if (last_ == it) last_ = windows_.end();
@@ -92,13 +109,14 @@ private:
   // capacity, so a restored operator emits in the same order as one never
   // interrupted.
   void save(state_writer& s) const {
+    agg_.save_header(s);
     s.varint(windows_.size());
     for (auto& [start, fw] : windows_) {
       s.i64(start);
       s.boolean(fw.fired);
       s.varint(fw.table.capacity());
       s.varint(fw.table.size());
-      fw.table.for_each_replayable([&](const value& key, const accum& a) {
+      fw.table.for_each_replayable([&](const value& key, const acc_t& a) {
         s.val(key);
         write_accum(s, a);
       });
@@ -106,6 +124,7 @@ private:
   }
 
   void load(state_reader& s) {
+    agg_.load_header(s);
     windows_.clear();
     last_ = windows_.end();
     const std::uint64_t n = s.varint();
@@ -117,23 +136,27 @@ private:
       fw.fired = s.boolean();
       std::size_t cap = 0;
       const std::uint64_t m = read_table_size(s, cap);
-      fw.table = value_table<accum>(cap);
+      fw.table = value_table<acc_t>(cap);
       for (std::uint64_t j = 0; j < m; ++j) {
         value key = s.val();
         auto [acc, new_key] = fw.table.try_emplace(key, key.hash());
         if (!new_key) s.fail("duplicate key " + shown(key) + " in window " + std::to_string(start));
-        read_accum(s, *acc);
+        if constexpr (Agg::many) read_accum(s, *acc, o_.aggs.size());
+        else read_accum(s, *acc);
       }
     }
   }
 
-  aggregator agg_;
+  Agg agg_;
   std::map<std::int64_t, fixed_window> windows_;  ///< window start → window
-  std::map<std::int64_t, fixed_window>::iterator last_ = windows_.end();  ///< the window of the last record (a cache)
+  typename std::map<std::int64_t, fixed_window>::iterator last_ = windows_.end();  ///< the window of the last record (a cache)
 };
 
 }  // namespace
 
-operator_ptr make_fixed_windows(event_window_options o) { return std::make_unique<fixed_windows>(std::move(o)); }
+operator_ptr make_fixed_windows(event_window_options o) {
+  if (!o.aggs.empty()) return std::make_unique<fixed_windows<multi_aggregator>>(std::move(o));
+  return std::make_unique<fixed_windows<aggregator>>(std::move(o));
+}
 
 }  // namespace weir::detail

@@ -8,7 +8,8 @@
 // State: per key, its sessions sorted by start, plus an index of the times
 // at which a key must be looked at (one live entry per key, so the index
 // grows with the keys, not with the records); snapshot tag
-// "event_window.session".
+// "event_window.session", or "event_window.session_aggs" for many named
+// aggregations (`aggs`), whose state starts with their names.
 #include <algorithm>
 #include <cstdint>
 #include <map>
@@ -24,21 +25,37 @@ namespace weir::detail {
 
 namespace {
 
-class session_windows final : public event_window_base<session_windows> {
-public:
-  static constexpr const char* tag = "event_window.session";
+/// `Agg`: aggregator (one aggregation) or multi_aggregator (`aggs`), each
+/// with its own state tag.
+template <class Agg>
+class session_windows final : public event_window_base<session_windows<Agg>> {
+  using base = event_window_base<session_windows<Agg>>;
+  using acc_t = typename Agg::acc_type;
+  using base::late;
+  using base::o_;
+  using base::seen_;
+  using base::wm_;
 
-  explicit session_windows(event_window_options o) : event_window_base(std::move(o)), agg_(o_.agg) {}
+public:
+  static constexpr const char* tag = Agg::many ? "event_window.session_aggs" : "event_window.session";
+
+  explicit session_windows(event_window_options o) : base(std::move(o)), agg_(o_) {}
 
 private:
-  friend class event_window_base<session_windows>;
+  friend base;
+
+  /// The output record of session [start, end) and key.
+  value emit(std::int64_t start, std::int64_t end, const value& key, const acc_t& a) const {
+    if constexpr (Agg::many) return agg_.record(start, end, o_.keyed ? &key : nullptr, a);
+    else return this->result(start, end, key, agg_.result(a));
+  }
 
   /// key_sessions::scheduled of a key without an entry in index_.
   static constexpr std::int64_t unscheduled = end_watermark;
 
   struct session {
     std::int64_t start = 0, end = 0;  // [first ts, last ts + gap)
-    accum acc;
+    acc_t acc;
     bool fired = false;
   };
   /// A key's sessions (sorted by start, so also by end) and the time of its
@@ -57,17 +74,16 @@ private:
   }
 
   void add(const value& key, std::int64_t ts, const value& body, records& out) {
-    value v;
-    if (agg_.needs_value()) v = o_.value_of ? o_.value_of(body) : body;
+    const auto& v = agg_.input_of(body);
     const std::int64_t gap = o_.window.gap_ms, lateness = o_.allowed_lateness.count();
     if (ts + gap + lateness <= wm_) {
       late(body);
       return;
     }
-    auto [ks, fresh] = sessions_.try_emplace(key, key_hash(key));
+    auto [ks, fresh] = sessions_.try_emplace(key, this->key_hash(key));
     (void)fresh;
     session s{ts, ts + gap, {}, false};
-    agg_.add(s.acc, v);
+    agg_.add(s.acc, v, seen_);
     // merge every session overlapping [ts, ts + gap)
     auto& ss = ks->list;
     auto it = std::lower_bound(ss.begin(), ss.end(), s.start,
@@ -84,7 +100,7 @@ private:
     it = ss.insert(it, std::move(s));
     schedule(*ks, key, it->fired ? it->end + lateness : it->end);
     if (o_.output == output_mode::update || it->fired)
-      out.push_back(result(it->start, it->end, key, agg_.result(it->acc)));
+      out.push_back(emit(it->start, it->end, key, it->acc));
   }
 
   void fire(std::int64_t wm, records& out) {
@@ -105,7 +121,7 @@ private:
         if (!it->fired) {
           it->fired = true;
           if (o_.output == output_mode::append)
-            out.push_back(result(it->start, it->end, key, agg_.result(it->acc)));
+            out.push_back(emit(it->start, it->end, key, it->acc));
         }
         if (it->end + lateness <= wm) {
           it = ks->list.erase(it);
@@ -129,6 +145,7 @@ private:
   // table's capacity, so a restored operator emits in the same order as one
   // never interrupted; then the index.
   void save(state_writer& s) const {
+    agg_.save_header(s);
     s.varint(sessions_.capacity());
     s.varint(sessions_.size());
     sessions_.for_each_replayable([&](const value& key, const key_sessions& ks) {
@@ -150,6 +167,7 @@ private:
   }
 
   void load(state_reader& s) {
+    agg_.load_header(s);
     index_.clear();
     std::size_t cap = 0;
     const std::uint64_t n = read_table_size(s, cap);
@@ -165,7 +183,8 @@ private:
         x.start = s.i64();
         x.end = s.i64();
         x.fired = s.boolean();
-        read_accum(s, x.acc);
+        if constexpr (Agg::many) read_accum(s, x.acc, o_.aggs.size());
+        else read_accum(s, x.acc);
         ks->list.push_back(std::move(x));
       }
     }
@@ -176,13 +195,16 @@ private:
     }
   }
 
-  aggregator agg_;
+  Agg agg_;
   value_table<key_sessions> sessions_;
   std::multimap<std::int64_t, value> index_;  ///< when to look at a key (session end or purge time) → key
 };
 
 }  // namespace
 
-operator_ptr make_session_windows(event_window_options o) { return std::make_unique<session_windows>(std::move(o)); }
+operator_ptr make_session_windows(event_window_options o) {
+  if (!o.aggs.empty()) return std::make_unique<session_windows<multi_aggregator>>(std::move(o));
+  return std::make_unique<session_windows<aggregator>>(std::move(o));
+}
 
 }  // namespace weir::detail

@@ -80,6 +80,15 @@ public:
   virtual ~record_origin() = default;
   /// Provenance of record `i` (0-based) of the current input.
   virtual std::string describe(std::size_t i) const = 0;
+  /// Which part of a many-file input record `i` comes from — a file of
+  /// `file("dir/*.csv")` or of `dir(...)` — as an identity that stays the
+  /// same for one file (also across a checkpoint and restore) and differs
+  /// between files; 0 for a single-file or other input. A decoder that keeps
+  /// per-file state (parse_csv's header) starts over when it changes.
+  virtual std::uint64_t part(std::size_t i) const {
+    (void)i;
+    return 0;
+  }
 };
 
 /// What the driver passes with each call that carries records or may

@@ -14,7 +14,8 @@ PACKAGES=(
   librdkafka-dev                     # Kafka receiver and sink (and its mock cluster for tests)
   libpq-dev                          # PostgreSQL sink (write_postgres)
   postgresql                         # the server the PostgreSQL sink's tests start (initdb, pg_ctl)
-  libre2-dev                         # RE2: every regular expression (parse_regex)
+  libre2-dev                         # RE2: every regular expression (parse_regex, matches, ...)
+  libhowardhinnant-date-dev tzdata   # IANA time zones of parse_time/format_time (zone = "Europe/Paris")
   libcpp-httplib-dev                 # the HTTP server of --ui / --metrics
   graphviz                           # dot: tests render `weir explain --dot`
   gnuplot-nox                        # perf/plot: weir-perf results as PNG

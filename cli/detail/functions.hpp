@@ -46,5 +46,6 @@ std::span<const builtin_function> string_functions();      ///< functions/string
 std::span<const builtin_function> number_functions();      ///< functions/numbers.cpp
 std::span<const builtin_function> collection_functions();  ///< functions/collections.cpp
 std::span<const builtin_function> time_functions();        ///< functions/time.cpp
+std::span<const builtin_function> regex_functions();       ///< functions/regex.cpp
 
 }  // namespace weir::dsl::detail

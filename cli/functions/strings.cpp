@@ -1,11 +1,12 @@
 // weir — built-in DSL functions: strings (split, lower, upper, trim, str, contains, starts_with,
-// ends_with, replace, substr, join).
+// ends_with, replace, substr, join, concat) and JSON text (to_json, from_json).
 // Contracts: docs/DSL.md ("Functions"); each row of the table at the end is
 // one function (name, argument counts, implementation, signature).
 #include <string>
 #include <vector>
 
 #include "weir/cli/detail/functions.hpp"
+#include "weir/io/json.hpp"
 
 namespace weir::dsl::detail {
 
@@ -138,9 +139,33 @@ value fn_join(std::span<const value> a, const node& site) {
   return value(out);
 }
 
+value fn_concat(std::span<const value> a, const node&) {
+  std::string out;
+  for (auto& x : a) {
+    if (x.is_string()) out.append(x.as_string());
+    else x.append_text(out);
+  }
+  return value(out);
+}
+
+value fn_to_json(std::span<const value> a, const node&) { return value(a[0].to_json()); }
+
+value fn_from_json(std::span<const value> a, const node& site) {
+  std::string_view s = want_string(a, 0, site, "from_json");
+  try {
+    return io::parse_json(s);
+  } catch (const record_error& e) {
+    std::string shown(s.substr(0, 40));
+    if (s.size() > 40) shown += "...";
+    site.fail(fmt::format("from_json() cannot parse \"{}\": {}", shown, e.what()));
+  }
+}
+
 constexpr builtin_function table[] = {
+    {"concat", 1, max_params, fn_concat, "concat(a, b, ...)"},
     {"contains", 2, 2, fn_contains, "contains(s, sub)"},
     {"ends_with", 2, 2, fn_ends_with, "ends_with(s, suffix)"},
+    {"from_json", 1, 1, fn_from_json, "from_json(s)"},
     {"join", 1, 2, fn_join, "join(array, sep)"},
     {"lower", 1, 1, fn_lower, "lower(s)"},
     {"replace", 3, 3, fn_replace, "replace(s, old, new)"},
@@ -148,6 +173,7 @@ constexpr builtin_function table[] = {
     {"starts_with", 2, 2, fn_starts_with, "starts_with(s, prefix)"},
     {"str", 1, 1, fn_str, "str(x)"},
     {"substr", 2, 3, fn_substr, "substr(s, start, length)"},
+    {"to_json", 1, 1, fn_to_json, "to_json(x)"},
     {"trim", 1, 1, fn_trim, "trim(s)"},
     {"upper", 1, 1, fn_upper, "upper(s)"},
 };

@@ -20,9 +20,18 @@ using input = std::optional<dstream>;
 bound bind_aggregate(const stage_args& a) {
   auto s = std::make_shared<aggregate_stage>();
   a.get("window", s->window);
-  a.get("func", s->agg);
+  const bool has_func = a.get("func", s->agg);
+  const bool has_aggs = a.get("aggs", s->aggs);
+  if (has_func && has_aggs)
+    throw dsl_error(a.loc("aggs"), "aggregate takes a function or aggs = {...}, not both");
+  if (!has_func && !has_aggs)
+    throw dsl_error(a.call().loc, "wrong number of arguments: aggregate() needs what to compute: a function "
+                                  "(count, sum, ...) or aggs = {name: agg, ...}");
   s->has_key = a.get("key", s->key_fn);
   s->has_value = a.get("value", s->value_fn);
+  if (has_aggs && s->has_value)
+    throw dsl_error(a.loc("value"), "aggregate(value = ...) does not apply to aggs; give each aggregation its "
+                                    "value: aggs = {total: sum(.bytes)}");
   if (a.get("time", s->event_time.time)) {
     s->event_time.set = true;
     s->event_time.loc = a.loc("time");
@@ -71,6 +80,7 @@ dstream build_aggregate(stage_builder& b, const stage_spec& st, const input& inp
   event_window_options o;
   o.window = s.window;
   o.agg = s.agg;
+  o.aggs = s.aggs;
   o.allowed_lateness = s.allowed_lateness;
   o.output = s.output;
   if (s.has_value) o.value_of = s.value_fn;
@@ -105,7 +115,7 @@ std::span<const stage_def> aggregate_stages() {
   static const std::vector<stage_def> stages = {
       {"aggregate", stage_role::op,
        {{"window", P::window_shape, true},
-        {"func", P::aggregation, true},
+        {"func", P::aggregation},
         {"key", P::function, false, "aggregate(key = ...)"},
         {"value", P::function, false, "aggregate(value = ...)"},
         {"time", P::function, false, "aggregate(time = ...)"},
@@ -113,10 +123,12 @@ std::span<const stage_def> aggregate_stages() {
         {"idle_timeout", P::delay},
         {"allowed_lateness", P::delay},
         {"late", P::side_sink},
-        {"output", P::output_mode}},
+        {"output", P::output_mode},
+        {"aggs", P::aggregations}},
        "aggregate(tumbling(1m) | sliding(10m, 1m) | session(30m), count | sum | min | max | avg | "
-       "(a, b) => ..., key = expr, value = expr, time = expr, watermark = 10s, allowed_lateness = 0s, "
-       "late = write_jsonl(path), output = \"append\" | \"update\")",
+       "(a, b) => ... | aggs = {name: count | sum(e) | min(e) | max(e) | avg(e) | stddev(e) | "
+       "count_distinct(e) | first(e) | last(e) | collect_list(e), ...}, key = expr, value = expr, time = expr, "
+       "watermark = 10s, allowed_lateness = 0s, late = write_jsonl(path), output = \"append\" | \"update\")",
        bind_aggregate, build_aggregate, {.event_time = event_time_effect::ends}},
   };
   return stages;

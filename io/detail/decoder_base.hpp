@@ -33,7 +33,7 @@ public:
   /// malformed count, then what save_more() adds (a decoder with state
   /// across process() calls, e.g. a CSV record open over several lines).
   void snapshot_state(std::uint64_t, state_writer& w) override {
-    write_sealed(w, 1, [&](state_writer& s) {
+    write_sealed(w, state_format(), [&](state_writer& s) {
       s.u64(seen_);
       s.u64(counters_.malformed_records);
       save_more(s);
@@ -41,7 +41,12 @@ public:
   }
 
   void restore_state(std::uint64_t, state_reader& r) override {
-    read_sealed(r, 1, "decoder", [&](state_reader& s) {
+    if (r.remaining() > 0 && static_cast<std::uint8_t>(r.data()[r.position()]) < state_format())
+      r.fail(error_code::state_version,
+             "decoder state of format " + std::to_string(static_cast<unsigned>(r.data()[r.position()])) +
+                 ", written by an earlier weir (this build reads format " + std::to_string(state_format()) +
+                 "): start this pipeline without the checkpoint");
+    read_sealed(r, state_format(), "decoder", [&](state_reader& s) {
       seen_ = s.u64();
       counters_.malformed_records = s.u64();
       load_more(s);
@@ -54,6 +59,9 @@ protected:
 
   virtual void save_more(state_writer&) const {}
   virtual void load_more(state_reader&) {}
+  /// The sealed-frame format of this decoder's state; a decoder bumps it
+  /// when what save_more() writes changes (an older state is then refused).
+  virtual std::uint8_t state_format() const { return 1; }
 
   /// Provenance of record `i` (0-based) of the current process() input: the
   /// source's (e.g. "apache_logs:8899") when known, else "record N" with N

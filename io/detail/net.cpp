@@ -10,6 +10,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 
+#include "weir/common/hash.hpp"
 #include "weir/common/errno_text.hpp"
 #include "weir/operators/log.hpp"
 
@@ -64,7 +65,16 @@ void segment_origin::add(std::shared_ptr<const std::string> name, std::uint64_t 
     segs_.back().count += count;
     return;
   }
-  segs_.push_back({std::move(name), first_line, count});
+  const std::uint64_t part = files_ ? xxh3_64(*name) : 0;
+  segs_.push_back({std::move(name), first_line, count, part});
+}
+
+std::uint64_t segment_origin::part(std::size_t i) const {
+  for (auto& s : segs_) {
+    if (i < s.count) return s.part;
+    i -= s.count;
+  }
+  return 0;
 }
 
 std::string segment_origin::describe(std::size_t i) const {

@@ -22,19 +22,25 @@ namespace weir::io::detail {
 /// "logs/a.txt:12" (sep ":") or "127.0.0.1:5000 line 12" (sep " line ").
 class segment_origin final : public record_origin {
 public:
-  explicit segment_origin(std::string sep) : sep_(std::move(sep)) {}
+  /// `files`: each name is a file, a part of the input (part() tells them
+  /// apart); else the names are connections, one input (part() is 0).
+  explicit segment_origin(std::string sep, bool files = false) : sep_(std::move(sep)), files_(files) {}
   void clear() noexcept { segs_.clear(); }
   /// Records [end of previous segments, + count) are lines first_line.. of `name`.
   void add(std::shared_ptr<const std::string> name, std::uint64_t first_line, std::size_t count);
   std::string describe(std::size_t i) const override;
+  /// For files: the xxh3 of the file's name.
+  std::uint64_t part(std::size_t i) const override;
 
 private:
   struct seg {
     std::shared_ptr<const std::string> name;
     std::uint64_t first_line;
     std::size_t count;
+    std::uint64_t part;
   };
   std::string sep_;
+  bool files_;
   std::vector<seg> segs_;
 };
 

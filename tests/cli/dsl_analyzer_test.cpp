@@ -4,6 +4,7 @@
 #include "weir/cli/parser.hpp"
 #include "weir/cli/pipeline_spec.hpp"
 #include "weir/cli/stage_registry.hpp"
+#include "weir/cli/stages/aggregate.hpp"
 #include "weir/cli/stages/joins.hpp"
 #include "weir/cli/stages/per_batch.hpp"
 #include "weir/cli/stages/postgres.hpp"
@@ -117,7 +118,8 @@ TEST_CASE("analyzer: name errors suggest near names", "[dsl]") {
   CHECK(error_of("let errors = stdin()\nerors | print()") ==
         "-e:2:1: unknown stream name 'erors' (did you mean 'errors'?)");
   CHECK(error_of("file(\"a\") | map(lowr(_)) | print()") ==
-        "-e:1:17: unknown function 'lowr' (did you mean 'lower'?)");
+        "-e:1:17: unknown function 'lowr' (did you mean 'lower'?); every function is listed in docs/DSL.md, "
+        "section 4, \"Functions\"");
   CHECK(error_of("file(\"a\") | reduce_by_key(summ) | print()") ==
         "-e:1:27: unknown reducer 'summ' (did you mean 'sum'?)");
   CHECK(error_of("file(\"a\") | reduce_by_key_and_window(sum, 3s, slid = 1s) | print()") ==
@@ -524,4 +526,64 @@ TEST_CASE("analyzer: write_postgres binds its arguments and reports bad ones at 
         "-e:1:37: key must name at least one column (or be left out to append)");
   CHECK(error_of("stdin() | write_postgres(\"u\", tabel = \"x\")") ==
         "-e:1:31: unknown named argument 'tabel' for write_postgres() (did you mean 'table'?)");
+TEST_CASE("analyzer: let constants in expressions and arguments", "[dsl]") {
+  auto s = stages_of("let DIR = \"logs/\"\nlet PATH = concat(DIR, \"in.jsonl\")\nlet LIMIT = 2 * 250\n"
+                     "let N = LIMIT\nlet W = 2m\nlet SLIDE = W\n"
+                     "batches(PATH, total = 3) | filter(.bytes > N) | window(W, SLIDE) | collect(concat(DIR, \"o\"))");
+  REQUIRE(s.size() == 4);
+  CHECK(s[0].as<file_stage>().path == "logs/in.jsonl");
+  CHECK(s[1].as<element_stage>().fn(value::object({{"bytes", 501}})) == value(true));
+  CHECK(s[1].as<element_stage>().fn(value::object({{"bytes", 500}})) == value(false));
+  CHECK(s[2].as<window_stage>().window == 120000ms);
+  CHECK(s[2].as<window_stage>().slide == 120000ms);
+  CHECK(s[3].as<path_sink_stage>().path == "logs/o");
+  // a lambda parameter of the same name hides the constant
+  auto m = stages_of("let x = 10\nbatches(\"a\") | map(transform(_, x => x + 1)) | collect(\"o\")");
+  CHECK(m[1].as<element_stage>().fn(value::array({value(1)})) == value::array({value(2)}));
+}
+
+TEST_CASE("analyzer: let constant errors", "[dsl]") {
+  CHECK(error_of("let A = 1\nlet A = 2\nbatches(\"a\") | collect(\"o\")") ==
+        "-e:2:5: constant 'A' is already defined (line 1)");
+  CHECK(error_of("let lower = 1\nbatches(\"a\") | collect(\"o\")") ==
+        "-e:1:5: 'lower' is the name of a function; choose another constant name");
+  CHECK(error_of("let first = 1\nbatches(\"a\") | collect(\"o\")") ==
+        "-e:1:5: 'first' is a name the DSL uses (an aggregation, an on_error action or if); choose another "
+        "constant name");
+  CHECK(error_of("let A = 1 / 0\nbatches(\"a\") | collect(\"o\")") == "-e:1:11: division by zero");
+  CHECK(error_of("let A = .x + 1\nbatches(\"a\") | collect(\"o\")").find("-e:1:9:") == 0);
+  CHECK(error_of("let A = 1\nA | collect(\"o\")") ==
+        "-e:2:1: 'A' is a constant, not a stream; a pipeline starts with a source or a stream bound with 'let'");
+  CHECK(error_of("let A = 1\nbatches(\"a\") | A | collect(\"o\")") == "-e:2:16: 'A' is a constant, not an operator");
+}
+
+TEST_CASE("analyzer: aggregate with aggs", "[dsl]") {
+  auto a = op("aggregate(tumbling(1m), time = .t, key = .k, aggs = {n: count, hi: max(.p), ids: count_distinct(.id)})");
+  const auto& st = a.as<aggregate_stage>();
+  REQUIRE(st.aggs.size() == 3);
+  CHECK(st.aggs[0].name == "n");
+  CHECK(st.aggs[0].type == named_aggregation::kind::count);
+  CHECK_FALSE(st.aggs[0].value);
+  CHECK(st.aggs[1].type == named_aggregation::kind::max);
+  CHECK(st.aggs[1].value(value::object({{"p", 7}})) == value(7));
+  CHECK(st.aggs[2].name == "ids");
+  CHECK(op_error("aggregate(tumbling(1m), count, aggs = {n: count})") ==
+        "-e:1:61: aggregate takes a function or aggs = {...}, not both");
+  CHECK(op_error("aggregate(tumbling(1m))") ==
+        "-e:1:23: wrong number of arguments: aggregate() needs what to compute: a function (count, sum, ...) or "
+        "aggs = {name: agg, ...}");
+  CHECK(op_error("aggregate(tumbling(1m), aggs = {n: avgg(.p)})") ==
+        "-e:1:58: aggs.n: expected an aggregation: count, sum(e), min(e), max(e), avg(e), stddev(e), "
+        "count_distinct(e), first(e), last(e) or collect_list(e), got 'avgg' (did you mean 'avg'?)");
+  CHECK(op_error("aggregate(tumbling(1m), aggs = {n: max})") ==
+        "-e:1:58: aggs.n: max needs the value to aggregate: max(.field)");
+  CHECK(op_error("aggregate(tumbling(1m), aggs = {key: count})") ==
+        "-e:1:60: aggs: 'key' is a field of every result (start, end, key); name the aggregation otherwise");
+  CHECK(op_error("aggregate(tumbling(1m), aggs = {n: sum(.a, .b)})") ==
+        "-e:1:58: aggs.n: sum() takes 1 argument, the value (e.g. sum(.price)), got 2");
+  CHECK(op_error("aggregate(tumbling(1m), aggs = [1])") ==
+        "-e:1:54: aggs must be an object of named aggregations, e.g. aggs = {n: count, high: max(.price)}");
+  CHECK(op_error("aggregate(tumbling(1m), value = .x, aggs = {n: sum(.p)})") ==
+        "-e:1:55: aggregate(value = ...) does not apply to aggs; give each aggregation its value: aggs = "
+        "{total: sum(.bytes)}");
 }

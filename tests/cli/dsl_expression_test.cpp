@@ -229,14 +229,16 @@ TEST_CASE("expressions: reducer lambdas", "[dsl]") {
 }
 
 TEST_CASE("expressions: compile-time errors", "[dsl]") {
-  CHECK(compile_error("lowr(_)") == "t:1:1: unknown function 'lowr' (did you mean 'lower'?)");
+  CHECK(compile_error("lowr(_)") == "t:1:1: unknown function 'lowr' (did you mean 'lower'?); every function is "
+                                    "listed in docs/DSL.md, section 4, \"Functions\"");
   CHECK(compile_error("split(_, \" \", 2)") == "t:1:1: split() takes 1 or 2 arguments, got 3 (usage: split(s, sep))");
   CHECK(compile_error("lower()") == "t:1:1: lower() takes 1 argument, got 0 (usage: lower(s))");
   CHECK(compile_error("lower(_, sep = 1)") == "t:1:10: unknown named argument 'sep': lower() takes no named arguments");
   CHECK(compile_error("status >= 500") == "t:1:1: unknown name 'status' (did you mean '.status'?)");
   CHECK(compile_error("sum") == "t:1:1: 'sum' is a function; call it as sum(...)");
   CHECK(compile_error("map(_)") == "t:1:1: 'map' is an operator, not a function; use it as a pipeline stage: ... | map(...)");
-  CHECK(compile_error("1 + (x => x)") == "t:1:6: a lambda is only allowed as the function argument of an operator or a reducer");
+  CHECK(compile_error("1 + (x => x)") == "t:1:6: a lambda is only allowed as the function argument of an operator "
+                                         "or a reducer, or as the last argument of transform, filter or exists");
   // constant sub-expressions are evaluated once, at compile time
   CHECK(compile_error("1 / 0") == "t:1:3: division by zero");
   CHECK(compile_error("_ + lower(1)") == "t:1:5: lower() expects a string, got int");

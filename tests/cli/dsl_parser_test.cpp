@@ -81,7 +81,7 @@ TEST_CASE("lexer: errors", "[dsl]") {
         "-e:1:6: unknown escape '\\q' in string (known: \\\" \\\\ \\n \\t \\r \\uXXXX)");
   CHECK(parse_error("x | map(_ @ 1)") == "-e:1:11: unexpected character '@'");
   CHECK(parse_error("x | map(10x)") ==
-        "-e:1:9: invalid number '10x' (durations are written 500ms, 10s, 5m, 1h)");
+        "-e:1:9: invalid number '10x' (durations are written 500ms, 10s, 5m, 1h, 1d)");
   CHECK(parse_error("x | map(99999999999999999999)") ==
         "-e:1:9: integer '99999999999999999999' is out of range (64-bit signed)");
   CHECK(parse_error("x | map(1.0001s)") ==
@@ -110,7 +110,9 @@ TEST_CASE("parse_duration", "[dsl]") {
   CHECK_FALSE(parse_duration("5", ms));
   CHECK_FALSE(parse_duration("s", ms));
   CHECK_FALSE(parse_duration("5 s", ms));
-  CHECK_FALSE(parse_duration("5d", ms));
+  CHECK(parse_duration("2d", ms));  // days
+  CHECK(ms == 172'800'000);
+  CHECK_FALSE(parse_duration("5w", ms));
   CHECK_FALSE(parse_duration("-5s", ms));
   CHECK_FALSE(parse_duration("0.0001s", ms));
 }
@@ -184,6 +186,9 @@ TEST_CASE("parser: syntax errors say what was expected and where", "[dsl]") {
   CHECK(parse_error("x | print(n = 1, n = 2)") == "-e:1:18: argument 'n' given twice");
   CHECK(parse_error("x | map((a, a) => a)") == "-e:1:13: parameter 'a' given twice");
   CHECK(parse_error("x | map(())") == "-e:1:10: empty parentheses '()' are not an expression");
+  CHECK(parse_error("let e = x y") == "-e:1:11: expected end of line or ';' after the constant 'e', found 'y'");
+  CHECK(parse_error("let e = gener)te(1)") ==
+        "-e:1:14: expected end of line or ';' after the constant 'e', found ')'");
   CHECK(parse_error("\n\nx | map(_ foo)", "pipeline.weir") ==
         "pipeline.weir:3:11: expected ')' after arguments, found 'foo'");
 }

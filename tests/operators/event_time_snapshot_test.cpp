@@ -167,6 +167,32 @@ factory window_factory(window_spec w, bool keyed, aggregation agg, std::chrono::
   };
 }
 
+/// Many named aggregations (aggs = {...}) over field x: every kind once.
+factory aggs_factory(window_spec w, bool keyed, std::chrono::milliseconds lateness,
+                     output_mode mode = output_mode::append, bool with_list = true) {
+  return [=](records* late) {
+    using K = named_aggregation::kind;
+    event_window_options o;
+    o.window = w;
+    o.keyed = keyed;
+    o.time = get("t");
+    for (auto [name, k] : {std::pair{"n", K::count}, {"sum", K::sum}, {"min", K::min}, {"max", K::max},
+                           {"avg", K::avg}, {"sd", K::stddev}, {"distinct", K::count_distinct},
+                           {"first", K::first}, {"last", K::last}, {"list", K::collect_list}}) {
+      if (k == K::collect_list && !with_list) continue;
+      named_aggregation a;
+      a.name = name;
+      a.type = k;
+      if (k != K::count) a.value = get("x");
+      o.aggs.push_back(std::move(a));
+    }
+    o.allowed_lateness = lateness;
+    o.output = mode;
+    o.late = [late](const value& v) { late->push_back(v); };
+    return make_event_window(o);
+  };
+}
+
 /// Corrupt states: every truncation and a flip of each bit of every byte
 /// (of the first 4000 bytes) throw pipeline_error, never crash or succeed.
 void check_corruption(const factory& make, const std::string& bytes) {
@@ -240,6 +266,42 @@ TEST_CASE("event windows continue exactly after snapshot and restore at every cu
                                    })),
                                    50ms),
                     script(300, true, 20, 60));
+  }
+}
+
+TEST_CASE("many named aggregations continue exactly after snapshot and restore", "[operators][event_time][checkpoint]") {
+  SECTION("tumbling, keyed, allowed lateness") {
+    check_every_cut(aggs_factory(window_spec::tumbling(100ms), true, 250ms), script(300, true, 20, 60));
+  }
+  SECTION("sliding, unkeyed") {
+    check_every_cut(aggs_factory(window_spec::sliding(200ms, 50ms), false, 0ms), script(300, false, 20, 60));
+  }
+  SECTION("sessions, keyed, allowed lateness (merged sessions)") {
+    check_every_cut(aggs_factory(window_spec::session(60ms), true, 100ms), script(300, true, 20, 60));
+  }
+  SECTION("update mode") {
+    check_every_cut(aggs_factory(window_spec::tumbling(100ms), true, 100ms, output_mode::update),
+                    script(200, true, 20, 60));
+  }
+  SECTION("a state of other aggregations is refused") {
+    records sink;
+    operator_harness h(aggs_factory(window_spec::tumbling(100ms), true, 0ms)(&sink));
+    h.push({value::pair(value(1), ev(5, 1))});
+    std::string bytes = snapshot(h.op());
+    operator_harness h2(aggs_factory(window_spec::tumbling(100ms), true, 0ms, output_mode::append, false)(&sink),
+                        restoring_ctx());
+    CHECK_THROWS_WITH(restore(h2.op(), bytes), Catch::Contains("the state is of other aggregations (aggs changed)"));
+    operator_harness h3(window_factory(window_spec::tumbling(100ms), true, aggregation::count(), 0ms)(&sink),
+                        restoring_ctx());
+    CHECK_THROWS_AS(restore(h3.op(), bytes), pipeline_error);
+  }
+  SECTION("corrupt state") {
+    auto make = aggs_factory(window_spec::session(60ms), true, 100ms);
+    auto s = script(200, true, 20, 60);
+    run_output o;
+    operator_harness h(make(&o.late));
+    apply(h, s, 0, s.size() / 2, o);
+    check_corruption(make, snapshot(h.op()));
   }
 }
 

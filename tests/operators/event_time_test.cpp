@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <tuple>
 
@@ -227,4 +228,131 @@ TEST_CASE("session windows with allowed lateness re-fire and then purge", "[oper
   for (int t = 200; t < 400; t += 5) h.push({keyed("c", t)});
   auto r = rows(h.watermark(end_watermark));
   CHECK(r == decltype(r){{100, 110, "b", value(1)}, {200, 405, "c", value(40)}});
+}
+
+namespace {
+
+named_aggregation named(std::string name, named_aggregation::kind k, const char* field = "p") {
+  named_aggregation a;
+  a.name = std::move(name);
+  a.type = k;
+  if (field) {
+    std::string f = field;
+    a.value = [f](const value& v) {
+      const value* x = v.find(f);
+      return x ? *x : value();
+    };
+  }
+  return a;
+}
+
+value quote(std::int64_t t, value price) {
+  return value::object({{value("t"), value(t)}, {value("p"), std::move(price)}});
+}
+value tick(std::int64_t t, value price, std::string_view sym = "s") {
+  return value::pair(value(sym), quote(t, std::move(price)));
+}
+
+/// The JSON of a result without its "sd" field (compared on its own, to a tolerance).
+std::string without_sd(const value& r) {
+  std::vector<field> f;
+  for (auto& x : r.as_object())
+    if (x.name != value("sd")) f.push_back(x);
+  return value::object(std::move(f)).to_json();
+}
+
+event_window_options ohlc(window_spec w) {
+  using K = named_aggregation::kind;
+  event_window_options o;
+  o.window = w;
+  o.keyed = true;
+  o.time = field_t();
+  o.aggs = {named("open", K::first),        named("high", K::max),   named("low", K::min),
+            named("close", K::last),        named("n", K::count, nullptr), named("sum", K::sum),
+            named("avg", K::avg),           named("sd", K::stddev),  named("distinct", K::count_distinct),
+            named("all", K::collect_list),  named("prices", K::count)};
+  return o;
+}
+
+}  // namespace
+
+TEST_CASE("aggs: many named aggregations per window and key", "[operators][event_time]") {
+  operator_harness h(make_event_window(ohlc(window_spec::tumbling(10ms))));
+  // arrival order, not event-time order, decides first and last; null is skipped by all but first/last/count
+  h.push({tick(5, value(3)), tick(1, value(7)), tick(8, value()), tick(2, value(1)), tick(9, value(3)),
+          tick(12, value(4), "t")});
+  auto r = h.watermark(end_watermark);
+  std::sort(r.begin(), r.end(), [](const value& a, const value& b) { return a.to_json() < b.to_json(); });
+  REQUIRE(r.size() == 2);
+  CHECK(r[0].find("sd")->as_number() == Approx(std::sqrt(19.0 / 3)));  // the sample deviation of 3, 7, 1, 3
+  CHECK(without_sd(r[0]) ==
+        R"({"start":0,"end":10,"key":"s","open":3,"high":7,"low":1,"close":3,"n":5,"sum":14,"avg":3.5,)"
+        R"("distinct":3,"all":[3,7,1,3],"prices":4})");
+  CHECK(r[1].to_json() ==
+        R"({"start":10,"end":20,"key":"t","open":4,"high":4,"low":4,"close":4,"n":1,"sum":4,"avg":4.0,)"
+        R"("sd":null,"distinct":1,"all":[4],"prices":1})");
+}
+
+TEST_CASE("aggs: the result has no key field without a key, and last may be null", "[operators][event_time]") {
+  using K = named_aggregation::kind;
+  event_window_options o;
+  o.window = window_spec::sliding(10ms, 5ms);
+  o.time = field_t();
+  o.aggs = {named("n", K::count, nullptr), named("last", K::last)};
+  operator_harness h(make_event_window(o));
+  h.push({quote(7, value(1)), value::object({{value("t"), value(12)}})});
+  auto r = h.watermark(end_watermark);
+  std::vector<std::string> got;
+  for (auto& x : r) got.push_back(x.to_json());
+  std::sort(got.begin(), got.end());
+  CHECK(got == std::vector<std::string>{R"({"start":0,"end":10,"n":1,"last":1})",
+                                        R"({"start":10,"end":20,"n":1,"last":null})",
+                                        R"({"start":5,"end":15,"n":2,"last":null})"});
+}
+
+TEST_CASE("aggs: merged sessions keep arrival order and combine every aggregation", "[operators][event_time]") {
+  operator_harness h(make_event_window(ohlc(window_spec::session(10ms))));
+  // two sessions [0,10) and [18,30), then a record at 9 ([9,19)) bridges them: [0,30)
+  h.push({tick(0, value(5)), tick(18, value(9)), tick(20, value(2))});
+  h.push({tick(9, value(6))});
+  auto r = h.watermark(end_watermark);
+  REQUIRE(r.size() == 1);
+  CHECK(r[0].find("sd")->as_number() == Approx(std::sqrt(25.0 / 3)));  // of 5, 9, 2, 6
+  CHECK(without_sd(r[0]) ==
+        R"({"start":0,"end":30,"key":"s","open":5,"high":9,"low":2,"close":6,"n":4,"sum":22,"avg":5.5,)"
+        R"("distinct":4,"all":[5,9,2,6],"prices":4})");
+}
+
+TEST_CASE("aggs: update mode and type errors", "[operators][event_time]") {
+  using K = named_aggregation::kind;
+  auto o = ohlc(window_spec::tumbling(10ms));
+  o.output = output_mode::update;
+  operator_harness h(make_event_window(o));
+  auto r = h.push({tick(1, value(2)), tick(2, value(4))});
+  REQUIRE(r.size() == 2);
+  CHECK(r[1].find("close")->as_int() == 4);
+  CHECK(*r[1].find("avg") == value(3.0));
+  CHECK(h.watermark(10).empty());
+
+  event_window_options bad;
+  bad.window = window_spec::tumbling(10ms);
+  bad.time = field_t();
+  bad.aggs = {named("total", K::sum)};
+  operator_harness h2(make_event_window(bad));
+  try {
+    h2.push({quote(1, value("x"))});
+    FAIL("expected record_error");
+  } catch (const record_error& e) {
+    CHECK(std::string(e.what()) == "aggs.total: expected a number to aggregate, got string \"x\"");
+  }
+  auto reserved = bad;
+  reserved.aggs = {named("key", K::sum)};
+  CHECK_THROWS_WITH(make_event_window(reserved),
+                    "aggs: an aggregation cannot be named \"key\" (the result has start, end and key)");
+  auto twice = bad;
+  twice.aggs = {named("a", K::sum), named("a", K::max)};
+  CHECK_THROWS_WITH(make_event_window(twice), "aggs: the name \"a\" is used twice");
+  auto novalue = bad;
+  novalue.aggs = {named("a", K::max, nullptr)};
+  CHECK_THROWS_WITH(make_event_window(novalue), "aggs.a: this aggregation needs a value");
 }
