@@ -186,8 +186,12 @@ dstream dstream::count_by_value_and_window(std::chrono::milliseconds w, std::chr
 
 // --- state
 
-dstream dstream::update_state_by_key(update_state_fn f) const {
-  return add("update_state_by_key", [f] { return make_update_state_by_key(f); }, plan::routing::keyed, false);
+dstream dstream::update_state_by_key(update_state_fn f, update_state_options o) const {
+  return add("update_state_by_key", [f, o] { return make_update_state_by_key(f, o); }, plan::routing::keyed, false);
+}
+
+dstream dstream::update_state_by_key(update_state_time_fn f, update_state_options o) const {
+  return add("update_state_by_key", [f, o] { return make_update_state_by_key(f, o); }, plan::routing::keyed, false);
 }
 
 namespace {

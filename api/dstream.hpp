@@ -111,7 +111,13 @@ public:
                                     std::chrono::milliseconds slide = {}) const;
 
   // State
-  dstream update_state_by_key(update_state_fn f) const;  ///< Spark `updateStateByKey`
+  /// Spark `updateStateByKey(updateFunc, partitioner, initialRDD)`: f(values,
+  /// state) for every key in the state and in the batch, the whole state
+  /// emitted every batch; `o.initial` is the state before the first batch.
+  dstream update_state_by_key(update_state_fn f, update_state_options o = {}) const;
+  /// The same with Spark's time-aware `(Time, K, Seq[V], Option[S]) => Option[S]`:
+  /// f(batch time in ms, key, values, state).
+  dstream update_state_by_key(update_state_time_fn f, update_state_options o = {}) const;
   /// Spark `mapWithState`; `o.tagged` is set by the API.
   dstream map_with_state(map_with_state_fn f, map_with_state_options o = {}) const;
   /// Spark `stateSnapshots()`: on a stream returned by map_with_state, the

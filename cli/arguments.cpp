@@ -311,12 +311,24 @@ void stage_args::convert(const param_def& p, const ast::expr& e, std::optional<r
 void stage_args::convert(const param_def& p, const ast::expr& e, binary_fn& out) const {
   if (p.type == param_type::merge) {
     out = merge_arg(e, who(p), p.lambda_params, p.example);
-  } else if (p.type == param_type::binary) {
-    check_lambda(e, who(p), 2, p.lambda_params);
-    out = compile_binary_function(e, call_.name);
   } else {
     wrong_type(def_, p, "a binary function");
   }
+}
+
+void stage_args::convert(const param_def& p, const ast::expr& e, state_update_function& out) const {
+  if (p.type != param_type::state_update) wrong_type(def_, p, "a state update function");
+  if (e.kind == ast::expr_kind::lambda && e.params.size() == 4) {
+    out = {{}, compile_timed_update_function(e, call_.name)};
+    return;
+  }
+  if (e.kind != ast::expr_kind::lambda || e.params.size() != 2) {
+    std::string got = e.kind == ast::expr_kind::lambda ? std::to_string(e.params.size()) : describe_expr(e);
+    throw dsl_error(e.loc, fmt::format("{} expects a function of 2 parameters {} or of 4 parameters (time, key, "
+                                       "values, state), got {}",
+                                       who(p), p.lambda_params, got));
+  }
+  out = {compile_binary_function(e, call_.name), {}};
 }
 
 void stage_args::convert(const param_def& p, const ast::expr& e, map_with_state_fn& out) const {

@@ -47,7 +47,7 @@ char char_arg(const ast::expr& e, std::string_view what);
 std::string describe_expr(const ast::expr& e);
 
 /// A lambda of exactly `n` parameters, else
-/// "update_state_by_key expects a function of 2 parameters (values, state), got 1".
+/// "map_with_state expects a function of 3 parameters (key, value, state), got 2".
 void check_lambda(const ast::expr& e, const std::string& who, std::size_t n, std::string_view params);
 
 /// sum, sub, min, max, count or a lambda (a, b) => ...; `who` names the argument.

@@ -106,8 +106,8 @@ struct pipeline_spec {
 /// @errors dsl_error `FILE:LINE:COLUMN: message` for unknown operators,
 ///         functions, streams, settings and named arguments (with "did you
 ///         mean" suggestions), wrong argument counts or types, a lambda with
-///         the wrong number of parameters for its position ("update_state_by_key
-///         expects a function of 2 parameters (values, state), got 1"), an
+///         the wrong number of parameters for its position ("map_with_state
+///         expects a function of 3 parameters (key, value, state), got 2"), an
 ///         unknown stream in union/join/cogroup, table(...) in union or
 ///         cogroup, state_snapshots() not after map_with_state, a source used
 ///         mid-pipeline, a sink not last, a pipeline without a sink, ...

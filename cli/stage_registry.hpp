@@ -42,7 +42,7 @@ enum class param_type {
   function,         ///< a function of the element: `_` expression or lambda -> element_function
   reducer,          ///< sum, sub, min, max, count or a lambda (a, b) => ... -> reducer
   merge,            ///< a 2-parameter lambda, or sum, sub, min, max -> binary_fn
-  binary,           ///< a lambda of 2 parameters (not an element taken apart) -> update_state_fn
+  state_update,     ///< update_state_by_key's (values, state) => ... or (time, key, values, state) => ... -> state_update_function
   state_function,   ///< map_with_state's (key, value, state) => ... -> map_with_state_fn
   duration,         ///< a positive duration literal -> std::chrono::milliseconds
   duration_literal, ///< a duration literal, 0 allowed -> std::chrono::milliseconds
@@ -131,6 +131,13 @@ const stage_def& stream_ref_def();
 struct no_args final : bound_stage {};
 std::shared_ptr<const bound_stage> bind_no_args(const stage_args& a);
 
+/// update_state_by_key's function, chosen by the lambda's arity (Spark's two
+/// forms): exactly one of the two is set.
+struct state_update_function {
+  update_state_fn values_state;  ///< (values, state) => ...
+  update_state_time_fn timed;    ///< (time, key, values, state) => ...
+};
+
 /// The other side of a join or cogroup: a `let` stream or table("file.jsonl").
 struct stream_or_table {
   stream_arg stream;            ///< empty name for a table
@@ -200,6 +207,7 @@ private:
   void convert(const param_def& p, const ast::expr& e, reducer& out) const;
   void convert(const param_def& p, const ast::expr& e, std::optional<reducer>& out) const;
   void convert(const param_def& p, const ast::expr& e, binary_fn& out) const;
+  void convert(const param_def& p, const ast::expr& e, state_update_function& out) const;
   void convert(const param_def& p, const ast::expr& e, map_with_state_fn& out) const;
   void convert(const param_def& p, const ast::expr& e, std::chrono::milliseconds& out) const;
   void convert(const param_def& p, const ast::expr& e, std::int64_t& out) const;
