@@ -1164,6 +1164,7 @@ bool only_partial_attempts(const std::string& dir) {
   std::error_code ec;
   for (auto& e : std::filesystem::directory_iterator(dir, ec)) {
     auto name = e.path().filename().string();
+    if (checkpoint::is_lock_file(name)) continue;
     if (!e.is_directory(ec) || name.rfind("chk-", 0) != 0) return false;
     if (std::filesystem::exists(e.path() / "MANIFEST", ec)) return false;
   }
@@ -1314,6 +1315,7 @@ void job::start() {
     m.plan_print = checkpoint::plan_fingerprint(fp);
     try {
       m.cp_store = std::make_unique<checkpoint::store>(checkpoint::store_options{co.dir, co.retain, co.compress});
+      m.cp_store->claim();  // one run per directory, writable: checked now, not at the first checkpoint
       if (!co.fresh) {
         restore = m.cp_store->load_latest([](const std::string& w) { log_message(log_level::warning, w); });
         if (!restore && !m.cp_store->empty() && only_partial_attempts(co.dir)) {

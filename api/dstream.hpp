@@ -183,7 +183,7 @@ public:
   dstream parse_csv(io::csv_options o = {}, error_policy on_error = {}) const;
   /// JSON documents (one per record) → values, or only some paths (simdjson On-Demand).
   dstream parse_json(io::json_options o = {}, error_policy on_error = {}) const;
-  /// Lines → objects of the pattern's named groups (std::regex, ECMAScript).
+  /// Lines → objects of the pattern's named groups (RE2 syntax, io/regex.hpp; linear time).
   /// @errors pipeline_error for an invalid pattern or one without named groups.
   dstream parse_regex(const std::string& pattern, error_policy on_error = {}) const;
   /// map / flat_map / filter whose record errors follow `on_error` (io/guarded.hpp).

@@ -10,6 +10,7 @@
 //   DIR/chk-000000000007/          one folder per checkpoint (id, 12 digits)
 //     task-S-I.bin                 one file per task (stage S, instance I)
 //     MANIFEST                     written last (temp + fsync + rename)
+//   DIR/weir.lock                  held (flock) by the run using DIR (store::claim)
 // A checkpoint folder without a valid MANIFEST does not exist. Every file
 // starts with a header (magic, format version, flags, sizes, header
 // checksum) and ends with the xxh3-64 checksum of its content; task files
@@ -18,10 +19,15 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+namespace weir {
+class file_lock;
+}
 
 namespace weir::checkpoint {
 
@@ -94,12 +100,36 @@ struct store_options {
   bool durable = true;
 };
 
+/// The lock file of a checkpoint directory (store::claim).
+inline constexpr const char* lock_file_name = "weir.lock";
+/// The name store::claim's write probe starts with, on a file system
+/// without O_TMPFILE (the probe is removed at once; a kill can leave one).
+inline constexpr const char* probe_prefix = ".weir-probe-";
+/// True for the lock file and the write probe: what claim() leaves in a
+/// directory that holds no checkpoint.
+bool is_lock_file(const std::string& name);
+
 /// The checkpoint directory.
 /// @thread One store per directory and process; not thread-safe.
 class store {
 public:
   /// @errors checkpoint_error when `dir` exists and is not a directory.
   explicit store(store_options o);
+  ~store();
+  store(store&&) noexcept;
+  store& operator=(store&&) noexcept;
+
+  /// Takes the directory for this process until the store is destroyed, as
+  /// a run must before it restores or writes: creates the directory if
+  /// missing, checks that a file can be created in it (a read-only directory
+  /// fails the run at start, not at its first checkpoint), and takes an
+  /// exclusive flock on DIR/weir.lock (holding the pid), which the kernel
+  /// releases when the process ends in any way, kill -9 included. Listing
+  /// and inspecting (`weir checkpoints`) need no claim.
+  /// @errors checkpoint_error "checkpoint directory D is in use by another
+  ///         weir process (pid N)", "checkpoint directory D is not writable:
+  ///         <errno text>", "cannot create checkpoint directory D: ...".
+  void claim();
 
   /// Writes checkpoint `c`: each task file (write, fsync), then the MANIFEST
   /// (temp, fsync, rename, fsync of the directory), then deletes checkpoints
@@ -133,17 +163,25 @@ public:
   /// Loads one checkpoint by id, validated. @errors checkpoint_error.
   checkpoint_data load(std::uint64_t id) const;
 
-  /// True when the directory is missing or holds nothing at all.
+  /// True when the directory is missing or holds nothing but its lock file
+  /// (is_lock_file).
   bool empty() const;
 
-  /// Id the next checkpoint should get: one more than any folder's id (valid
-  /// or not), so ids never repeat within a directory.
+  /// Id the next checkpoint should get: one more than the newest folder
+  /// whose MANIFEST can be read (checkpoints, and also corrupt or newer-
+  /// format ones), then past every folder name in use, so ids never repeat
+  /// within a directory. A folder without a readable MANIFEST — a crashed
+  /// attempt, or one named by hand like chk-999999999999 — never decides
+  /// it (load_latest warns about such folders and skips them), so no such
+  /// folder can push the ids past the 12-digit limit and wedge every later
+  /// checkpoint.
   std::uint64_t next_id() const;
 
   const store_options& options() const noexcept { return o_; }
 
 private:
   store_options o_;
+  std::unique_ptr<file_lock> lock_;  // claim()
 };
 
 /// The physical plan's fingerprint for checkpoint_data::plan.

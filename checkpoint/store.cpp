@@ -5,7 +5,9 @@
 // in format.cpp, the I/O in file_io.cpp.
 #include "weir/checkpoint/checkpoint.hpp"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cinttypes>
@@ -18,6 +20,7 @@
 #include "weir/checkpoint/detail/file_io.hpp"
 #include "weir/checkpoint/format.hpp"
 #include "weir/common/errno_text.hpp"
+#include "weir/common/file_lock.hpp"
 #include "weir/common/test_hooks.hpp"
 #include "weir/operators/snapshot.hpp"
 
@@ -108,6 +111,10 @@ bool manifest_from_future(const fs::path& folder, std::uint64_t id) {
 
 }  // namespace
 
+store::~store() = default;
+store::store(store&&) noexcept = default;
+store& store::operator=(store&&) noexcept = default;
+
 store::store(store_options o) : o_(std::move(o)) {
   if (o_.dir.empty()) throw checkpoint_error("checkpoint directory: empty path");
   if (o_.retain < 1) throw checkpoint_error("checkpoint retention must keep at least 1 checkpoint, got " +
@@ -116,6 +123,33 @@ store::store(store_options o) : o_(std::move(o)) {
   auto st = fs::status(o_.dir, ec);
   if (!ec && fs::exists(st) && !fs::is_directory(st))
     throw checkpoint_error("checkpoint directory " + o_.dir + ": exists and is not a directory");
+}
+
+void store::claim() {
+  if (lock_) return;
+  const std::string label = "checkpoint directory " + o_.dir;
+  std::error_code ec;
+  fs::create_directories(o_.dir, ec);
+  if (ec) throw checkpoint_error("cannot create " + label + ": " + ec.message());
+  // a file can be created here: the checkpoints' folders and files can too.
+  // An unnamed file (O_TMPFILE) leaves nothing behind even if the process
+  // is killed now; a file system without it gets a named probe file.
+  int fd = ::open(o_.dir.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+  if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
+    const std::string probe = (fs::path(o_.dir) / (probe_prefix + std::to_string(::getpid()))).string();
+    fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd >= 0) ::unlink(probe.c_str());
+  }
+  if (fd < 0) throw checkpoint_error(label + " is not writable: " + errno_text(errno));
+  ::close(fd);
+  try {
+    lock_ = std::make_unique<file_lock>((fs::path(o_.dir) / lock_file_name).string());
+  } catch (const file_lock::busy& e) {
+    throw checkpoint_error(label + " is in use by another weir process" +
+                           (e.pid > 0 ? " (pid " + std::to_string(e.pid) + ")" : std::string()));
+  } catch (const std::runtime_error& e) {
+    throw checkpoint_error(label + ": " + e.what());
+  }
 }
 
 std::uint64_t store::write(const checkpoint_data& c) {
@@ -301,13 +335,36 @@ std::vector<checkpoint_info> store::list() const {
 
 bool store::empty() const {
   std::error_code ec;
-  if (!fs::exists(o_.dir, ec)) return true;
-  return fs::is_empty(o_.dir, ec);
+  fs::directory_iterator it(o_.dir, ec), end;
+  if (ec) return true;
+  for (; it != end; it.increment(ec)) {
+    if (ec) return false;
+    if (!is_lock_file(it->path().filename().string())) return false;
+  }
+  return true;
+}
+
+bool is_lock_file(const std::string& name) {
+  return name == lock_file_name || name.rfind(probe_prefix, 0) == 0;
 }
 
 std::uint64_t store::next_id() const {
-  auto folders = scan(o_.dir);
-  return folders.empty() ? 1 : folders.rbegin()->first + 1;
+  const auto folders = scan(o_.dir);
+  std::uint64_t id = 1;
+  for (auto it = folders.rbegin(); it != folders.rend(); ++it) {
+    std::error_code ec;
+    if (!fs::is_directory(it->second, ec)) continue;
+    try {
+      read_manifest(it->second, it->first);
+    } catch (const format::future_version_error&) {
+    } catch (const std::exception&) {
+      continue;  // no readable MANIFEST: does not decide the id
+    }
+    id = it->first + 1;
+    break;
+  }
+  while (folders.count(id)) ++id;  // never reuse a folder's name
+  return id;
 }
 
 std::string plan_fingerprint(const std::vector<std::pair<std::string, int>>& stages) {

@@ -14,6 +14,7 @@
 #include "weir/cli/pipeline_spec.hpp"
 #include "weir/cli/stage_registry.hpp"
 #include "weir/cli/suggest.hpp"
+#include "weir/common/deep_stack.hpp"
 #include "weir/common/time.hpp"
 
 namespace weir::dsl {
@@ -239,7 +240,10 @@ private:
 
 }  // namespace
 
-pipeline_spec analyze(const ast::script& script) { return analyzer().run(script); }
+pipeline_spec analyze(const ast::script& script) {
+  // on a stack of known size: the parser bounds the nesting, not `ulimit -s`
+  return with_stack(deep_stack_bytes, [&] { return analyzer().run(script); });
+}
 
 pipeline_spec compile_script(std::string_view text, const std::string& file) {
   return analyze(parse_script(text, file));

@@ -52,6 +52,10 @@ struct expr {
   std::vector<std::string> keys;     ///< object
   std::vector<std::string> params;   ///< lambda
   std::string text;                  ///< source text of a literal, for messages
+  /// Levels of nesting, this node's included (a leaf is 1); the parser
+  /// refuses a tree deeper than max_nesting (parser.hpp), so every recursive
+  /// walk of an expression (analysis, compilation, evaluation) is bounded.
+  int depth = 1;
 };
 
 /// One stage of a pipeline: `name` or `name(args...)`.

@@ -3,6 +3,8 @@
 #include "weir/cli/lexer.hpp"
 
 #include <charconv>
+#include <cstdint>
+#include <limits>
 
 #include <fmt/format.h>
 
@@ -68,6 +70,23 @@ bool parse_duration(std::string_view text, std::int64_t& ms) {
 
 namespace {
 
+/// For a `text` parse_duration refused: true unless its whole part alone
+/// exceeds 64-bit milliseconds (then the complaint is the range, not the
+/// fraction).
+bool duration_fits(std::string_view text) {
+  std::size_t i = 0;
+  std::uint64_t whole = 0;
+  for (; i < text.size() && text[i] >= '0' && text[i] <= '9'; ++i)
+    if (__builtin_mul_overflow(whole, 10u, &whole) || __builtin_add_overflow(whole, unsigned(text[i] - '0'), &whole))
+      return false;
+  while (i < text.size() && (text[i] == '.' || (text[i] >= '0' && text[i] <= '9'))) ++i;
+  const std::string_view unit = text.substr(i);
+  const std::uint64_t scale = unit == "s" ? 1000 : unit == "m" ? 60'000 : unit == "h" ? 3'600'000 : 1;
+  std::uint64_t ms = 0;
+  return !__builtin_mul_overflow(whole, scale, &ms) &&
+         ms <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
+}
+
 bool is_ident_start(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
 }
@@ -95,7 +114,10 @@ void append_utf8(std::string& out, std::uint32_t cp) {
 class lexer {
 public:
   lexer(std::string_view text, const std::string& file)
-      : s_(text), file_(std::make_shared<const std::string>(file)) {}
+      : s_(text), file_(std::make_shared<const std::string>(file)) {
+    // a UTF-8 byte order mark (editors on Windows write one) is not part of the script
+    if (s_.starts_with("\xEF\xBB\xBF")) s_.remove_prefix(3);
+  }
 
   std::vector<token> run() {
     std::vector<token> raw;
@@ -109,11 +131,17 @@ public:
   }
 
 private:
+  /// The location of pos_; the column (in UTF-8 characters) is counted on
+  /// from the previous call on the same line, so a long line costs linear
+  /// time, not quadratic.
   source_location here() const {
-    int col = 1;
-    for (std::size_t i = line_start_; i < pos_; ++i)
-      if ((static_cast<unsigned char>(s_[i]) & 0xC0) != 0x80) ++col;
-    return {file_, line_, col};
+    if (col_line_start_ != line_start_ || col_pos_ > pos_) {
+      col_line_start_ = col_pos_ = line_start_;
+      col_ = 1;
+    }
+    for (; col_pos_ < pos_; ++col_pos_)
+      if ((static_cast<unsigned char>(s_[col_pos_]) & 0xC0) != 0x80) ++col_;
+    return {file_, line_, col_};
   }
 
   [[noreturn]] void fail(const source_location& at, const std::string& msg) {
@@ -255,7 +283,10 @@ private:
                              t.text));
       t.kind = tok::duration;
       if (!parse_duration(t.text, t.ival))
-        fail(at, fmt::format("invalid duration '{}': not a whole number of milliseconds", t.text));
+        fail(at, duration_fits(t.text)
+                     ? fmt::format("invalid duration '{}': not a whole number of milliseconds", t.text)
+                     : fmt::format("duration '{}' is out of range (at most {} ms, about 292 million years)",
+                                   t.text, std::numeric_limits<std::int64_t>::max()));
       return t;
     }
     if (is_real) {
@@ -379,6 +410,8 @@ private:
   std::size_t pos_ = 0;
   std::size_t line_start_ = 0;
   int line_ = 1;
+  mutable std::size_t col_line_start_ = 0, col_pos_ = 0;  // here()'s memo
+  mutable int col_ = 1;
 };
 
 }  // namespace

@@ -206,7 +206,10 @@ weir::dsl::settings overrides_of(const command_args& a) {
 
 /// Waits for SIGINT/SIGTERM on its own thread (signals are blocked in every
 /// other thread) and asks the context to stop: nothing runs in a signal
-/// handler. A second signal ends the process at once.
+/// handler. While the run drains, another SIGTERM is the same request
+/// (GNU `timeout` and service managers send SIGTERM to the process and then
+/// to its whole group, so one stop arrives twice); a second SIGINT (Ctrl-C
+/// pressed again) or any third signal ends the process at once.
 class signal_waiter {
 public:
   explicit signal_waiter(weir::streaming_context& ctx) : ctx_(ctx) {
@@ -244,7 +247,7 @@ private:
 
   void loop() {
     sigset_t set = signal_set();
-    bool stopping = false;
+    int signals = 0;  // SIGINT and SIGTERM received
     for (;;) {
       int sig = 0;
       if (sigwait(&set, &sig) != 0) continue;
@@ -252,12 +255,14 @@ private:
         if (done_.load()) return;
         continue;
       }
-      if (stopping) {
-        static constexpr char msg[] = "weir: interrupted again, exiting now\n";
-        [[maybe_unused]] auto n = ::write(STDERR_FILENO, msg, sizeof(msg) - 1);
-        std::_Exit(128 + sig);
+      if (++signals > 1) {
+        if (sig == SIGINT || signals > 2) {
+          static constexpr char msg[] = "weir: interrupted again, exiting now\n";
+          [[maybe_unused]] auto n = ::write(STDERR_FILENO, msg, sizeof(msg) - 1);
+          std::_Exit(128 + sig);
+        }
+        continue;  // a repeated SIGTERM: already stopping
       }
-      stopping = true;
       ctx_.stop();
       {
         std::lock_guard<std::mutex> lock(mtx_);

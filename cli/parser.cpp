@@ -3,7 +3,11 @@
 // "expected X, found Y" errors. Grammar: docs/DSL.md, "7. Grammar".
 #include "weir/cli/parser.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
+
+#include "weir/common/deep_stack.hpp"
 
 namespace weir::dsl {
 
@@ -56,6 +60,33 @@ private:
     return true;
   }
   [[noreturn]] void fail(const std::string& msg) const { throw dsl_error(cur().loc, msg); }
+  [[noreturn]] void too_deep() const { fail(fmt::format("nesting deeper than {}", max_nesting)); }
+
+  /// One level of the parser's own recursion (expression(), `not`, unary
+  /// `-`): bounded by max_nesting, so no script can exhaust the stack.
+  class nesting {
+  public:
+    explicit nesting(parser& p) : p_(p) {
+      if (++p_.nesting_ > max_nesting) p_.too_deep();
+    }
+    ~nesting() { --p_.nesting_; }
+    nesting(const nesting&) = delete;
+    nesting& operator=(const nesting&) = delete;
+
+  private:
+    parser& p_;
+  };
+
+  /// Sets e's depth from its children; a tree deeper than max_nesting (a
+  /// long chain built by a loop, e.g. `1 + 1 + ...`) is refused.
+  ast::expr_ptr done(ast::expr_ptr e) const {
+    int d = 0;
+    for (auto& a : e->args) d = std::max(d, a->depth);
+    for (auto& n : e->named) d = std::max(d, n.val->depth);
+    e->depth = d + 1;
+    if (e->depth > max_nesting) too_deep();
+    return e;
+  }
   void expect(tok k, std::string_view what) {
     if (!accept(k)) fail(fmt::format("expected {}, found {}", what, describe(cur())));
   }
@@ -173,6 +204,7 @@ private:
   }
 
   ast::expr_ptr expression() {
+    nesting guard(*this);
     if (lambda_ahead()) return lambda();
     return or_expr();
   }
@@ -197,7 +229,7 @@ private:
     expect(tok::arrow, "'=>'");
     if (lambda_ahead()) fail("a lambda cannot return a lambda");
     e->args.push_back(or_expr());
-    return e;
+    return done(std::move(e));
   }
 
   ast::expr_ptr binary(tok op, source_location loc, ast::expr_ptr l, ast::expr_ptr r) {
@@ -205,7 +237,7 @@ private:
     e->op = op;
     e->args.push_back(std::move(l));
     e->args.push_back(std::move(r));
-    return e;
+    return done(std::move(e));
   }
 
   ast::expr_ptr or_expr() {
@@ -228,10 +260,11 @@ private:
 
   ast::expr_ptr not_expr() {
     if (at(tok::kw_not)) {
+      nesting guard(*this);
       auto e = node(ast::expr_kind::unary, advance().loc);
       e->op = tok::kw_not;
       e->args.push_back(not_expr());
-      return e;
+      return done(std::move(e));
     }
     return comparison();
   }
@@ -275,11 +308,12 @@ private:
 
   ast::expr_ptr unary() {
     if (at(tok::minus)) {
+      nesting guard(*this);
       auto loc = advance().loc;
       auto e = node(ast::expr_kind::unary, loc);
       e->op = tok::minus;
       e->args.push_back(unary());
-      return e;
+      return done(std::move(e));
     }
     if (at(tok::kw_not)) return not_expr();
     return postfix(primary());
@@ -304,7 +338,7 @@ private:
         ix->args.push_back(expression());
         if (!accept(tok::rbracket))
           fail(fmt::format("expected ']' after index, found {}", describe(cur())));
-        e = std::move(ix);
+        e = done(std::move(ix));
       } else {
         return e;
       }
@@ -320,12 +354,12 @@ private:
       m->name = std::move(name);
       m->args.push_back(std::move(base));
       arguments(m->args, m->named);
-      return m;
+      return done(std::move(m));
     }
     auto f = node(ast::expr_kind::field, std::move(dot));
     f->name = std::move(name);
     f->args.push_back(std::move(base));
-    return f;
+    return done(std::move(f));
   }
 
   ast::expr_ptr literal(value v) {
@@ -359,7 +393,7 @@ private:
           c->name = t.text;
           advance();
           arguments(c->args, c->named);
-          return c;
+          return done(std::move(c));
         }
         auto n = node(ast::expr_kind::name, t.loc);
         n->name = t.text;
@@ -381,7 +415,7 @@ private:
         }
         if (!accept(tok::rparen))
           fail(fmt::format("expected ')' after tuple items, found {}", describe(cur())));
-        return tup;
+        return done(std::move(tup));
       }
       case tok::lbracket: {
         auto arr = node(ast::expr_kind::array, advance().loc);
@@ -391,7 +425,7 @@ private:
         }
         if (!accept(tok::rbracket))
           fail(fmt::format("expected ']' after array items, found {}", describe(cur())));
-        return arr;
+        return done(std::move(arr));
       }
       case tok::lbrace: {
         auto obj = node(ast::expr_kind::object, advance().loc);
@@ -414,7 +448,7 @@ private:
         }
         if (!accept(tok::rbrace))
           fail(fmt::format("expected '}}' after object fields, found {}", describe(cur())));
-        return obj;
+        return done(std::move(obj));
       }
       default:
         fail(fmt::format("expected an expression, found {}", describe(t)));
@@ -423,19 +457,23 @@ private:
 
   std::vector<token> t_;
   std::size_t i_ = 0;
+  int nesting_ = 0;  // open levels of expression(), `not` and unary `-`
 };
 
 }  // namespace
 
 ast::script parse_script(std::string_view text, const std::string& file) {
-  return parser(tokenize(text, file)).script(file);
+  // on a stack of known size: max_nesting bounds the recursion, not `ulimit -s`
+  return with_stack(deep_stack_bytes, [&] { return parser(tokenize(text, file)).script(file); });
 }
 
 ast::expr_ptr parse_expression(std::string_view text, const std::string& file) {
-  auto toks = tokenize(text, file);
-  // a single expression: line breaks are insignificant
-  std::erase_if(toks, [](const token& t) { return t.kind == tok::newline; });
-  return parser(std::move(toks)).single_expression();
+  return with_stack(deep_stack_bytes, [&] {
+    auto toks = tokenize(text, file);
+    // a single expression: line breaks are insignificant
+    std::erase_if(toks, [](const token& t) { return t.kind == tok::newline; });
+    return parser(std::move(toks)).single_expression();
+  });
 }
 
 }  // namespace weir::dsl

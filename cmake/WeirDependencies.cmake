@@ -10,6 +10,8 @@ pkg_check_modules(XXHASH REQUIRED IMPORTED_TARGET libxxhash)
 pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)
 # librdkafka's C API (Debian librdkafka-dev): the kafka() receiver and kafka_out() sink.
 pkg_check_modules(RDKAFKA REQUIRED IMPORTED_TARGET rdkafka)
+# RE2 (Debian libre2-dev): every regular expression (io/regex.hpp).
+pkg_check_modules(RE2 REQUIRED IMPORTED_TARGET re2)
 
 # CAF 0.17.6 (libcaf-dev) ships no CMake config: define imported targets.
 # WEIR_CAF_ROOT selects another build of the same version (scripts/caf-tsan.sh

@@ -43,7 +43,7 @@ string(REGEX REPLACE "/$" "" WEIR_PC_TO_PREFIX "${WEIR_PC_TO_PREFIX}")
 set(WEIR_PC_LIBS "-lweir -lweir_actors -lweir_checkpoint -lweir_io -lweir_operators -lweir_common")
 # The dependencies, in link order. A CAF other than the system's (WEIR_CAF_ROOT,
 # e.g. the TSan build) is named by path, with an rpath, as the libraries need it.
-set(WEIR_PC_DEPS "-lcaf_core -lsimdjson -lxxhash -lzstd -lrdkafka -pthread")
+set(WEIR_PC_DEPS "-lcaf_core -lsimdjson -lxxhash -lzstd -lrdkafka -lre2 -pthread")
 if(WEIR_CAF_ROOT)
   get_filename_component(_weir_caf_libdir ${CAF_CORE_LIBRARY} DIRECTORY)
   set(WEIR_PC_DEPS "-L${_weir_caf_libdir} -Wl,-rpath,${_weir_caf_libdir} ${WEIR_PC_DEPS}")

@@ -142,6 +142,12 @@ private:
   std::size_t qline_ = 0, qcol_ = 0;
 };
 
+/// A failed record that spanned lines costs only its first line: the lines
+/// after it are read again as records of their own. That is linear: a line
+/// that continued an open quoted field (scanned in the `quoted` state)
+/// cannot also leave a quote open when scanned from the start of a record
+/// (the scanner's states show no line does both), so every line read again
+/// but the last completes or fails on its own.
 class csv_decoder final : public detail::decoder_base {
 public:
   csv_decoder(csv_options o, error_policy p) : decoder_base(std::move(p)), o_(o), scan_(o_) {}
@@ -151,55 +157,39 @@ public:
       const value& r = in[i];
       if (!r.is_string()) {
         // a non-string ends any open record too
-        abandon_open("unterminated quoted field before a non-string record");
+        if (scan_.in_record()) fail_open(scan_.unterminated() + " before a non-string record", out);
         bad(r.to_json(), not_a_string(r), provenance(i));
         continue;
       }
-      std::string_view line = r.as_string();
-      const bool first = !scan_.in_record();
-      if (first) {
-        if (line.empty()) continue;  // blank lines between records are skipped
-        start_ = i;
-        start_prov_.clear();
-      }
-      auto res = scan_.feed(line);
-      if (res == csv_scanner::result::open) {
-        if (raw_.size() + line.size() + 1 > o_.max_record_bytes) {
-          raw_ += line;
-          std::string why = "record longer than " + std::to_string(o_.max_record_bytes) + " bytes: " +
-                            scan_.unterminated();
-          std::string prov = record_provenance();
-          std::string raw = std::move(raw_);
-          raw_.clear();
-          scan_.reset();
-          bad(raw, std::move(why), std::move(prov));
-          continue;
-        }
-        raw_ += line;
-        raw_.push_back('\n');
-        continue;
-      }
-      std::string_view raw = line;
-      if (!first) {
-        raw_ += line;
-        raw = raw_;
-      }
-      if (res == csv_scanner::result::error) {
-        std::string prov = record_provenance();
-        std::string why = scan_.reason();
-        scan_.reset();
-        bad(raw, std::move(why), std::move(prov));
-      } else {
-        emit(raw, out);
-      }
-      raw_.clear();
+      feed(r.as_string(), i, {}, out);
     }
-    // a record still open continues in the next call: keep its provenance
-    if (scan_.in_record() && start_prov_.empty()) start_prov_ = provenance(start_);
+    // a record still open continues in the next call: its lines' provenance
+    // is fixed now, while the indexes still mean something
+    for (auto& l : open_)
+      if (l.index != npos) {
+        l.prov = provenance(l.index);
+        l.index = npos;
+      }
     consumed(in.size());
   }
 
-  void on_end_of_stream(records&) override { abandon_open(scan_.unterminated() + " at end of input"); }
+  // A record open when the input ends fails, and its lines after the first
+  // are read again: in one more logical batch, so that what they decode
+  // reaches the operators after this one within a batch (a per-batch count
+  // ignores records after its last batch). drain_horizon is called only once
+  // the input has ended (stream_operator.hpp); on_end_of_stream is the
+  // fallback of a run that does not drain (a logical clock).
+  std::int64_t drain_horizon(std::int64_t last_ms) const override {
+    if (!scan_.in_record()) return last_ms;
+    input_ended_ = true;
+    return last_ms + 1;
+  }
+
+  void on_batch_end(std::int64_t, records& out) override {
+    if (input_ended_) end_open(out);
+  }
+
+  void on_end_of_stream(records& out) override { end_open(out); }
 
   /// Stateful (an open quote spans records) but chainable: the API routes
   /// parse_csv as one global instance right after its line source.
@@ -207,12 +197,15 @@ public:
 
 protected:
   // Checkpoints: a record open over several lines (its scanner state, raw
-  // text and provenance) and the header.
+  // text, where each line ends and its provenance) and the header.
   void save_more(state_writer& w) const override {
     scan_.save(w);
     w.str(raw_);
-    // an open record's provenance is fixed at the end of every process() call
-    w.str(start_prov_);
+    w.varint(open_.size());
+    for (auto& l : open_) {
+      w.varint(l.end);
+      w.str(l.prov);  // fixed at the end of every process() call
+    }
     w.boolean(have_header_);
     w.varint(header_.size());
     for (auto& h : header_) w.val(h);
@@ -220,28 +213,108 @@ protected:
   void load_more(state_reader& r) override {
     scan_.load(r);
     raw_ = r.str();
-    start_prov_ = r.str();
-    start_ = 0;
+    open_.clear();
+    const std::uint64_t n = r.varint();
+    if (n > raw_.size() + 1) r.fail("CSV record of " + std::to_string(n) + " lines in " + std::to_string(raw_.size()) + " bytes");
+    std::size_t prev = 0;
+    for (std::uint64_t k = 0; k < n; ++k) {
+      const std::uint64_t end = r.varint();
+      if (end < prev || end > raw_.size()) r.fail("bad CSV line end " + std::to_string(end));
+      prev = static_cast<std::size_t>(end);
+      open_.push_back({prev, npos, r.str()});
+    }
+    if ((n == 0) != !scan_.in_record() || (n > 0 && scan_.lines() != n))
+      r.fail("CSV record of " + std::to_string(n) + " lines with a scanner at line " + std::to_string(scan_.lines()));
     have_header_ = r.boolean();
     header_.clear();
-    for (std::uint64_t i = 0, n = r.varint(); i < n; ++i) header_.push_back(r.val());
+    for (std::uint64_t i = 0, m = r.varint(); i < m; ++i) header_.push_back(r.val());
   }
 
 private:
-  std::string record_provenance() const { return start_prov_.empty() ? provenance(start_) : start_prov_; }
+  static constexpr std::size_t npos = static_cast<std::size_t>(-1);
 
-  void abandon_open(std::string why) {
-    if (!scan_.in_record()) return;
-    std::string prov = record_provenance();
-    std::string raw = std::move(raw_);
-    raw_.clear();
-    if (!raw.empty() && raw.back() == '\n') raw.pop_back();
-    scan_.reset();
-    start_prov_.clear();
-    bad(raw, std::move(why), std::move(prov));
+  void end_open(records& out) {
+    while (scan_.in_record()) fail_open(scan_.unterminated() + " at end of input", out);
   }
 
-  void emit(std::string_view raw, records& out) {
+  /// A line of the open record: where it ends in raw_, and where it came
+  /// from (an index into the current input, or its provenance once fixed).
+  struct open_line {
+    std::size_t end;
+    std::size_t index;
+    std::string prov;
+  };
+
+  /// A line to read again after a failed record.
+  struct again_line {
+    std::string text;
+    std::size_t index;
+    std::string prov;
+  };
+
+  std::string prov_of(std::size_t index, const std::string& prov) const {
+    return index != npos ? provenance(index) : prov;
+  }
+
+  /// One line: input line `index`, or (index == npos) a line read again
+  /// whose provenance is `prov`.
+  void feed(std::string_view line, std::size_t index, const std::string& prov, records& out) {
+    const bool first = !scan_.in_record();
+    if (first && line.empty()) return;  // blank lines between records are skipped
+    const auto res = scan_.feed(line);
+    if (res == csv_scanner::result::open) {
+      const bool over = raw_.size() + line.size() + 1 > o_.max_record_bytes;
+      raw_ += line;
+      raw_.push_back('\n');
+      open_.push_back({raw_.size() - 1, index, index == npos ? prov : std::string()});
+      if (over)
+        fail_open("record longer than " + std::to_string(o_.max_record_bytes) + " bytes (max_record_bytes): " +
+                      scan_.unterminated(),
+                  out);
+      return;
+    }
+    if (first) {
+      if (res == csv_scanner::result::error) {
+        std::string why = scan_.reason();
+        scan_.reset();
+        bad(line, std::move(why), prov_of(index, prov));
+      } else {
+        emit(line, index, prov, out);
+      }
+      return;
+    }
+    raw_ += line;
+    open_.push_back({raw_.size(), index, index == npos ? prov : std::string()});
+    if (res == csv_scanner::result::error) {
+      fail_open(scan_.reason(), out);
+      return;
+    }
+    emit(raw_, open_.front().index, open_.front().prov, out);
+    raw_.clear();
+    open_.clear();
+  }
+
+  /// The open record failed (`why`): its first line is the bad record, the
+  /// lines after it are read again.
+  void fail_open(std::string why, records& out) {
+    std::vector<again_line> again;
+    again.reserve(open_.size() - 1);
+    for (std::size_t k = 1; k < open_.size(); ++k)
+      again.push_back({raw_.substr(open_[k - 1].end + 1, open_[k].end - open_[k - 1].end - 1), open_[k].index,
+                       std::move(open_[k].prov)});
+    std::string first = raw_.substr(0, open_.front().end);
+    std::string prov = prov_of(open_.front().index, open_.front().prov);
+    if (again.size() == 1) why += " (a record from this line on; the line after it is read again)";
+    else if (again.size() > 1)
+      why += " (a record from this line on; the " + std::to_string(again.size()) + " lines after it are read again)";
+    raw_.clear();
+    open_.clear();
+    scan_.reset();
+    bad(first, std::move(why), std::move(prov));
+    for (auto& l : again) feed(l.text, l.index, l.prov, out);
+  }
+
+  void emit(std::string_view raw, std::size_t index, const std::string& prov, records& out) {
     auto& f = scan_.fields();
     if (o_.header && !have_header_) {
       header_.clear();
@@ -254,9 +327,8 @@ private:
       if (f.size() != header_.size()) {
         std::string why = "expected " + std::to_string(header_.size()) + " fields (as the header), got " +
                           std::to_string(f.size());
-        std::string prov = record_provenance();
         scan_.reset();
-        bad(raw, std::move(why), std::move(prov));
+        bad(raw, std::move(why), prov_of(index, prov));
         return;
       }
       std::vector<field> obj;
@@ -274,9 +346,9 @@ private:
 
   csv_options o_;
   csv_scanner scan_;
-  std::string raw_;         // lines of the open record, joined with '\n'
-  std::size_t start_ = 0;   // index (in the current input) of the open record's first line
-  std::string start_prov_;  // its provenance once the record spans process() calls
+  std::string raw_;               // lines of the open record, each followed by '\n' while it is open
+  std::vector<open_line> open_;   // its lines
+  mutable bool input_ended_ = false;  // set by drain_horizon
   bool have_header_ = false;
   std::vector<value> header_;
 };

@@ -3,12 +3,39 @@
 #include <cerrno>
 
 #include <fcntl.h>
+#include <simdjson.h>
 #include <unistd.h>
 
 #include "weir/common/errno_text.hpp"
 #include "weir/operators/stream_operator.hpp"
 
 namespace weir::io {
+namespace {
+
+/// RFC 4648 base64 with padding.
+void append_base64(std::string& out, std::string_view in) {
+  static constexpr char digits[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::size_t i = 0;
+  for (; i + 3 <= in.size(); i += 3) {
+    const auto n = static_cast<std::uint32_t>(static_cast<unsigned char>(in[i])) << 16 |
+                   static_cast<std::uint32_t>(static_cast<unsigned char>(in[i + 1])) << 8 |
+                   static_cast<unsigned char>(in[i + 2]);
+    out += digits[n >> 18];
+    out += digits[(n >> 12) & 63];
+    out += digits[(n >> 6) & 63];
+    out += digits[n & 63];
+  }
+  if (const std::size_t rest = in.size() - i; rest > 0) {
+    std::uint32_t n = static_cast<std::uint32_t>(static_cast<unsigned char>(in[i])) << 16;
+    if (rest == 2) n |= static_cast<std::uint32_t>(static_cast<unsigned char>(in[i + 1])) << 8;
+    out += digits[n >> 18];
+    out += digits[(n >> 12) & 63];
+    out += rest == 2 ? digits[(n >> 6) & 63] : '=';
+    out += '=';
+  }
+}
+
+}  // namespace
 
 dead_letter_file::dead_letter_file(std::string path) : path_(std::move(path)) {}
 
@@ -30,6 +57,11 @@ void dead_letter_file::write(const bad_record& r) {
   line_.clear();
   line_ += "{\"raw\":";
   value(r.raw).append_json(line_);
+  if (!simdjson::validate_utf8(r.raw.data(), r.raw.size())) {
+    line_ += ",\"raw_base64\":\"";
+    append_base64(line_, r.raw);
+    line_ += '"';
+  }
   line_ += ",\"reason\":";
   value(r.reason).append_json(line_);
   line_ += ",\"provenance\":";

@@ -13,9 +13,11 @@ namespace weir::io {
 
 /// Appends bad records to a file, one JSON object per line:
 ///   {"raw": "<the raw bytes>", "reason": "<why>", "provenance": "<where>"}\n
-/// `raw` keeps the record's bytes (invalid UTF-8 becomes U+FFFD, as in every
-/// JSON weir writes); `provenance` is file:line, topic/partition/offset, a
-/// peer address or "record N".
+/// `raw` keeps the record's bytes; when they are not valid UTF-8 (which a
+/// JSON string cannot hold: `raw` then shows U+FFFD for each invalid byte,
+/// as in every JSON weir writes) the line also has "raw_base64": the exact
+/// bytes, base64 (RFC 4648, with padding). `provenance` is file:line,
+/// topic/partition/offset, a peer address or "record N".
 ///
 /// The file is created (truncated) at the first bad record — a run without
 /// bad records leaves no file — and each line is handed to the kernel with a

@@ -67,9 +67,10 @@ struct csv_options {
   bool header = true;  ///< first record = column names → records are objects keyed by them; else arrays
   char sep = ',';      ///< field separator
   char quote = '"';    ///< quote character; doubled inside a quoted field it stands for itself
-  /// Largest record (bytes, lines joined); a quoted field still open beyond
-  /// it is a bad record (protects memory against a stray quote).
-  std::size_t max_record_bytes = 16u << 20;
+  /// Largest record spanning lines (bytes, lines joined): a quoted field
+  /// still open beyond it fails the record (a stray quote must not swallow
+  /// the rest of the input, nor its memory).
+  std::size_t max_record_bytes = 1u << 20;
 };
 
 /// Parses one complete CSV record (which may contain line breaks inside
@@ -94,6 +95,12 @@ bool parse_csv_record(std::string_view text, const csv_options& o, std::vector<s
 /// like Spark's CSV reader without inferSchema). A record's provenance is
 /// that of its first line. A quote still open at end of stream is a bad
 /// record ("unterminated quoted field").
+/// A record that fails after spanning lines — a quote still open past
+/// max_record_bytes or at end of stream, a non-string record, or an error
+/// on a later line — costs one line: its first line is the bad record (raw
+/// = that line, reason ending "(a record from this line on; the N lines
+/// after it are read again)"), and the lines after it are decoded again as
+/// records, so a stray quote does not take the rest of the file with it.
 operator_ptr make_csv_decoder(csv_options o = {}, error_policy policy = {});
 
 // --- parse_json --------------------------------------------------------------
@@ -108,38 +115,52 @@ struct json_path {
   static json_path parse(std::string_view text);
 };
 
+/// Arrays and objects may nest at most this deep (simdjson's
+/// DEFAULT_MAX_DEPTH); a deeper document is a bad record ("byte offset N:
+/// arrays and objects nested deeper than 1024").
+inline constexpr std::size_t max_json_depth = 1024;
+
 struct json_options {
   /// Empty: each record becomes the whole document's value. Otherwise each
   /// record becomes an object {path name: value at that path}, the paths
   /// read lazily with simdjson On-Demand (only the parts of the document
   /// needed to reach them are parsed; a missing path gives null).
   std::vector<json_path> fields;
+  /// With fields: also read the rest of each document (a second pass, as
+  /// the whole-document mode reads it: every number, string, key and
+  /// literal, the depth limit, nothing after the document), so a document
+  /// that is not complete, valid JSON is a bad record even when the damage
+  /// lies after the wanted paths. false (the fast mode) checks only what
+  /// reaching the paths reads: the structure up to the last path read
+  /// (simdjson's stage 1 also checks UTF-8 and unclosed strings in the
+  /// whole text), so e.g. `{"a":1,"b":tru}` with fields [".a"] passes.
+  bool validate = true;
 };
 
 /// Parses a whole JSON document with simdjson On-Demand (integers that fit
 /// int64 → int, others → double; objects keep field order; trailing content
 /// after the document is an error). Returns false with `reason` =
 /// "byte offset N: <simdjson's reason>" (0-based offset into `text`; "at end"
-/// when the error lies at the end of the text). @thread Safe from any thread.
+/// when the error lies at the end of the text); a document nested deeper
+/// than max_json_depth is an error. @thread Safe from any thread.
 bool parse_json_document(std::string_view text, value& out, std::string& reason);
 
 /// Decoder operator: each string record (one JSON document, NDJSON) → value.
-/// Stateless. With fields, malformed JSON outside the parts read may go
-/// unnoticed (On-Demand validates only what it reads).
+/// Stateless. With fields and `validate = false`, malformed JSON outside the
+/// parts read goes unnoticed (On-Demand validates only what it reads).
 operator_ptr make_json_decoder(json_options o = {}, error_policy policy = {});
 
 // --- parse_regex -------------------------------------------------------------
 
-/// Decoder operator: each string record is searched (std::regex_search,
-/// ECMAScript grammar; anchor with ^...$ for a whole-line match) for
-/// `pattern`, whose named groups `(?<name>...)` (or `(?P<name>...)`) become
-/// the fields of the output object, in pattern order (a group that did not
-/// take part in the match → null). A record that does not match is a bad
-/// record. std::regex is slow (a few µs per line; use parse_log for access
-/// logs) and recursive: lines longer than 32 KiB are bad records rather than
-/// a risk to the stack.
-/// @errors pipeline_error "parse_regex: ..." for an invalid pattern or one
-///         without named groups.
+/// Decoder operator: each string record is searched (leftmost match,
+/// unanchored; anchor with ^...$ for a whole-line match) for `pattern`, in
+/// RE2 syntax (io/regex.hpp: linear time in the line, no backreferences or
+/// lookaround), whose named groups `(?<name>...)` (or `(?P<name>...)`)
+/// become the fields of the output object, in pattern order (a group that
+/// did not take part in the match → null). A record that does not match is
+/// a bad record. About 1 µs per short line; parse_log is faster for access logs.
+/// @errors pipeline_error "parse_regex: ..." for an invalid pattern (also a
+///         backreference or lookaround) or one without named groups.
 operator_ptr make_regex_decoder(const std::string& pattern, error_policy policy = {});
 
 }  // namespace weir::io

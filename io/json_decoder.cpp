@@ -1,4 +1,5 @@
 // parse_json: simdjson On-Demand documents → values (see decoders.hpp).
+#include <algorithm>
 #include <cstring>
 
 #include <simdjson.h>
@@ -12,7 +13,13 @@ namespace {
 namespace od = simdjson::ondemand;
 using simdjson::error_code;
 
-error_code convert(od::value v, value& out);
+// On-Demand tracks no depth limit of its own (its DOM parser stops at
+// simdjson::DEFAULT_MAX_DEPTH): the walks below count the depth themselves,
+// so a document nested deeper is a bad record (DEPTH_ERROR), never a stack
+// overflow.
+static_assert(max_json_depth == simdjson::DEFAULT_MAX_DEPTH);
+
+error_code convert(od::value v, value& out, std::size_t depth);
 
 error_code convert_number(od::number n, value& out) {
   switch (n.get_number_type()) {
@@ -54,20 +61,20 @@ error_code convert_scalar(V& v, od::json_type t, value& out) {
   }
 }
 
-error_code convert_array(od::array a, value& out) {
+error_code convert_array(od::array a, value& out, std::size_t depth) {
   std::vector<value> items;
   for (auto item : a) {
     od::value x;
     if (auto e = std::move(item).get(x)) return e;
     value y;
-    if (auto e = convert(x, y)) return e;
+    if (auto e = convert(x, y, depth + 1)) return e;
     items.push_back(std::move(y));
   }
   out = value::array(std::move(items));
   return simdjson::SUCCESS;
 }
 
-error_code convert_object(od::object o, value& out) {
+error_code convert_object(od::object o, value& out, std::size_t depth) {
   std::vector<field> fields;
   for (auto f : o) {
     od::field fl;
@@ -76,43 +83,90 @@ error_code convert_object(od::object o, value& out) {
     if (auto e = fl.unescaped_key().get(key)) return e;
     value k(key);
     value y;
-    if (auto e = convert(fl.value(), y)) return e;
+    if (auto e = convert(fl.value(), y, depth + 1)) return e;
     fields.push_back({std::move(k), std::move(y)});
   }
   out = value::object(std::move(fields));
   return simdjson::SUCCESS;
 }
 
-error_code convert(od::value v, value& out) {
+/// `v` (a value or the document) → out; `depth` = arrays and objects around it.
+template <class V>
+error_code convert_any(V& v, value& out, std::size_t depth) {
   od::json_type t;
   if (auto e = v.type().get(t)) return e;
+  // checked before the array or object is entered: the error's location is its bracket
+  if ((t == od::json_type::array || t == od::json_type::object) && depth >= max_json_depth)
+    return simdjson::DEPTH_ERROR;
   if (t == od::json_type::array) {
     od::array a;
     if (auto e = v.get_array().get(a)) return e;
-    return convert_array(a, out);
+    return convert_array(a, out, depth);
   }
   if (t == od::json_type::object) {
     od::object o;
     if (auto e = v.get_object().get(o)) return e;
-    return convert_object(o, out);
+    return convert_object(o, out, depth);
   }
   return convert_scalar(v, t, out);
 }
 
-error_code convert_document(od::document& doc, value& out) {
+error_code convert(od::value v, value& out, std::size_t depth) { return convert_any(v, out, depth); }
+
+error_code convert_document(od::document& doc, value& out) { return convert_any(doc, out, 0); }
+
+/// Reads every part of `v` as convert_any does (every scalar parsed, every
+/// string and key unescaped, the same depth limit) without building values:
+/// what parse_json(fields = ...) checks of the parts it does not extract.
+template <class V>
+error_code check_any(V& v, std::size_t depth) {
   od::json_type t;
-  if (auto e = doc.type().get(t)) return e;
-  if (t == od::json_type::array) {
-    od::array a;
-    if (auto e = doc.get_array().get(a)) return e;
-    return convert_array(a, out);
+  if (auto e = v.type().get(t)) return e;
+  if ((t == od::json_type::array || t == od::json_type::object) && depth >= max_json_depth)
+    return simdjson::DEPTH_ERROR;
+  switch (t) {
+    case od::json_type::array: {
+      od::array a;
+      if (auto e = v.get_array().get(a)) return e;
+      for (auto item : a) {
+        od::value x;
+        if (auto e = std::move(item).get(x)) return e;
+        if (auto e = check_any(x, depth + 1)) return e;
+      }
+      return simdjson::SUCCESS;
+    }
+    case od::json_type::object: {
+      od::object o;
+      if (auto e = v.get_object().get(o)) return e;
+      for (auto f : o) {
+        od::field fl;
+        if (auto e = std::move(f).get(fl)) return e;
+        std::string_view key;
+        if (auto e = fl.unescaped_key().get(key)) return e;
+        od::value x = fl.value();
+        if (auto e = check_any(x, depth + 1)) return e;
+      }
+      return simdjson::SUCCESS;
+    }
+    case od::json_type::number: {
+      od::number n;
+      return v.get_number().get(n);
+    }
+    case od::json_type::string: {
+      std::string_view s;
+      return v.get_string().get(s);
+    }
+    case od::json_type::boolean: {
+      bool b = false;
+      return v.get_bool().get(b);
+    }
+    case od::json_type::null: {
+      bool is_null = false;
+      if (auto e = v.is_null().get(is_null)) return e;
+      return is_null ? simdjson::SUCCESS : simdjson::N_ATOM_ERROR;
+    }
   }
-  if (t == od::json_type::object) {
-    od::object o;
-    if (auto e = doc.get_object().get(o)) return e;
-    return convert_object(o, out);
-  }
-  return convert_scalar(doc, t, out);
+  return simdjson::INCORRECT_TYPE;
 }
 
 /// A reusable padded copy of each record and an On-Demand parser.
@@ -140,7 +194,10 @@ public:
     const char* loc = nullptr;
     if (iterated && !doc.current_location().get(loc) && loc >= buf_.data() && loc <= buf_.data() + len)
       r = "byte offset " + std::to_string(loc - buf_.data()) + ": ";
-    r += simdjson::error_message(e);
+    if (e == simdjson::DEPTH_ERROR)
+      r += "arrays and objects nested deeper than " + std::to_string(max_json_depth);
+    else
+      r += simdjson::error_message(e);
     return r;
   }
 
@@ -186,6 +243,17 @@ private:
   std::string buf_;
 };
 
+/// After a complete read of `doc`: a location inside the text means content
+/// after the document (simdjson 3.0 has no document::at_end()).
+bool at_end(json_reader& rd, od::document& doc, std::size_t len, std::string& reason) {
+  const char* rest = nullptr;
+  if (!doc.current_location().get(rest)) {
+    reason = rd.reason(doc, simdjson::TRAILING_CONTENT, len, true);
+    return false;
+  }
+  return true;
+}
+
 bool parse_whole(json_reader& rd, std::string_view text, value& out, std::string& reason) {
   od::document doc;
   if (auto e = rd.iterate(text, doc)) {
@@ -196,14 +264,7 @@ bool parse_whole(json_reader& rd, std::string_view text, value& out, std::string
     reason = rd.reason(doc, e, text.size(), true);
     return false;
   }
-  // simdjson 3.0 has no document::at_end(): a location inside the text means
-  // unread content after the document
-  const char* rest = nullptr;
-  if (!doc.current_location().get(rest)) {
-    reason = rd.reason(doc, simdjson::TRAILING_CONTENT, text.size(), true);
-    return false;
-  }
-  return true;
+  return at_end(rd, doc, text.size(), reason);
 }
 
 class json_decoder final : public detail::decoder_base {
@@ -216,6 +277,7 @@ public:
       const auto& ptr = f.pointer;
       if (ptr.size() < 2 || ptr[0] != '/' || ptr.find_first_of("/~\\\"", 1) != std::string::npos) top_level_ = false;
       keys_.push_back(ptr.size() > 1 ? ptr.substr(1) : std::string());
+      depths_.push_back(static_cast<std::size_t>(std::count(ptr.begin(), ptr.end(), '/')));
       names_.emplace_back(f.name);
     }
   }
@@ -245,18 +307,38 @@ private:
       reason_ = rd_.reason(doc, e, text.size(), false);
       return false;
     }
+    return extract_fields(doc, text, out) && (!o_.validate || check_whole(doc, text));
+  }
+
+  /// validate: the whole document read again (every scalar, the depth
+  /// limit, nothing after it), as parse_whole reads it.
+  bool check_whole(od::document& doc, std::string_view text) {
+    doc.rewind();
+    if (auto e = check_any(doc, 0)) {
+      reason_ = rd_.reason(doc, e, text.size(), true);
+      return false;
+    }
+    return at_end(rd_, doc, text.size(), reason_);
+  }
+
+  bool extract_fields(od::document& doc, std::string_view text, value& out) {
     od::json_type root{};
     if (top_level_ && keys_.size() <= 64 && doc.type().get(root) == simdjson::SUCCESS && root == od::json_type::object)
       return extract_top_level(doc, text, out);
     std::vector<field> fields;
     fields.reserve(o_.fields.size());
-    for (auto& p : o_.fields) {
+    for (std::size_t k = 0; k < o_.fields.size(); ++k) {
+      const json_path& p = o_.fields[k];
       value y;
       od::value x;
       error_code e = doc.at_pointer(p.pointer).get(x);
-      if (e == simdjson::SUCCESS) e = convert(x, y);
-      if (e == simdjson::NO_SUCH_FIELD || e == simdjson::INDEX_OUT_OF_BOUNDS || e == simdjson::INCORRECT_TYPE) {
-        y = value();  // missing path → null
+      if (e == simdjson::SUCCESS) e = convert(x, y, depths_[k]);
+      // missing path → null: no such key or index, or the path goes into a
+      // value of another kind (simdjson says INVALID_JSON_POINTER for a
+      // scalar; the pointers json_path::parse builds are well-formed)
+      if (e == simdjson::NO_SUCH_FIELD || e == simdjson::INDEX_OUT_OF_BOUNDS || e == simdjson::INCORRECT_TYPE ||
+          e == simdjson::INVALID_JSON_POINTER) {
+        y = value();
       } else if (e) {
         reason_ = rd_.reason(doc, e, text.size(), true) + " (reading " + p.text + ")";
         return false;
@@ -293,7 +375,7 @@ private:
         std::size_t k = 0;
         while (k < n && (((found >> k) & 1) || keys_[k][0] != first || !key.unsafe_is_equal(keys_[k]))) ++k;
         if (k == n) continue;  // not wanted (or a later duplicate): skipped unread
-        if ((e = convert(fl.value(), fields[k].val))) break;
+        if ((e = convert(fl.value(), fields[k].val, 1))) break;
         found |= std::uint64_t{1} << k;
         if (--left == 0) break;
       }
@@ -312,6 +394,7 @@ private:
   std::string reason_;
   bool top_level_ = false;
   std::vector<std::string> keys_;
+  std::vector<std::size_t> depths_;  // arrays and objects around each path's value
   std::vector<value> names_;
 };
 

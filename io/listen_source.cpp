@@ -80,7 +80,7 @@ public:
   const record_origin* origin() const override { return &origin_; }
 
   std::string describe() const override { return "listen(\"" + address_ + "\")"; }
-  std::uint64_t malformed_records() const override { return partial_lines_; }
+  std::uint64_t malformed_records() const override { return malformed_; }
 
 private:
   struct conn {
@@ -121,9 +121,16 @@ private:
   // Lines of one connection: those already buffered, then (if readable) more.
   std::size_t read_conn(conn& c, bool readable, records& out, std::size_t max) {
     std::size_t got = 0;
-    const std::uint64_t first = c.lines.lines() + 1;
     while (got < max) {
-      got += c.lines.take(out, max - got);
+      const std::uint64_t first = c.lines.lines() + 1;
+      const std::size_t n = c.lines.take(out, max - got);
+      origin_.add(c.peer, first, n);
+      got += n;
+      if (c.lines.overlong()) {
+        if (detail::handle_overlong(c.lines, opts_.on_error, describe(), malformed_)) continue;
+        end_conn(c);  // `fail`: that connection, not the run
+        break;
+      }
       if (got == max || !readable) break;
       detail::conn_lines::fill_status f;
       try {
@@ -135,18 +142,21 @@ private:
       if (f == detail::conn_lines::fill_status::not_ready) break;
       if (f == detail::conn_lines::fill_status::eof) {
         if (std::size_t partial = c.lines.partial_bytes(); partial > 0) {
-          ++partial_lines_;
+          ++malformed_;
           detail::warn(describe() + ": " + *c.peer + " closed the connection mid-line (line " +
                        std::to_string(c.lines.lines() + 1) + "): dropped " + std::to_string(partial) +
                        " bytes of an incomplete line");
         }
-        ::close(c.fd);
-        c.fd = -1;
+        end_conn(c);
         break;
       }
     }
-    origin_.add(c.peer, first, got);
     return got;
+  }
+
+  void end_conn(conn& c) {
+    ::close(c.fd);
+    c.fd = -1;
   }
 
   std::string address_;
@@ -155,7 +165,7 @@ private:
   std::vector<std::unique_ptr<conn>> conns_;
   std::size_t rr_ = 0;
   std::uint64_t accepted_ = 0;
-  std::uint64_t partial_lines_ = 0;
+  std::uint64_t malformed_ = 0;  // partial lines at a close, over-long lines
   detail::segment_origin origin_;
 };
 

@@ -89,7 +89,7 @@ public:
   const record_origin* origin() const override { return &origin_; }
 
   std::string describe() const override { return "socket(\"" + address_ + "\")"; }
-  std::uint64_t malformed_records() const override { return partial_lines_; }
+  std::uint64_t malformed_records() const override { return malformed_; }
 
 private:
   enum class st { closed, waiting, connecting, connected, ended };
@@ -145,10 +145,23 @@ private:
 
   read_result read_lines(records& out, std::size_t max) {
     std::size_t got = 0;
-    const std::uint64_t first = lines_->lines() + 1;
     auto name = name_;
     while (got < max) {
-      got += lines_->take(out, max - got);
+      const std::uint64_t first = lines_->lines() + 1;
+      const std::size_t n = lines_->take(out, max - got);
+      origin_.add(name, first, n);
+      got += n;
+      if (lines_->overlong()) {
+        if (detail::handle_overlong(*lines_, opts_.on_error, describe(), malformed_)) continue;
+        // `fail`: the connection ends (the run too, without reconnect)
+        if (!opts_.reconnect)
+          throw record_error(lines_->name() + " line " + std::to_string(lines_->lines() + 1) + ": " +
+                             lines_->overlong_reason());
+        disconnected(describe() + ": " + peer_ + " line " + std::to_string(lines_->lines() + 1) + ": " +
+                         lines_->overlong_reason(),
+                     /*dropping=*/true);
+        break;
+      }
       if (got == max) break;
       // every complete line is taken: only a partial line may remain
       detail::conn_lines::fill_status f;
@@ -165,16 +178,17 @@ private:
         break;
       }
     }
-    origin_.add(name, first, got);
     if (got > 0) return {read_result::status::more, {}};
     if (state_ == st::ended) return {read_result::status::end, {}};
     return {read_result::status::idle, idle_retry};
   }
 
   // The connection ended (`why`); every complete line has been returned.
-  void disconnected(const std::string& why) {
-    if (std::size_t partial = lines_->partial_bytes(); partial > 0) {
-      ++partial_lines_;
+  // `dropping`: weir ends it (an over-long line), so what is still buffered
+  // is not a line the peer left incomplete.
+  void disconnected(const std::string& why, bool dropping = false) {
+    if (std::size_t partial = lines_->partial_bytes(); partial > 0 && !dropping) {
+      ++malformed_;
       detail::warn(describe() + ": " + peer_ + " closed the connection mid-line (line " +
                    std::to_string(lines_->lines() + 1) + "): dropped " + std::to_string(partial) +
                    " bytes of an incomplete line");
@@ -206,7 +220,7 @@ private:
   milliseconds backoff_{100};
   int failures_ = 0;
   bool ever_connected_ = false;
-  std::uint64_t partial_lines_ = 0;
+  std::uint64_t malformed_ = 0;  // partial lines at a disconnect, over-long lines
   std::string peer_;
   std::shared_ptr<const std::string> name_;
   std::optional<detail::conn_lines> lines_;

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "weir/io/source.hpp"
+#include "weir/operators/error_policy.hpp"
 
 namespace weir::io {
 
@@ -134,6 +135,13 @@ struct socket_options {
   /// buffer makes backpressure reach the sender sooner.
   int receive_buffer = 0;
   std::size_t max_line_bytes = 64u << 20;
+  /// A line longer than max_line_bytes: `skip` drops it (its bytes are read
+  /// and discarded up to its newline) and reading goes on; `dead_letter`
+  /// also hands its first max_line_bytes bytes to the dead-letter writer;
+  /// `fail` (the default) ends the connection — with `reconnect` a new one
+  /// is made, without it the run fails. Dropped lines are counted in
+  /// malformed_records(); the lines before it are delivered either way.
+  error_policy on_error;
 };
 
 /// Spark's `socketTextStream(host, port)`: connects to `address`
@@ -148,8 +156,8 @@ struct socket_options {
 /// @errors open() throws pipeline_error for a bad address or a name that
 ///         cannot be resolved; read() throws pipeline_error "socket(\"h:p\"):
 ///         cannot connect to h:p: Connection refused (5 attempts)" when the
-///         first connection fails `retries` times, and record_error
-///         "<peer> line N: line longer than M bytes".
+///         first connection fails `retries` times, and (`on_error = fail`,
+///         no `reconnect`) record_error "<peer> line N: line longer than M bytes".
 /// Not replayable: with checkpoints, lines in flight at a crash are lost
 /// (at-most-once for them; a TCP peer cannot be rewound).
 source_ptr make_socket_source(std::string address, socket_options opts = {});
@@ -162,6 +170,15 @@ struct listen_options {
   std::size_t max_connections = 1024;  ///< further connections wait in the backlog
   int receive_buffer = 0;              ///< SO_RCVBUF of accepted sockets (0 = kernel default)
   std::size_t max_line_bytes = 64u << 20;
+  /// A line longer than max_line_bytes is that connection's problem, never
+  /// the others': `skip` drops the line (its bytes are discarded up to its
+  /// newline) and goes on reading the connection; `dead_letter` also hands
+  /// its first max_line_bytes bytes to the dead-letter writer (provenance
+  /// "<peer> line N"); `fail` (the default) closes that connection with a
+  /// warning on stderr. Either way the lines it and every other connection
+  /// sent before stay in the stream, and the line is counted in
+  /// malformed_records().
+  error_policy on_error;
 };
 
 /// A TCP server: listens on `address` (":port" = every interface,

@@ -49,6 +49,7 @@ public:
     part_ = part;
     inflight_ = dir_ + "/." + prefix_ + "-" + part_ + ".inflight";
     make_dir(dir_);
+    if (ctx.instance == 0) lock_ = detail::lock_output(dir_ + "/" + prefix_, label_);  // one lock per sink
     if (ctx.checkpointing) {
       ckpt_ = true;
       stage_ = dir_ + "/." + prefix_ + "-" + part_ + ".weir-pending";
@@ -336,6 +337,7 @@ private:
   // checkpointed runs
   bool ckpt_ = false;
   std::string stage_;                ///< dir/.prefix-part-NNNNN.weir-pending
+  std::unique_ptr<file_lock> lock_;   ///< instance 0's lock on dir/prefix (lock_output)
   std::uint64_t seq_ = 1;            ///< current epoch
   std::vector<std::string> staged_;  ///< batch folders staged in the current epoch
   std::int64_t last_time_ = 0;       ///< time of the last batch staged

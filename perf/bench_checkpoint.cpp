@@ -46,17 +46,25 @@
 #include <fstream>
 #include <iostream>
 #include <optional>
-#include <regex>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "weir/common/errno_text.hpp"
+#include "weir/io/regex.hpp"
 
 extern char** environ;
 
 namespace {
+
+/// The groups (0 = the whole match) of the first match of `pattern` in `text`.
+std::optional<std::vector<std::string>> find(std::string_view text, const std::string& pattern) {
+  const weir::io::regex re(pattern, "bench_checkpoint");
+  std::vector<std::string_view> spans(re.groups() + 1);
+  if (!re.search(text, spans)) return std::nullopt;
+  return std::vector<std::string>(spans.begin(), spans.end());
+}
 
 namespace fs = std::filesystem;
 using clk = std::chrono::steady_clock;
@@ -169,9 +177,8 @@ struct run_figures {
 run_figures parse_stats(const std::string& err) {
   run_figures f;
   f.stderr_text = err;
-  std::smatch m;
-  if (std::regex_search(err, m, std::regex("throughput ([0-9.]+) records/s"))) f.throughput = std::stod(m[1]);
-  if (std::regex_search(err, m, std::regex("weir: ([0-9]+) source records"))) f.records = std::stoull(m[1]);
+  if (auto m = find(err, "throughput ([0-9.]+) records/s")) f.throughput = std::stod((*m)[1]);
+  if (auto m = find(err, "weir: ([0-9]+) source records")) f.records = std::stoull((*m)[1]);
   return f;
 }
 
@@ -339,13 +346,13 @@ int main(int argc, char** argv) {
         std::printf(", %d checkpoint folders kept (%d complete)", static_cast<int>(last_folders.size()), complete);
         // weir's own account of the checkpoint work: the tasks' snapshot
         // time plus the coordinator's write CPU, against the run's CPU time
-        std::smatch m;
-        if (std::regex_search(f.stderr_text, m, std::regex("([0-9]+) completed.*snapshots ([0-9.]+) s in the tasks, "
-                                                           "writing ([0-9.]+) s CPU"))) {
+        if (auto found = find(f.stderr_text, "([0-9]+) completed.*snapshots ([0-9.]+) s in the tasks, "
+                                             "writing ([0-9.]+) s CPU")) {
+          const auto& m = *found;
           const double work = std::stod(m[2]) + std::stod(m[3]);
           ckpt_work.push_back(cpu > 0 ? work / cpu * 100 : 0);
           std::printf("; checkpoint work %.2f s (snapshots %s s + write %s s) = %.1f %% of its CPU", work,
-                      m[2].str().c_str(), m[3].str().c_str(), ckpt_work.back());
+                      m[2].c_str(), m[3].c_str(), ckpt_work.back());
         }
         if (!o.keep) fs::remove_all(ck, ec);
       }
@@ -393,12 +400,10 @@ int main(int argc, char** argv) {
     std::string line;
     while (std::getline(ss, line))
       if (line.find("checkpoint") != std::string::npos) std::printf("  weir: %s\n", line.c_str());
-    std::smatch m;
-    if (std::regex_search(last_ckpt_stderr, m,
-                          std::regex("checkpoints: ([0-9]+) completed, ([0-9]+) failed, ([0-9]+) aborted; last ([0-9]+) "
-                                     "\\(([0-9]+) bytes, ([0-9.]+) s\\)")))
-      std::printf("checkpoints: %s completed, %s failed, %s aborted; the last: %.1f MB in %s s\n", m[1].str().c_str(),
-                  m[2].str().c_str(), m[3].str().c_str(), std::stod(m[5]) / 1e6, m[6].str().c_str());
+    if (auto m = find(last_ckpt_stderr, "checkpoints: ([0-9]+) completed, ([0-9]+) failed, ([0-9]+) aborted; last "
+                                        "([0-9]+) \\(([0-9]+) bytes, ([0-9.]+) s\\)"))
+      std::printf("checkpoints: %s completed, %s failed, %s aborted; the last: %.1f MB in %s s\n", (*m)[1].c_str(),
+                  (*m)[2].c_str(), (*m)[3].c_str(), std::stod((*m)[5]) / 1e6, (*m)[6].c_str());
   }
 
   // ---- recovery: kill a checkpointed run once a complete checkpoint holds
@@ -458,9 +463,8 @@ int main(int argc, char** argv) {
     if (restored >= fresh) std::printf("; restore time ~ %.3f s", restored - fresh);
     std::printf("\n");
     const std::string err2 = slurp(o.dir / "recovery-2.stderr.txt");
-    std::smatch m;
-    if (std::regex_search(err2, m, std::regex("resumed from ([0-9]+) \\(restore ([0-9.]+) s\\)")))
-      std::printf("restore phase reported by weir: %s s (checkpoint %s)\n", m[2].str().c_str(), m[1].str().c_str());
+    if (auto m = find(err2, "resumed from ([0-9]+) \\(restore ([0-9.]+) s\\)"))
+      std::printf("restore phase reported by weir: %s s (checkpoint %s)\n", (*m)[2].c_str(), (*m)[1].c_str());
     std::istringstream ss(err2);
     std::string line;
     while (std::getline(ss, line))

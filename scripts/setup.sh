@@ -10,6 +10,7 @@ PACKAGES=(
   libfmt-dev libcli11-dev            # formatting, CLI parsing
   catch2                             # Catch2 v2, the test framework
   librdkafka-dev                     # Kafka receiver and sink (and its mock cluster for tests)
+  libre2-dev                         # RE2: every regular expression (parse_regex)
   libcpp-httplib-dev                 # Prometheus metrics endpoint
   graphviz                           # dot: tests render `weir explain --dot`
   gnuplot-nox                        # perf/plot: weir-perf results as PNG

@@ -36,6 +36,7 @@ bound bind_parse_log(const stage_args& a) {
 bound bind_parse_csv(const stage_args& a) {
   auto s = std::make_shared<decoder_stage>();
   a.get("header", s->csv.header);
+  a.get("max_record_bytes", s->csv.max_record_bytes);
   for (std::string_view p : {"sep", "quote"}) {
     const ast::expr* e = a.given(p);
     if (!e) continue;
@@ -49,6 +50,7 @@ bound bind_parse_csv(const stage_args& a) {
 /// dot) or {name: ".path", ...}.
 bound bind_parse_json(const stage_args& a) {
   auto s = std::make_shared<decoder_stage>();
+  a.get("validate", s->json.validate);
   value v;
   if (!a.get("fields", v)) return s;
   const source_location& loc = a.loc("fields");
@@ -137,14 +139,20 @@ std::span<const stage_def> format_stages() {
          return in->parse_log(decoder_of(st).log_format, b.policy(st.on_error));
        },
        decoder},
-      {"parse_csv", stage_role::op, {{"header", P::boolean}, {"sep", P::string}, {"quote", P::string}, on_error},
-       "parse_csv(header = true, sep = \",\", quote = \"\\\"\", on_error = fail)", bind_parse_csv,
+      {"parse_csv", stage_role::op,
+       {{"header", P::boolean},
+        {"sep", P::string},
+        {"quote", P::string},
+        {"max_record_bytes", P::integer, false, {}, 1, std::int64_t{1} << 40},
+        on_error},
+       "parse_csv(header = true, sep = \",\", quote = \"\\\"\", max_record_bytes = 1048576, on_error = fail)",
+       bind_parse_csv,
        [](stage_builder& b, const stage_spec& st, const input& in) {
          return in->parse_csv(decoder_of(st).csv, b.policy(st.on_error));
        },
        decoder},
-      {"parse_json", stage_role::op, {{"fields", P::constant}, on_error},
-       "parse_json(fields = [\".a.b[0]\", ...], on_error = fail)", bind_parse_json,
+      {"parse_json", stage_role::op, {{"fields", P::constant}, {"validate", P::boolean}, on_error},
+       "parse_json(fields = [\".a.b[0]\", ...], validate = true, on_error = fail)", bind_parse_json,
        [](stage_builder& b, const stage_spec& st, const input& in) {
          return in->parse_json(decoder_of(st).json, b.policy(st.on_error));
        },

@@ -163,18 +163,25 @@ std::span<const stage_def> source_stages() {
        {{"address", P::path, true, "address"},
         {"reconnect", P::boolean},
         {"retries", P::integer, false, {}, 1, 1'000'000},
-        {"timeout", P::duration}},
-       "socket(\"host:port\", reconnect = true, retries = 5, timeout = 2s)", bind_receiver_options,
+        {"timeout", P::duration},
+        {"on_error", P::on_error}},
+       "socket(\"host:port\", reconnect = true, retries = 5, timeout = 2s, on_error = fail)", bind_receiver_options,
        [](stage_builder& b, const stage_spec& st, const input&) {
          const auto& s = st.as<receiver_options_stage>();
-         return b.context().socket_text_stream(s.address, s.socket);
+         io::socket_options o = s.socket;
+         o.on_error = b.policy(st.on_error);  // a line over the limit
+         return b.context().socket_text_stream(s.address, o);
        }},
       {"listen", stage_role::source,
-       {{"address", P::path, true, "address"}, {"connections", P::integer, false, {}, 0, max_int}},
-       "listen(\":port\", connections = 0)", bind_receiver_options,
+       {{"address", P::path, true, "address"},
+        {"connections", P::integer, false, {}, 0, max_int},
+        {"on_error", P::on_error}},
+       "listen(\":port\", connections = 0, on_error = fail)", bind_receiver_options,
        [](stage_builder& b, const stage_spec& st, const input&) {
          const auto& s = st.as<receiver_options_stage>();
-         return b.context().listen_text_stream(s.address, s.listen);
+         io::listen_options o = s.listen;
+         o.on_error = b.policy(st.on_error);  // a line over the limit: that connection's
+         return b.context().listen_text_stream(s.address, o);
        }},
       {"receiver", stage_role::source, {{"name", P::string, true}}, "receiver(\"name\", args...)",
        bind_custom_receiver,

@@ -10,6 +10,7 @@
 
 #include "weir/common/errno_text.hpp"
 #include "weir/common/test_hooks.hpp"
+#include "weir/io/detail/file_writer.hpp"
 #include "weir/operators/snapshot.hpp"
 #include "weir/operators/stream_operator.hpp"
 
@@ -55,6 +56,7 @@ void epoch_file::fail(const std::string& what, const std::string& file, int err)
 std::string epoch_file::epoch_path(std::uint64_t seq) const { return dir_ + "/epoch-" + std::to_string(seq); }
 
 void epoch_file::open(bool restoring) {
+  if (!lock_) lock_ = lock_output(path_, label_);
   buf_.clear();
   buf_.reserve(buffer_bytes + (64u << 10));
   pending_.clear();

@@ -28,8 +28,11 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
+
+#include "weir/common/file_lock.hpp"
 
 namespace weir {
 class state_writer;
@@ -51,9 +54,9 @@ public:
   epoch_file(const epoch_file&) = delete;
   epoch_file& operator=(const epoch_file&) = delete;
 
-  /// Fresh run (`restoring` false): OUT is created empty (truncated) and
-  /// stale pending files are removed. Restoring: OUT is left as it is
-  /// (restore() decides what it keeps).
+  /// Locks OUT (lock_output in file_writer.hpp). Fresh run (`restoring`
+  /// false): OUT is created empty (truncated) and stale pending files are
+  /// removed. Restoring: OUT is left as it is (restore() decides what it keeps).
   void open(bool restoring);
 
   /// The buffer to append output to; call maybe_flush() after appending.
@@ -109,6 +112,7 @@ private:
   std::uint64_t size_ = 0;      ///< bytes written to the current epoch
   std::uint64_t committed_ = 0; ///< committed length of OUT
   std::vector<epoch> pending_;  ///< pre-committed, not committed, in order
+  std::unique_ptr<file_lock> lock_;
 };
 
 /// fsync of a directory (best effort: some file systems refuse it).

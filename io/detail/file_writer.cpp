@@ -3,12 +3,39 @@
 #include <cerrno>
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdio>
+#include <filesystem>
+
 #include "weir/common/errno_text.hpp"
+#include "weir/common/hash.hpp"
 #include "weir/operators/stream_operator.hpp"
 
 namespace weir::io::detail {
+
+std::unique_ptr<file_lock> lock_output(const std::string& path, const std::string& label) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::path abs = fs::absolute(path, ec);
+  if (ec) abs = path;
+  if (auto parent = fs::weakly_canonical(abs.parent_path(), ec); !ec) abs = parent / abs.filename();
+  // one directory of lock files for the machine, named by a hash of the
+  // output's absolute path: nothing appears beside the output
+  const fs::path dir = fs::temp_directory_path(ec) / "weir-output-locks";
+  if (::mkdir(dir.c_str(), 01777) == 0) ::chmod(dir.c_str(), 01777);  // every user's runs lock here
+  char name[32];
+  std::snprintf(name, sizeof name, "%016llx.lock", static_cast<unsigned long long>(fnv1a64(abs.string())));
+  try {
+    return std::make_unique<file_lock>((dir / name).string(), /*remove_at_release=*/true);
+  } catch (const file_lock::busy& e) {
+    throw pipeline_error(label + ": \"" + path + "\" is being written by another weir process" +
+                         (e.pid > 0 ? " (pid " + std::to_string(e.pid) + ")" : std::string()));
+  } catch (const std::exception&) {
+    return nullptr;  // no usable lock directory (another user's lock file): write unlocked
+  }
+}
 
 file_writer::file_writer(std::string path, std::string label)
     : path_(std::move(path)), tmp_(path_ + ".tmp"), label_(std::move(label)) {}
@@ -21,7 +48,15 @@ void file_writer::fail(const std::string& what, int err) const {
   throw pipeline_error(label_ + ": " + what + ": " + errno_text(err));
 }
 
+void file_writer::fail_discarding(const std::string& what, int err) {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+  ::unlink(tmp_.c_str());
+  fail(what, err);
+}
+
 void file_writer::open() {
+  if (!lock_) lock_ = lock_output(path_, label_);
   if (fd_ >= 0) ::close(fd_);
   do fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   while (fd_ < 0 && errno == EINTR);
@@ -38,7 +73,7 @@ void file_writer::flush() {
     ssize_t n = ::write(fd_, buf_.data() + off, buf_.size() - off);
     if (n < 0) {
       if (errno == EINTR) continue;
-      fail("cannot write \"" + tmp_ + "\"", errno);
+      fail_discarding("cannot write \"" + tmp_ + "\"", errno);
     }
     off += static_cast<std::size_t>(n);
   }
@@ -48,10 +83,14 @@ void file_writer::flush() {
 void file_writer::commit() {
   if (committed_) return;
   flush();
-  if (::fsync(fd_) != 0) fail("cannot write \"" + tmp_ + "\"", errno);
+  if (::fsync(fd_) != 0) fail_discarding("cannot write \"" + tmp_ + "\"", errno);
   int fd = fd_;
   fd_ = -1;
-  if (::close(fd) != 0) fail("cannot write \"" + tmp_ + "\"", errno);
+  if (::close(fd) != 0) {
+    const int err = errno;
+    ::unlink(tmp_.c_str());
+    fail("cannot write \"" + tmp_ + "\"", err);
+  }
   if (::rename(tmp_.c_str(), path_.c_str()) != 0)
     fail("cannot rename \"" + tmp_ + "\" to \"" + path_ + "\"", errno);
   committed_ = true;

@@ -78,14 +78,18 @@ std::string segment_origin::describe(std::size_t i) const {
 conn_lines::conn_lines(std::string name, std::size_t max_line_bytes, std::size_t chunk_bytes)
     : name_(std::move(name)), max_line_(max_line_bytes), chunk_(std::max<std::size_t>(chunk_bytes, 16)) {}
 
-void conn_lines::too_long() const {
-  throw record_error(name_ + " line " + std::to_string(line_no_ + 1) + ": line longer than " +
-                     std::to_string(max_line_) + " bytes");
-}
-
 std::size_t conn_lines::take(records& out, std::size_t max) {
   std::size_t got = 0;
   const char* base = buf_.get();
+  if (discarding_) {  // the rest of a dropped over-long line
+    const void* nl = std::memchr(base + begin_, '\n', end_ - begin_);
+    if (!nl) {
+      begin_ = scan_ = end_;
+      return 0;
+    }
+    begin_ = scan_ = static_cast<std::size_t>(static_cast<const char*>(nl) - base) + 1;
+    discarding_ = false;
+  }
   while (got < max && scan_ < end_) {
     const void* nl = std::memchr(base + scan_, '\n', end_ - scan_);
     if (!nl) {
@@ -95,15 +99,49 @@ std::size_t conn_lines::take(records& out, std::size_t max) {
     std::size_t pos = static_cast<std::size_t>(static_cast<const char*>(nl) - base);
     std::size_t len = pos - begin_;
     if (len > 0 && base[pos - 1] == '\r') --len;
-    if (len > max_line_) too_long();
+    if (len > max_line_) {
+      overlong_ = true;
+      return got;
+    }
     out.emplace_back(std::string_view(base + begin_, len));
     ++line_no_;
     ++got;
     begin_ = scan_ = pos + 1;
   }
   // a partial line (no '\n' in [begin_, end_)) that can no longer fit (+1 for a '\r')
-  if (scan_ == end_ && end_ - begin_ > max_line_ + 1) too_long();
+  if (scan_ == end_ && end_ - begin_ > max_line_ + 1) overlong_ = true;
   return got;
+}
+
+void conn_lines::drop_overlong() {
+  overlong_ = false;
+  ++line_no_;
+  const char* base = buf_.get();
+  const void* nl = std::memchr(base + begin_, '\n', end_ - begin_);
+  if (nl) {
+    begin_ = scan_ = static_cast<std::size_t>(static_cast<const char*>(nl) - base) + 1;
+  } else {
+    begin_ = scan_ = end_;
+    discarding_ = true;
+  }
+}
+
+std::string conn_lines::overlong_reason() const {
+  return "line longer than " + std::to_string(max_line_) + " bytes";
+}
+
+bool handle_overlong(conn_lines& l, const error_policy& p, const std::string& label, std::uint64_t& malformed) {
+  const std::string where = l.name() + " line " + std::to_string(l.lines() + 1);
+  if (p.action == on_error::fail) {
+    ++malformed;
+    warn(label + ": " + where + ": " + l.overlong_reason() + "; closing that connection");
+    return false;
+  }
+  handle_bad_record(p, bad_record{l.overlong_head(), l.overlong_reason() + " (raw: its first " +
+                                                         std::to_string(l.max_line_bytes()) + " bytes)", where},
+                    malformed);
+  l.drop_overlong();
+  return true;
 }
 
 conn_lines::fill_status conn_lines::fill(int fd, const std::string& label) {

@@ -1,12 +1,12 @@
 // Every ```weir block of docs/DSL.md compiles and builds (docs stay runnable).
 #include <fstream>
-#include <regex>
 #include <sstream>
 
 #include <catch2/catch.hpp>
 
 #include "support/test_data.hpp"
 #include "weir/cli/pipeline_builder.hpp"
+#include "weir/io/regex.hpp"
 
 using namespace weir;
 using namespace weir::dsl;
@@ -54,10 +54,12 @@ TEST_CASE("docs/DSL.md: every weir example compiles and builds", "[dsl]") {
   // must exist: give each one a [key, value] pair, in a scratch directory.
   weir::test::temp_dir tmp;
   scoped_cwd cwd(tmp.path);
-  static const std::regex build_time_file(R"((?:table\(|initial\s*=\s*)\"([^\"]+)\")");
+  static const weir::io::regex build_time_file(R"((?:table\(|initial\s*=\s*)\"([^\"]+)\")", "build_time_file");
   for (auto& [at, text] : blocks) {
-    for (std::sregex_iterator it(text.begin(), text.end(), build_time_file), end; it != end; ++it)
-      std::ofstream(tmp.path / (*it)[1].str()) << "[\"a\", 1]\n";
+    std::string_view m[2];
+    for (std::string_view rest = text; build_time_file.search(rest, m);
+         rest.remove_prefix(static_cast<std::size_t>(m[0].data() + m[0].size() - rest.data())))
+      std::ofstream(tmp.path / std::string(m[1])) << "[\"a\", 1]\n";
     INFO("docs/DSL.md block at line " << at << ":\n" << text);
     auto spec = compile_script(text, "DSL.md");
     streaming_context ctx(make_context_options(spec.settings));

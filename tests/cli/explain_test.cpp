@@ -3,7 +3,6 @@
 #include <cstdlib>
 #include <map>
 #include <optional>
-#include <regex>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -17,6 +16,7 @@
 #include "weir/api/dstream.hpp"
 #include "weir/io/bench_generators.hpp"
 #include "weir/io/json.hpp"
+#include "weir/io/regex.hpp"
 
 namespace fs = std::filesystem;
 using namespace weir::test;
@@ -42,9 +42,9 @@ void check_dot_structure(const std::string& dot, int stages, int edges) {
   REQUIRE(lines.size() >= 2);
   CHECK(lines.front() == "digraph weir {");
   CHECK(lines.back() == "}");
-  static const std::regex node_re(R"(  s(\d+) \[label="[^\n]*"(, shape=box3d)?\];)");
-  static const std::regex edge_re(R"(  s(\d+) -> s(\d+) \[label="[^\n]*"(, style=(bold|dashed))?\];)");
-  static const std::regex attr_re(R"(  (graph|node|edge) \[.*\];)");
+  static const weir::io::regex node_re(R"(  s(\d+) \[label="[^\n]*"(, shape=box3d)?\];)", "node");
+  static const weir::io::regex edge_re(R"(  s(\d+) -> s(\d+) \[label="[^\n]*"(, style=(bold|dashed))?\];)", "edge");
+  static const weir::io::regex attr_re(R"(  (graph|node|edge) \[.*\];)", "attr");
   int nodes = 0, arrows = 0;
   for (std::size_t i = 1; i + 1 < lines.size(); ++i) {
     const auto& l = lines[i];
@@ -59,12 +59,12 @@ void check_dot_structure(const std::string& dot, int stages, int edges) {
       quotes += l[c] == '"';
     }
     CHECK(quotes % 2 == 0);
-    if (std::regex_match(l, node_re)) {
+    if (node_re.full_match(l)) {
       ++nodes;
-    } else if (std::regex_match(l, edge_re)) {
+    } else if (edge_re.full_match(l)) {
       ++arrows;
     } else {
-      CHECK(std::regex_match(l, attr_re));
+      CHECK(attr_re.full_match(l));
     }
   }
   CHECK(nodes == stages);

@@ -6,7 +6,6 @@
 #include <csignal>
 #include <cstring>
 #include <map>
-#include <regex>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -22,6 +21,7 @@
 #include "support/weir_process.hpp"
 #include "weir/cli/metrics_server.hpp"
 #include "weir/cli/progress.hpp"
+#include "weir/io/regex.hpp"
 #include "weir/operators/log.hpp"
 
 namespace fs = std::filesystem;
@@ -100,22 +100,23 @@ double sum_of(const std::string& body, const std::string& name) {
 /// Every line is a comment (# HELP/# TYPE) or `name{labels} value` with a
 /// weir_ name; every family has HELP and TYPE before its samples.
 void check_format(const std::string& body) {
-  static const std::regex sample(R"(^(weir_[a-z_]+)(\{([a-z_]+="[^"\\]*(\\.[^"\\]*)*",?)*\})? (-?[0-9.e+-]+|NaN|[+-]Inf)$)");
-  static const std::regex type(R"(^# TYPE (weir_[a-z_]+) (counter|gauge)$)");
+  static const weir::io::regex sample(
+      R"((weir_[a-z_]+)(\{([a-z_]+="[^"\\]*(\\.[^"\\]*)*",?)*\})? (-?[0-9.e+-]+|NaN|[+-]Inf))", "sample");
+  static const weir::io::regex type(R"(# TYPE (weir_[a-z_]+) (counter|gauge))", "type");
   std::map<std::string, std::string> types;
   std::istringstream in(body);
   std::string line;
   while (std::getline(in, line)) {
     INFO(line);
-    std::smatch m;
+    std::string_view m[3];
     if (line.rfind("# HELP weir_", 0) == 0) continue;
-    if (std::regex_match(line, m, type)) {
-      types[m[1]] = m[2];
-      if (m[2] == "counter") CHECK(std::string(m[1]).ends_with("_total"));
+    if (type.full_match(line, m)) {
+      types[std::string(m[1])] = std::string(m[2]);
+      if (m[2] == "counter") CHECK(m[1].ends_with("_total"));
       continue;
     }
-    REQUIRE(std::regex_match(line, m, sample));
-    CHECK(types.count(m[1]) == 1);
+    REQUIRE(sample.full_match(line, m));
+    CHECK(types.count(std::string(m[1])) == 1);
   }
 }
 

@@ -4,13 +4,13 @@
 #include <catch2/catch.hpp>
 
 #include <map>
-#include <regex>
 #include <set>
 #include <string>
 
 #include "weir/api/dstream.hpp"
 #include "weir/io/bench_generators.hpp"
 #include "weir/io/decoders.hpp"
+#include "weir/io/regex.hpp"
 
 using namespace weir;
 
@@ -31,11 +31,11 @@ records read_all(io::source_reader& s) {
 
 TEST_CASE("ysb: model has 100 campaigns of 10 ads, distinct UUIDs", "[ysb]") {
   io::ysb_model m(7);
-  std::regex uuid("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}");
+  io::regex uuid("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", "uuid");
   std::set<std::string> all;
   for (auto* v : {&m.campaign_ids, &m.ad_ids, &m.user_ids, &m.page_ids})
     for (auto& id : *v) {
-      CHECK(std::regex_match(id, uuid));
+      CHECK(uuid.full_match(id));
       all.insert(id);
     }
   CHECK(m.campaign_ids.size() == 100);

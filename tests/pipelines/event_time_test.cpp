@@ -10,12 +10,12 @@
 #include <set>
 #include <fstream>
 #include <map>
-#include <regex>
 #include <tuple>
 
 #include "support/test_data.hpp"
 #include "support/weir_process.hpp"
 #include "weir/io/json.hpp"
+#include "weir/io/regex.hpp"
 
 using namespace weir::test;
 
@@ -86,10 +86,10 @@ std::map<window_key, std::int64_t> read_windows(const std::filesystem::path& p, 
 }
 
 std::int64_t run_stat(const std::string& err, const std::string& name) {
-  std::smatch m;
-  std::regex re(name + " = ([0-9]+)");
-  if (!std::regex_search(err, m, re)) return -1;
-  return std::stoll(m[1]);
+  weir::io::regex re(name + " = ([0-9]+)", "run_stat");
+  std::string_view m[2];
+  if (!re.search(err, m)) return -1;
+  return std::stoll(std::string(m[1]));
 }
 
 std::string q(const std::filesystem::path& p) { return "\"" + p.string() + "\""; }
