@@ -410,8 +410,11 @@ dstream streaming_context::text_file(std::string path) {
   return source("file", [path] { return io::make_file_source(path); });
 }
 
-dstream streaming_context::batches(std::string path, std::int64_t total) {
-  return source("batches", [path, total] { return io::make_batches_source(path, total); });
+dstream streaming_context::batches(std::string path, std::int64_t total, int partitions) {
+  if (partitions < 1) throw pipeline_error("batches: partitions must be >= 1, got " + std::to_string(partitions));
+  if (partitions == 1) return source("batches", [path, total] { return io::make_batches_source(path, total); });
+  return source(
+      "batches", [path, total](int i, int n) { return io::make_batches_source(path, total, i, n); }, partitions);
 }
 
 dstream streaming_context::stdin_lines() {

@@ -250,9 +250,13 @@ public:
   /// JSON-lines file, one line = one batch's elements (a JSON array), one batch
   /// per batch interval on a logical clock, as fast as possible; after the
   /// last line, empty batches until `total` batches have run (total 0 = as
-  /// many as lines). @errors pipeline_error at start for a missing file or a
-  /// malformed line (file:line:column).
-  dstream batches(std::string path, std::int64_t total = 0);
+  /// many as lines). With `partitions` P > 1, P source instances each read
+  /// one partition of every batch, the way Spark's makeRDD slices a sequence
+  /// (partition i holds items [i·n/P, (i+1)·n/P)), visible to glom() and
+  /// the operators chained after the source.
+  /// @errors pipeline_error at start for a missing file or a malformed line
+  /// (file:line:column); for partitions < 1 at once.
+  dstream batches(std::string path, std::int64_t total = 0, int partitions = 1);
   /// A custom receiver; `make` is called once when the run starts.
   dstream source(std::string name, std::function<io::source_ptr()> make);
   /// A partitioned source of `parallelism` instances: make(i, parallelism)
