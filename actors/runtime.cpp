@@ -1351,6 +1351,7 @@ void job::start() {
   ctx.batch_interval = m.opts.batch_interval;
   ctx.checkpointing = m.cp_store != nullptr;
   ctx.restoring = restore.has_value();
+  ctx.record_mode = m.opts.mode == execution_mode::record;
   for (auto& st : phys.stages) {
     for (int i = 0; i < st.parallelism; ++i) {
       auto t = std::make_shared<task_state>();
