@@ -223,6 +223,64 @@ TEST_CASE("a missing event time fails with the record number and a negative wate
   }
 }
 
+// --- windows closed by the end of a bounded input ---------------------------------
+
+namespace {
+
+/// The records of every batch of a collect("...") file, in order.
+std::vector<weir::value> collected(const std::filesystem::path& p) {
+  std::vector<weir::value> out;
+  for (auto& line : weir::io::read_jsonl(p.string()))
+    for (auto& r : line.find("records")->as_array()) out.push_back(r);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("windows closed at the end of a bounded input reach the batch operators after aggregate",
+          "[pipelines][event_time]") {
+  temp_dir tmp;
+  auto in = tmp.path / "ev.jsonl";
+  // two windows: [0s, 10s) holds 1000 and 2000 and closes when 15000 arrives;
+  // [10s, 20s) closes only at the end of the input (the final watermark)
+  write_file(in, "{\"t\":1000}\n{\"t\":2000}\n{\"t\":15000}\n");
+  const std::string agg = "file(" + q(in) + ") | parse_json(time = _.t) | aggregate(tumbling(10s), count)";
+  for (const char* par : {"1", "2"}) {
+    INFO("parallelism " << par);
+    auto counted = tmp.path / "count.jsonl", windows = tmp.path / "windows.jsonl", top = tmp.path / "top.jsonl",
+         reduced = tmp.path / "reduced.jsonl";
+    auto r = run_weir({"run", "-e",
+                       "let w = " + agg + "\n" +                                      //
+                           "w | count() | collect(" + q(counted) + ")\n" +            //
+                           "w | collect(" + q(windows) + ")\n" +                      //
+                           "w | top(5, by = _.start) | collect(" + q(top) + ")\n" +  //
+                           "w | map((_.value, 1)) | reduce_by_key(sum) | collect(" + q(reduced) + ")",
+                       "--parallelism", par},
+                      tmp.path);
+    REQUIRE(r.exit_code == 0);
+    std::int64_t total = 0;
+    for (auto& c : collected(counted)) total += c.as_int();
+    CHECK(total == 2);
+    std::multiset<std::tuple<std::int64_t, std::int64_t>> got;
+    for (auto& w : collected(windows)) got.insert({w.find("start")->as_int(), w.find("value")->as_int()});
+    CHECK(got == std::multiset<std::tuple<std::int64_t, std::int64_t>>{{0, 2}, {10000, 1}});
+    auto tops = collected(top);
+    CHECK(tops.size() == 2);
+    // (window count, number of windows with that count), summed over batches
+    std::map<std::int64_t, std::int64_t> per_value;
+    for (auto& p : collected(reduced)) per_value[p.as_array()[0].as_int()] += p.as_array()[1].as_int();
+    CHECK(per_value == std::map<std::int64_t, std::int64_t>{{1, 1}, {2, 1}});
+  }
+  // the issue's one-liner: print() of count() shows both windows' batches
+  auto r = run_weir({"run", "-q", "-e", agg + " | count() | print()"}, tmp.path);
+  REQUIRE(r.exit_code == 0);
+  // two batches of one window each (the second closed by the end of the input)
+  std::size_t ones = 0;
+  for (std::size_t i = 0; (i = r.out.find("-\n1\n", i)) != std::string::npos; ++i) ++ones;
+  CHECK(ones == 2);
+  CHECK(r.out.find("-\n2\n") == std::string::npos);
+}
+
 // --- allowed lateness: Flink's EventTimeTrigger ------------------------------------
 
 namespace {
