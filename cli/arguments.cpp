@@ -82,6 +82,17 @@ char char_arg(const ast::expr& e, std::string_view what) {
   return v[0];
 }
 
+std::string expr_form(const ast::expr& e) {
+  std::string s = fmt::format("({} {} {} {}", static_cast<int>(e.kind), static_cast<int>(e.op), e.name,
+                              e.kind == ast::expr_kind::literal ? e.lit.to_json() : std::string());
+  if (e.is_duration) s += " d";
+  for (auto& p : e.params) s += " p:" + p;
+  for (auto& k : e.keys) s += " k:" + k;
+  for (auto& a : e.args) s += " " + (a ? expr_form(*a) : std::string("()"));
+  for (auto& n : e.named) s += " " + n.name + "=" + (n.val ? expr_form(*n.val) : std::string("()"));
+  return s + ")";
+}
+
 std::string describe_expr(const ast::expr& e) {
   if (e.kind == ast::expr_kind::literal)
     return e.lit.is_string() ? fmt::format("string {}", e.text) : fmt::format("'{}'", e.text);

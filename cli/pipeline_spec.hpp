@@ -40,6 +40,7 @@ struct event_time_spec {
   bool set = false;                        ///< time = was given
   element_function time;
   source_location loc;                     ///< of the time expression
+  std::string form;                        ///< expr_form of the time expression
   bool has_watermark = false;
   std::chrono::milliseconds watermark{0};  ///< allowed out-of-orderness
   std::chrono::milliseconds idle_timeout{0};

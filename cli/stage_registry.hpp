@@ -86,6 +86,7 @@ enum class event_time_effect {
   loses,  ///< the records change shape: a later aggregate needs its own `time =`
   keeps,  ///< the records pass unchanged (filter)
   ends,   ///< the stream is a new one (aggregate's results)
+  sets_itself,  ///< the stage's build sets it (union: from its inputs')
 };
 
 struct stage_traits {
@@ -244,6 +245,12 @@ struct stream_time {
   std::optional<element_function> time;
   source_location loc;
   std::string lost_by;  ///< the stage after which `time` no longer applies
+  std::string form;     ///< expr_form of the time expression
+  /// The records carry a watermark although `time` does not apply: after a
+  /// union of inputs with different event times, whose watermark is the
+  /// minimum of theirs. An aggregate(time = ...) there keeps it.
+  bool watermarked = false;
+  std::string lost_why;  ///< why `time` does not apply, when not a change of the records
 };
 
 /// The builder as a stage's `build` sees it (pipeline_builder.cpp).
@@ -257,6 +264,11 @@ public:
   virtual error_policy policy(const on_error_spec& o) = 0;
   /// The event time of the stage's input stream.
   virtual const stream_time& input_time() const = 0;
+  /// The event time of the `let` stream `name` (built by stream(name) first).
+  virtual stream_time time_of(const std::string& name) const = 0;
+  /// Sets the event time of the stage's output (a stage whose traits say
+  /// event_time_effect::sets_itself).
+  virtual void set_output_time(stream_time t) = 0;
 
 protected:
   ~stage_builder() = default;

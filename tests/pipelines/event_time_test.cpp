@@ -281,6 +281,59 @@ TEST_CASE("windows closed at the end of a bounded input reach the batch operator
   CHECK(r.out.find("-\n2\n") == std::string::npos);
 }
 
+// --- union keeps the event time ---------------------------------------------------
+
+TEST_CASE("after union the event time applies and the watermark is the minimum of the inputs'",
+          "[pipelines][event_time]") {
+  temp_dir tmp;
+  // two inputs, each in event-time order; interleaved by arrival they are not
+  std::string a, b;
+  for (int i = 0; i < 20000; ++i) a += "{\"t\": " + std::to_string(i * 10) + "}\n";
+  for (int i = 0; i < 5000; ++i) b += "{\"ts\": " + std::to_string(i * 40 + 5) + ", \"t\": " + std::to_string(i * 40 + 5) + "}\n";
+  write_file(tmp.path / "a.jsonl", a);
+  write_file(tmp.path / "b.jsonl", b);
+  auto out = tmp.path / "out.jsonl";
+  // every 10 s window: 1000 records of a, 250 of b
+  auto check = [&](const std::string& script) {
+    for (const char* par : {"1", "2"}) {
+      INFO(script << "\nparallelism " << par);
+      auto r = run_weir({"run", "-e", script, "--stats", "--parallelism", par}, tmp.path);
+      INFO(r.err);
+      REQUIRE(r.exit_code == 0);
+      CHECK(run_stat(r.err, "late_records") == 0);
+      std::map<std::int64_t, std::int64_t> got;
+      for (auto& line : weir::io::read_jsonl(out.string())) {
+        const auto& w = *line.find("record");
+        got[w.find("start")->as_int()] += w.find("value")->as_int();
+      }
+      std::map<std::int64_t, std::int64_t> want;
+      for (std::int64_t s = 0; s < 200000; s += 10000) want[s] = 1250;
+      CHECK(got == want);
+    }
+  };
+  const std::string inputs_same = "let b = file(" + q(tmp.path / "b.jsonl") + ")\n" +
+                                  "  | parse_json(time = _.t, watermark = 0s)\n" +
+                                  "let a = file(" + q(tmp.path / "a.jsonl") + ")\n" +
+                                  "  | parse_json(time = _.t, watermark = 0s)\n";
+  const std::string inputs_differ = "let b = file(" + q(tmp.path / "b.jsonl") + ")\n" +
+                                    "  | parse_json(time = _.ts)\n" +
+                                    "let a = file(" + q(tmp.path / "a.jsonl") + ")\n" +
+                                    "  | parse_json(time = _.t)\n";
+  SECTION("the same time = on both inputs applies after union") {
+    check(inputs_same + "a | union(b)\n  | aggregate(tumbling(10s), count) | write_jsonl(" + q(out) + ")");
+  }
+  SECTION("different time expressions: aggregate(time = ...) keeps the inputs' watermark") {
+    check(inputs_differ + "a | union(b)\n  | aggregate(tumbling(10s), count, time = _.t) | write_jsonl(" + q(out) +
+          ")");
+    auto r = run_weir(
+        {"check", "-e", inputs_differ + "a | union(b)\n  | aggregate(tumbling(10s), count) | write_jsonl(" + q(out) + ")"},
+        tmp.path);
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::Contains("-e:6:5: aggregate: the inputs of union() at -e:5:5 have different event "
+                                      "times (time at -e:4:24, time at -e:2:24); give aggregate(time = ...) here"));
+  }
+}
+
 // --- allowed lateness: Flink's EventTimeTrigger ------------------------------------
 
 namespace {
