@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds weir's libFuzzer targets (tests/fuzz/) with clang
 # (-fsanitize=fuzzer,address,undefined, in build-fuzz/) and runs each for
-# SECONDS (default 60), starting from its seed corpus tests/fuzz/corpus/TARGET/.
+# SECONDS (default 60), starting from its seed corpus tests/fuzz/corpus/TARGET/,
+# as many targets at a time as there are cores.
 #
 #   scripts/fuzz.sh [SECONDS] [TARGET...]      e.g. scripts/fuzz.sh 600 fuzz_json
 #
@@ -49,21 +50,38 @@ export ASAN_OPTIONS="${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 if command -v llvm-symbolizer >/dev/null 2>&1; then export ASAN_SYMBOLIZER_PATH="$(command -v llvm-symbolizer)"; fi
 
+# one target per core at a time: the targets are independent processes
+fuzz_one() {
+  local t="$1"
+  local seeds="tests/fuzz/corpus/${t#fuzz_}"
+  local work="$BUILD_DIR/corpus/${t#fuzz_}"
+  local crashes="$BUILD_DIR/crashes/$t"
+  local rc=0
+  mkdir -p "$work" "$crashes"
+  "$BUILD_DIR/tests/fuzz/$t" -max_total_time="$SECS" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+    -artifact_prefix="$crashes/" "$work" "$seeds" >"$BUILD_DIR/$t.log" 2>&1 || rc=$?
+  echo "$rc" >"$BUILD_DIR/$t.rc"
+}
+LANES="$(nproc)"
+echo "fuzz: ${#TARGETS[@]} targets for ${SECS} s each, ${LANES} at a time"
+running=0
+for t in "${TARGETS[@]}"; do
+  rm -f "$BUILD_DIR/$t.rc"
+  fuzz_one "$t" &
+  running=$((running + 1))
+  if [ "$running" -ge "$LANES" ]; then
+    wait -n || true
+    running=$((running - 1))
+  fi
+done
+wait || true
+
 failed=()
 for t in "${TARGETS[@]}"; do
-  seeds="tests/fuzz/corpus/${t#fuzz_}"
-  work="$BUILD_DIR/corpus/${t#fuzz_}"
-  crashes="$BUILD_DIR/crashes/$t"
   log="$BUILD_DIR/$t.log"
-  mkdir -p "$work" "$crashes"
-  echo "fuzz: $t for ${SECS} s (seeds $seeds)"
-  set +e
-  "$BUILD_DIR/tests/fuzz/$t" -max_total_time="$SECS" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
-    -artifact_prefix="$crashes/" "$work" "$seeds" >"$log" 2>&1
-  rc=$?
-  set -e
-  grep -E "^Done [0-9]+ runs" "$log" || true
-  if [ $rc -ne 0 ]; then
+  rc="$(cat "$BUILD_DIR/$t.rc" 2>/dev/null || echo 1)"
+  echo "fuzz: $t (seeds tests/fuzz/corpus/${t#fuzz_}): $(grep -E "^Done [0-9]+ runs" "$log" || echo "no Done line")"
+  if [ "$rc" -ne 0 ]; then
     echo "fuzz: $t FAILED (exit $rc); the last lines of $log:" >&2
     tail -n 60 "$log" >&2
     failed+=("$t")
