@@ -10,16 +10,22 @@ namespace weir::plan {
 physical_graph make_physical(const logical_graph& g, int parallelism) {
   if (parallelism < 1) throw pipeline_error("parallelism must be >= 1, got " + std::to_string(parallelism));
   physical_graph p;
-  std::vector<int> consumers(g.nodes.size(), 0);
+  // Only what a sink needs runs (Spark computes only what output operations
+  // need): a node is live when it is a sink or feeds a live node. Inputs
+  // precede their consumers, so one backward pass finds them.
+  std::vector<bool> live(g.nodes.size(), false);
   bool has_sink = false;
-  for (auto& n : g.nodes) {
-    for (int in : n.inputs) ++consumers[static_cast<std::size_t>(in)];
-    has_sink = has_sink || n.sink;
+  for (std::size_t i = g.nodes.size(); i-- > 0;) {
+    const auto& n = g.nodes[i];
+    if (n.sink) live[i] = has_sink = true;
+    if (live[i])
+      for (int in : n.inputs) live[static_cast<std::size_t>(in)] = true;
   }
   if (!has_sink) throw pipeline_error("the pipeline has no sink (add print(), write_jsonl(...), ...)");
+  std::vector<int> consumers(g.nodes.size(), 0);
   for (auto& n : g.nodes)
-    if (!n.sink && consumers[static_cast<std::size_t>(n.id)] == 0)
-      throw pipeline_error("stream '" + n.name + "' is not consumed by any sink");
+    if (live[static_cast<std::size_t>(n.id)])
+      for (int in : n.inputs) ++consumers[static_cast<std::size_t>(in)];
 
   std::vector<int> stage_of(g.nodes.size(), -1);
   auto new_stage = [&](int par) -> int {
@@ -39,6 +45,7 @@ physical_graph make_physical(const logical_graph& g, int parallelism) {
 
   for (auto& n : g.nodes) {
     auto idx = static_cast<std::size_t>(n.id);
+    if (!live[idx]) continue;  // leads to no sink: not computed
     if (n.inputs.empty()) {
       if (!n.make_source && !n.make_source_part)
         throw pipeline_error("node '" + n.name + "' has neither input nor source");

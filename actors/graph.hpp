@@ -96,9 +96,10 @@ struct physical_graph {
   std::vector<edge> edges;
 };
 
-/// Plans `g` with keyed parallelism `parallelism` (>= 1).
-/// @errors pipeline_error if the graph has no sink, or a stream leads nowhere
-///         ("stream 'map' is not consumed by any sink").
+/// Plans `g` with keyed parallelism `parallelism` (>= 1). Nodes from which
+/// no sink can be reached are left out of the plan (Spark computes only what
+/// output operations need): a stream without a sink is not computed.
+/// @errors pipeline_error if the graph has no sink at all.
 physical_graph make_physical(const logical_graph& g, int parallelism);
 
 /// The run settings a rendered plan shows besides the graph (see

@@ -236,6 +236,7 @@ struct task_state {
 
   // progress
   std::int64_t last_mark = 0;     ///< last batch end fired
+  std::uint64_t fired_records = 0;  ///< records operators emitted on watermarks (windows that fired)
   std::int64_t next_mark = 0;     ///< sources: next batch end to fire
   std::size_t rr = 0;             ///< round-robin input pointer
   bool inputs_done = false;       ///< end of stream processed, eos queued downstream
@@ -559,6 +560,7 @@ public:
     if (wm <= s_.fwd_wm[j]) return;
     s_.fwd_wm[j] = wm;
     std::int64_t fwd = s_.chain[j].op->on_watermark(wm, s_.scratch[j + 1]);
+    s_.fired_records += s_.scratch[j + 1].size();
     after(j);
     if (fwd != no_watermark) watermark_from(j + 1, fwd);
   }
@@ -775,9 +777,17 @@ public:
     s_.eos_drain = drain;
     // bounded input: every event-time window fires (Flink's final MAX watermark)
     s_.cur_ingest = steady_ns();
+    const std::uint64_t fired_before = s_.fired_records;
     watermark_from(0, end_watermark);
     const std::int64_t b = s_.opts.batch_interval.count();
     std::int64_t t = s_.last_mark;
+    if (s_.fired_records != fired_before) {
+      // the windows the final watermark closed belong to one more batch, so
+      // that batch operators after them (count, top, collect, ...) see them
+      // (docs/architecture.md §5); downstream tasks get its batch end too
+      t += b;
+      fire_batch_end(t);
+    }
     for (; drain;) {
       std::int64_t h = t;
       for (auto& op : s_.chain) h = std::max(h, op.op->drain_horizon(t));
@@ -1357,6 +1367,7 @@ void job::start() {
   ctx.batch_interval = m.opts.batch_interval;
   ctx.checkpointing = m.cp_store != nullptr;
   ctx.restoring = restore.has_value();
+  ctx.record_mode = m.opts.mode == execution_mode::record;
   for (auto& st : phys.stages) {
     for (int i = 0; i < st.parallelism; ++i) {
       auto t = std::make_shared<task_state>();

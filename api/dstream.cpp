@@ -233,8 +233,12 @@ dstream dstream::count_by_value_and_window(std::chrono::milliseconds w, std::chr
 
 // --- state
 
-dstream dstream::update_state_by_key(update_state_fn f) const {
-  return add("update_state_by_key", [f] { return make_update_state_by_key(f); }, plan::routing::keyed, false);
+dstream dstream::update_state_by_key(update_state_fn f, update_state_options o) const {
+  return add("update_state_by_key", [f, o] { return make_update_state_by_key(f, o); }, plan::routing::keyed, false);
+}
+
+dstream dstream::update_state_by_key(update_state_time_fn f, update_state_options o) const {
+  return add("update_state_by_key", [f, o] { return make_update_state_by_key(f, o); }, plan::routing::keyed, false);
 }
 
 namespace {
@@ -458,8 +462,11 @@ dstream streaming_context::text_file(std::string path) {
   return source("file", [path] { return io::make_file_source(path); });
 }
 
-dstream streaming_context::batches(std::string path, std::int64_t total) {
-  return source("batches", [path, total] { return io::make_batches_source(path, total); });
+dstream streaming_context::batches(std::string path, std::int64_t total, int partitions) {
+  if (partitions < 1) throw pipeline_error("batches: partitions must be >= 1, got " + std::to_string(partitions));
+  if (partitions == 1) return source("batches", [path, total] { return io::make_batches_source(path, total); });
+  return source(
+      "batches", [path, total](int i, int n) { return io::make_batches_source(path, total, i, n); }, partitions);
 }
 
 dstream streaming_context::stdin_lines() {

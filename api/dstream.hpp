@@ -112,7 +112,13 @@ public:
                                     std::chrono::milliseconds slide = {}) const;
 
   // State
-  dstream update_state_by_key(update_state_fn f) const;  ///< Spark `updateStateByKey`
+  /// Spark `updateStateByKey(updateFunc, partitioner, initialRDD)`: f(values,
+  /// state) for every key in the state and in the batch, the whole state
+  /// emitted every batch; `o.initial` is the state before the first batch.
+  dstream update_state_by_key(update_state_fn f, update_state_options o = {}) const;
+  /// The same with Spark's time-aware `(Time, K, Seq[V], Option[S]) => Option[S]`:
+  /// f(batch time in ms, key, values, state).
+  dstream update_state_by_key(update_state_time_fn f, update_state_options o = {}) const;
   /// Spark `mapWithState`; `o.tagged` is set by the API.
   dstream map_with_state(map_with_state_fn f, map_with_state_options o = {}) const;
   /// Spark `stateSnapshots()`: on a stream returned by map_with_state, the
@@ -258,9 +264,13 @@ public:
   /// JSON-lines file, one line = one batch's elements (a JSON array), one batch
   /// per batch interval on a logical clock, as fast as possible; after the
   /// last line, empty batches until `total` batches have run (total 0 = as
-  /// many as lines). @errors pipeline_error at start for a missing file or a
-  /// malformed line (file:line:column).
-  dstream batches(std::string path, std::int64_t total = 0);
+  /// many as lines). With `partitions` P > 1, P source instances each read
+  /// one partition of every batch, the way Spark's makeRDD slices a sequence
+  /// (partition i holds items [i·n/P, (i+1)·n/P)), visible to glom() and
+  /// the operators chained after the source.
+  /// @errors pipeline_error at start for a missing file or a malformed line
+  /// (file:line:column); for partitions < 1 at once.
+  dstream batches(std::string path, std::int64_t total = 0, int partitions = 1);
   /// A custom receiver; `make` is called once when the run starts.
   dstream source(std::string name, std::function<io::source_ptr()> make);
   /// A partitioned source of `parallelism` instances: make(i, parallelism)

@@ -355,6 +355,7 @@ private:
         et.time = compile_element_function(*na.val, fmt::format("{}(time = ...)", s.name));
         et.set = true;
         et.loc = na.val->loc;
+        et.form = expr_form(*na.val);
       } else if (na.name == "watermark") {
         et.watermark = delay_arg(*na.val, "watermark delay");
         et.has_watermark = true;

@@ -82,6 +82,17 @@ char char_arg(const ast::expr& e, std::string_view what) {
   return v[0];
 }
 
+std::string expr_form(const ast::expr& e) {
+  std::string s = fmt::format("({} {} {} {}", static_cast<int>(e.kind), static_cast<int>(e.op), e.name,
+                              e.kind == ast::expr_kind::literal ? e.lit.to_json() : std::string());
+  if (e.is_duration) s += " d";
+  for (auto& p : e.params) s += " p:" + p;
+  for (auto& k : e.keys) s += " k:" + k;
+  for (auto& a : e.args) s += " " + (a ? expr_form(*a) : std::string("()"));
+  for (auto& n : e.named) s += " " + n.name + "=" + (n.val ? expr_form(*n.val) : std::string("()"));
+  return s + ")";
+}
+
 std::string describe_expr(const ast::expr& e) {
   if (e.kind == ast::expr_kind::literal)
     return e.lit.is_string() ? fmt::format("string {}", e.text) : fmt::format("'{}'", e.text);
@@ -358,12 +369,24 @@ void stage_args::convert(const param_def& p, const ast::expr& e, std::optional<r
 void stage_args::convert(const param_def& p, const ast::expr& e, binary_fn& out) const {
   if (p.type == param_type::merge) {
     out = merge_arg(e, who(p), p.lambda_params, p.example);
-  } else if (p.type == param_type::binary) {
-    check_lambda(e, who(p), 2, p.lambda_params);
-    out = compile_binary_function(e, call_.name);
   } else {
     wrong_type(def_, p, "a binary function");
   }
+}
+
+void stage_args::convert(const param_def& p, const ast::expr& e, state_update_function& out) const {
+  if (p.type != param_type::state_update) wrong_type(def_, p, "a state update function");
+  if (e.kind == ast::expr_kind::lambda && e.params.size() == 4) {
+    out = {{}, compile_timed_update_function(e, call_.name)};
+    return;
+  }
+  if (e.kind != ast::expr_kind::lambda || e.params.size() != 2) {
+    std::string got = e.kind == ast::expr_kind::lambda ? std::to_string(e.params.size()) : describe_expr(e);
+    throw dsl_error(e.loc, fmt::format("{} expects a function of 2 parameters {} or of 4 parameters (time, key, "
+                                       "values, state), got {}",
+                                       who(p), p.lambda_params, got));
+  }
+  out = {compile_binary_function(e, call_.name), {}};
 }
 
 void stage_args::convert(const param_def& p, const ast::expr& e, map_with_state_fn& out) const {

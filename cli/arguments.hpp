@@ -46,8 +46,13 @@ char char_arg(const ast::expr& e, std::string_view what);
 /// How an unexpected argument is named in messages: "string \"x\"", "'1'", "a lambda", ...
 std::string describe_expr(const ast::expr& e);
 
+/// The expression's structure as a string, without source locations: two
+/// expressions written alike (spacing aside) have the same form, e.g. to
+/// tell whether the inputs of a union name the same event time.
+std::string expr_form(const ast::expr& e);
+
 /// A lambda of exactly `n` parameters, else
-/// "update_state_by_key expects a function of 2 parameters (values, state), got 1".
+/// "map_with_state expects a function of 3 parameters (key, value, state), got 2".
 void check_lambda(const ast::expr& e, const std::string& who, std::size_t n, std::string_view params);
 
 /// sum, sub, min, max, count or a lambda (a, b) => ...; `who` names the argument.

@@ -891,6 +891,25 @@ std::function<value(const value&, const value&)> compile_binary_function(const a
   return binary_lambda(e, fmt::format("'_' cannot be used in the function of {}; use its parameters", what));
 }
 
+update_state_time_fn compile_timed_update_function(const ast::expr& e, const std::string& what) {
+  if (e.kind != ast::expr_kind::lambda || e.params.size() != 4)
+    throw dsl_error(e.loc,
+                    fmt::format("{} expects a function of 4 parameters (time, key, values, state) => ...", what));
+  scope sc;
+  sc.params = e.params;
+  sc.element_error = fmt::format("'_' cannot be used in the function of {}; use its parameters", what);
+  std::shared_ptr<const node> root = compile(*e.args[0], sc);
+  return [root](std::int64_t time, const value& key, const value& values, const value& state) {
+    const value t(time);
+    frame f;
+    f.args[0] = &t;
+    f.args[1] = &key;
+    f.args[2] = &values;
+    f.args[3] = &state;
+    return root->eval(null_value, f);
+  };
+}
+
 map_with_state_fn compile_state_function(const ast::expr& e, const std::string& what) {
   if (e.kind != ast::expr_kind::lambda || e.params.size() != 3)
     throw dsl_error(e.loc, fmt::format("{} expects a function of 3 parameters (key, value, state) => ...", what));

@@ -63,6 +63,13 @@ std::function<value(const value&, const value&)> compile_reducer_lambda(const as
 std::function<value(const value&, const value&)> compile_binary_function(const ast::expr& e,
                                                                          const std::string& what);
 
+/// Compiles update_state_by_key's time-aware `(time, key, values, state) =>
+/// expr` (Spark's `(Time, K, Seq[V], Option[S]) => Option[S]`): `time` is the
+/// batch time in ms. `_` is not allowed in its body.
+/// @errors dsl_error when `e` is not a lambda of four parameters, or as
+///         compile_element_function.
+update_state_time_fn compile_timed_update_function(const ast::expr& e, const std::string& what);
+
 /// Compiles map_with_state's `(key, value, state) => expr`. The third
 /// parameter is the key's state object, usable only through its methods:
 /// `state.exists()`, `state.get()` (null if none), `state.update(x)` (returns x),

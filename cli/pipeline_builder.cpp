@@ -66,6 +66,13 @@ public:
 
   const stream_time& input_time() const override { return time_; }
 
+  stream_time time_of(const std::string& name) const override {
+    auto it = stream_time_.find(name);
+    return it == stream_time_.end() ? stream_time{} : it->second;
+  }
+
+  void set_output_time(stream_time t) override { time_ = std::move(t); }
+
 private:
   std::optional<dstream> build(const pipeline_def& def) {
     std::optional<dstream> ds;
@@ -89,6 +96,7 @@ private:
       time_ = stream_time_[st.name];
       return ds;
     }
+    if (st.def->traits.event_time == event_time_effect::sets_itself) return ds;
     if (st.def->traits.event_time == event_time_effect::ends) {
       time_ = stream_time{};
       time_.lost_by = st.name;
@@ -98,12 +106,17 @@ private:
       watermark_options o = watermark_of(st.event_time);
       o.on_error = policy(st.on_error);  // a decoder's on_error also covers its time field
       ds = ds.with_watermark(std::move(o));
-      time_ = stream_time{st.event_time.time, st.event_time.loc, {}};
+      time_ = stream_time{};
+      time_.time = st.event_time.time;
+      time_.loc = st.event_time.loc;
+      time_.form = st.event_time.form;
       return ds;
     }
-    if (st.def->traits.event_time != event_time_effect::keeps && time_.time) {
+    if (st.def->traits.event_time != event_time_effect::keeps && (time_.time || time_.watermarked)) {
+      if (time_.time) time_.lost_by = st.name;
       time_.time.reset();
-      time_.lost_by = st.name;
+      time_.watermarked = false;
+      time_.lost_why.clear();
     }
     return ds;
   }

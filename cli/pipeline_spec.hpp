@@ -40,6 +40,7 @@ struct event_time_spec {
   bool set = false;                        ///< time = was given
   element_function time;
   source_location loc;                     ///< of the time expression
+  std::string form;                        ///< expr_form of the time expression
   bool has_watermark = false;
   std::chrono::milliseconds watermark{0};  ///< allowed out-of-orderness
   std::chrono::milliseconds idle_timeout{0};
@@ -106,8 +107,8 @@ struct pipeline_spec {
 /// @errors dsl_error `FILE:LINE:COLUMN: message` for unknown operators,
 ///         functions, streams, settings and named arguments (with "did you
 ///         mean" suggestions), wrong argument counts or types, a lambda with
-///         the wrong number of parameters for its position ("update_state_by_key
-///         expects a function of 2 parameters (values, state), got 1"), an
+///         the wrong number of parameters for its position ("map_with_state
+///         expects a function of 3 parameters (key, value, state), got 2"), an
 ///         unknown stream in union/join/cogroup, table(...) in union or
 ///         cogroup, state_snapshots() not after map_with_state, a source used
 ///         mid-pipeline, a sink not last, a pipeline without a sink, ...

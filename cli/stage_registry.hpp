@@ -42,7 +42,7 @@ enum class param_type {
   function,         ///< a function of the element: `_` expression or lambda -> element_function
   reducer,          ///< sum, sub, min, max, count or a lambda (a, b) => ... -> reducer
   merge,            ///< a 2-parameter lambda, or sum, sub, min, max -> binary_fn
-  binary,           ///< a lambda of 2 parameters (not an element taken apart) -> update_state_fn
+  state_update,     ///< update_state_by_key's (values, state) => ... or (time, key, values, state) => ... -> state_update_function
   state_function,   ///< map_with_state's (key, value, state) => ... -> map_with_state_fn
   duration,         ///< a positive duration literal -> std::chrono::milliseconds
   duration_literal, ///< a duration literal, 0 allowed -> std::chrono::milliseconds
@@ -87,6 +87,7 @@ enum class event_time_effect {
   loses,  ///< the records change shape: a later aggregate needs its own `time =`
   keeps,  ///< the records pass unchanged (filter)
   ends,   ///< the stream is a new one (aggregate's results)
+  sets_itself,  ///< the stage's build sets it (union: from its inputs')
 };
 
 struct stage_traits {
@@ -131,6 +132,13 @@ const stage_def& stream_ref_def();
 /// A bound stage without arguments (glom(), distinct(), stdin(), ...).
 struct no_args final : bound_stage {};
 std::shared_ptr<const bound_stage> bind_no_args(const stage_args& a);
+
+/// update_state_by_key's function, chosen by the lambda's arity (Spark's two
+/// forms): exactly one of the two is set.
+struct state_update_function {
+  update_state_fn values_state;  ///< (values, state) => ...
+  update_state_time_fn timed;    ///< (time, key, values, state) => ...
+};
 
 /// The other side of a join or cogroup: a `let` stream or table("file.jsonl").
 struct stream_or_table {
@@ -201,6 +209,7 @@ private:
   void convert(const param_def& p, const ast::expr& e, reducer& out) const;
   void convert(const param_def& p, const ast::expr& e, std::optional<reducer>& out) const;
   void convert(const param_def& p, const ast::expr& e, binary_fn& out) const;
+  void convert(const param_def& p, const ast::expr& e, state_update_function& out) const;
   void convert(const param_def& p, const ast::expr& e, map_with_state_fn& out) const;
   void convert(const param_def& p, const ast::expr& e, std::chrono::milliseconds& out) const;
   void convert(const param_def& p, const ast::expr& e, std::int64_t& out) const;
@@ -238,6 +247,12 @@ struct stream_time {
   std::optional<element_function> time;
   source_location loc;
   std::string lost_by;  ///< the stage after which `time` no longer applies
+  std::string form;     ///< expr_form of the time expression
+  /// The records carry a watermark although `time` does not apply: after a
+  /// union of inputs with different event times, whose watermark is the
+  /// minimum of theirs. An aggregate(time = ...) there keeps it.
+  bool watermarked = false;
+  std::string lost_why;  ///< why `time` does not apply, when not a change of the records
 };
 
 /// The builder as a stage's `build` sees it (pipeline_builder.cpp).
@@ -251,6 +266,11 @@ public:
   virtual error_policy policy(const on_error_spec& o) = 0;
   /// The event time of the stage's input stream.
   virtual const stream_time& input_time() const = 0;
+  /// The event time of the `let` stream `name` (built by stream(name) first).
+  virtual stream_time time_of(const std::string& name) const = 0;
+  /// Sets the event time of the stage's output (a stage whose traits say
+  /// event_time_effect::sets_itself).
+  virtual void set_output_time(stream_time t) = 0;
 
 protected:
   ~stage_builder() = default;

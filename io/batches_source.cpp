@@ -11,7 +11,8 @@ namespace {
 
 class batches_source final : public source_reader {
 public:
-  batches_source(std::string path, std::int64_t total) : path_(std::move(path)), total_(total) {}
+  batches_source(std::string path, std::int64_t total, int part, int parts)
+      : path_(std::move(path)), total_(total), part_(part), parts_(parts) {}
 
   void open() override {
     std::ifstream probe(path_);
@@ -29,7 +30,13 @@ public:
         throw pipeline_error("batches(\"" + path_ + "\"): batch " + std::to_string(k) +
                              ": expected a JSON array of the batch's elements, got " +
                              std::string(kind_name(l.type())));
-      batches_.emplace_back(l.as_array().begin(), l.as_array().end());
+      // partition part_ of parts_ holds items [i·n/P, (i+1)·n/P) (Spark's
+      // ParallelCollectionRDD.slice, as makeRDD / queueStream inputs are cut)
+      auto items = l.as_array();
+      const auto n = static_cast<std::int64_t>(items.size());
+      const auto lo = static_cast<std::ptrdiff_t>(part_ * n / parts_);
+      const auto hi = static_cast<std::ptrdiff_t>((part_ + 1) * n / parts_);
+      batches_.emplace_back(items.begin() + lo, items.begin() + hi);
     }
     if (total_ <= 0) total_ = static_cast<std::int64_t>(batches_.size());
   }
@@ -78,20 +85,27 @@ public:
   std::string describe_position() const override {
     return describe() + ": batch " + std::to_string(batch_ + 1) + ", record " + std::to_string(pos_);
   }
-  std::string describe() const override { return "batches(\"" + path_ + "\")"; }
+  std::string describe() const override {
+    return "batches(\"" + path_ + "\")" +
+           (parts_ > 1 ? " partition " + std::to_string(part_ + 1) + " of " + std::to_string(parts_) : "");
+  }
 
 private:
   std::string path_;
   std::int64_t total_;
-  std::vector<records> batches_;
+  std::int64_t part_, parts_;     ///< this instance's partition of each batch
+  std::vector<records> batches_;  ///< this partition's items of each batch
   std::int64_t batch_ = 0;  ///< index of the batch being read
   std::size_t pos_ = 0;     ///< next record within it
 };
 
 }  // namespace
 
-source_ptr make_batches_source(std::string path, std::int64_t total) {
-  return std::make_unique<batches_source>(std::move(path), total);
+source_ptr make_batches_source(std::string path, std::int64_t total, int part, int parts) {
+  if (parts < 1 || part < 0 || part >= parts)
+    throw pipeline_error("batches(\"" + path + "\"): partition " + std::to_string(part) + " of " +
+                         std::to_string(parts));
+  return std::make_unique<batches_source>(std::move(path), total, part, parts);
 }
 
 }  // namespace weir::io

@@ -33,12 +33,14 @@ source_ptr make_stdin_source(std::size_t max_line_bytes = 64u << 20);
 /// Spark-style deterministic replay: a JSON-lines file, one line = one batch's
 /// elements (a JSON array); batch k ends at time (k+1)·B on a logical clock
 /// (as fast as possible); after the last line, empty batches until `total`
-/// batches have run (total <= 0: as many as lines).
-/// @errors open() throws pipeline_error naming the file and the line for a
+/// batches have run (total <= 0: as many as lines). Instance `part` of
+/// `parts` reads partition `part` of every batch: of a batch's n items, those
+/// at [part·n/parts, (part+1)·n/parts) (Spark's makeRDD slicing).
+/// @errors pipeline_error for part outside [0, parts); open() throws pipeline_error naming the file and the line for a
 ///         missing file, malformed JSON or a line that is not an array.
 /// Checkpoints: replayable (the batch index, i.e. the logical clock, and the
 /// record within the batch).
-source_ptr make_batches_source(std::string path, std::int64_t total);
+source_ptr make_batches_source(std::string path, std::int64_t total, int part = 0, int parts = 1);
 
 /// A realistic web-access-log event generator (the main job's default input).
 /// Records are objects: {"time": ms since epoch (int), "ip": string,

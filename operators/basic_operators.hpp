@@ -64,7 +64,10 @@ operator_ptr make_distinct();
 /// with `seed`, the batch time and the record's position in the batch: a
 /// run is reproducible for a seed.
 operator_ptr make_sample(double fraction, std::uint64_t seed);
-/// [2+ inputs, chained] Spark `union`: every record of every input.
+/// [2+ inputs, chained] Spark `union`: every record of every input. In
+/// micro-batch mode a batch is Spark's UnionRDD, the first input's records
+/// then the second's, ... (records of inputs after the first are held until
+/// the batch end or the next watermark); in record mode, arrival order.
 operator_ptr make_union();
 /// [by record] Spark `countByValue`: (record, count) per distinct record of the batch.
 operator_ptr make_count_by_value();

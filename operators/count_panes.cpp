@@ -98,7 +98,10 @@ private:
     auto [it, fresh] = panes_.try_emplace(ps);
     if (fresh)
       for (std::int64_t start = last_start; start > ps - size; start -= slide)
-        if (start + size + lateness > wm_) wins_.try_emplace(start, false);
+        // a window already due (a late record within the allowed lateness)
+        // counts as fired: the record emits its result at once (Flink's
+        // EventTimeTrigger.onElement)
+        if (start + size + lateness > wm_) wins_.try_emplace(start, start + size <= wm_);
     cur_ = &it->second;
     cur_ps_ = ps;
     cur_last_ = last_start;

@@ -66,6 +66,10 @@ private:
       if (end + lateness <= wm_) continue;  // this window is closed for good
       any = true;
       fixed_window& fw = window_at(start);
+      // a window already due when its first record arrives (late, within the
+      // allowed lateness) fires at once, for this record (Flink's
+      // EventTimeTrigger.onElement: FIRE when the watermark is past the end)
+      if (end <= wm_) fw.fired = true;
       auto [acc, fresh] = fw.table.try_emplace(key, h);
       (void)fresh;
       agg_.add(*acc, v, seen_);

@@ -96,6 +96,9 @@ private:
       agg_.merge(s.acc, it->acc);
       ++it;
     }
+    // a session already due (a late record within the allowed lateness)
+    // fires at once, for this record (Flink's EventTimeTrigger.onElement)
+    if (s.end <= wm_) s.fired = true;
     it = ss.erase(first, it);
     it = ss.insert(it, std::move(s));
     schedule(*ks, key, it->fired ? it->end + lateness : it->end);

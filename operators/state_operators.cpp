@@ -40,10 +40,33 @@ void compact(detail::value_table<V>& t, std::size_t& dead, Live live) {
 /// update function runs for every key of either, with the key's values of the
 /// batch (arrival order, possibly empty) and its state (None → null); a None
 /// (null) result drops the key. The new state RDD is this batch's output, so
-/// the whole state is emitted every batch, also when the batch is empty.
+/// the whole state is emitted every batch, also when the batch is empty. The
+/// initial state (Spark's initialRDD) is the state before the first batch
+/// (StateDStream.computeUsingPreviousRDD with initialRDD as the previous
+/// state). The function is the (values, state) form or the time-aware
+/// (time, key, values, state) form.
 class update_state_by_key_op final : public stream_operator {
 public:
-  explicit update_state_by_key_op(update_state_fn f) : f_(std::move(f)) {}
+  update_state_by_key_op(update_state_fn f, update_state_options o) : f_(std::move(f)), initial_(std::move(o.initial)) {}
+  update_state_by_key_op(update_state_time_fn f, update_state_options o)
+      : timed_f_(std::move(f)), initial_(std::move(o.initial)) {}
+
+  /// Loads the initial state: only the keys routed to this instance (Spark
+  /// partitions the initial RDD with the state's partitioner).
+  void open(const operator_context& ctx) override {
+    const auto par = static_cast<std::size_t>(std::max(1, ctx.parallelism));
+    table_ = detail::value_table<entry>(2 * initial_.size() / par + 16);
+    dead_ = 0;
+    for (auto& rec : initial_) {
+      auto [k, s] = as_pair(rec, "update_state_by_key initial state");
+      const std::uint64_t h = k->hash();
+      if (ctx.parallelism > 1 && partition_of(h, ctx.parallelism) != ctx.instance) continue;
+      entry& e = *table_.try_emplace(*k, h).first;
+      e.state = *s;
+      e.has_state = !s->is_null();
+    }
+    initial_ = records{};
+  }
 
   void process(const process_context&, records& in, records&) override {
     for (auto& rec : in) {
@@ -53,7 +76,7 @@ public:
     }
   }
 
-  void on_batch_end(std::int64_t, records& out) override {
+  void on_batch_end(std::int64_t t, records& out) override {
     static const value null_state;
     dead_ = 0;
     table_.for_each([&](const value& k, entry& e) {
@@ -61,8 +84,9 @@ public:
         ++dead_;
         return;
       }
-      bool had_state = e.has_state;
-      value next = f_(value::array(std::move(e.values)), had_state ? e.state : null_state);
+      const value& state = e.has_state ? e.state : null_state;
+      value next = timed_f_ ? timed_f_(t, k, value::array(std::move(e.values)), state)
+                            : f_(value::array(std::move(e.values)), state);
       e.values = records{};
       if (next.is_null()) {
         e.state = value{};
@@ -110,7 +134,9 @@ private:
     records values;  ///< the key's values in the current batch
     bool has_state = false;
   };
-  update_state_fn f_;
+  update_state_fn f_;             ///< the (values, state) form, or
+  update_state_time_fn timed_f_;  ///< the (time, key, values, state) form
+  records initial_;               ///< until open()
   detail::value_table<entry> table_;
   std::size_t dead_ = 0;
 };
@@ -318,8 +344,12 @@ private:
 
 }  // namespace
 
-operator_ptr make_update_state_by_key(update_state_fn f) {
-  return std::make_unique<update_state_by_key_op>(std::move(f));
+operator_ptr make_update_state_by_key(update_state_fn f, update_state_options o) {
+  return std::make_unique<update_state_by_key_op>(std::move(f), std::move(o));
+}
+
+operator_ptr make_update_state_by_key(update_state_time_fn f, update_state_options o) {
+  return std::make_unique<update_state_by_key_op>(std::move(f), std::move(o));
 }
 
 operator_ptr make_map_with_state(map_with_state_fn f, map_with_state_options o) {

@@ -13,11 +13,32 @@ namespace weir {
 /// null for a key without state.
 using update_state_fn = std::function<value(const value& new_values, const value& state)>;
 
+/// Spark's time-aware form, f(time, key, new_values, state) -> new state (or
+/// null): as update_state_fn, with the batch time (ms, Spark's
+/// `Time.milliseconds`) and the key.
+using update_state_time_fn =
+    std::function<value(std::int64_t batch_time_ms, const value& key, const value& new_values, const value& state)>;
+
+struct update_state_options {
+  /// Initial state: (key, state) pairs (Spark's `initialRDD`); a key given
+  /// twice keeps its last state, a null state is no state. Each parallel
+  /// instance keeps the keys routed to it. Ignored when the operator is
+  /// restored from a checkpoint (the checkpoint holds the state).
+  records initial;
+};
+
 /// [keyed] Spark `updateStateByKey(f)`: each batch, f is called for every key
 /// in the state and every key in the batch; the whole state is emitted every
-/// batch as (key, state) pairs; f returning null removes the key.
-/// @source Spark `StateDStream`.
-operator_ptr make_update_state_by_key(update_state_fn f);
+/// batch as (key, state) pairs; f returning null removes the key. With
+/// `o.initial`, the state starts with those keys: in the first batch f is
+/// called for them too, with their values of the batch (possibly none).
+/// @errors record_error for an input record or initial state that is not a
+///         (key, value) pair.
+/// @source Spark `StateDStream` (`updateStateByKey(updateFunc, partitioner, initialRDD)`).
+operator_ptr make_update_state_by_key(update_state_fn f, update_state_options o = {});
+/// The same with Spark's time-aware function
+/// `(Time, K, Seq[V], Option[S]) => Option[S]`.
+operator_ptr make_update_state_by_key(update_state_time_fn f, update_state_options o = {});
 
 /// The state of one key inside a map_with_state function (Spark `State[S]`).
 /// @thread Valid only during the call it is passed to.

@@ -133,6 +133,9 @@ struct operator_context {
   /// The run resumes from a checkpoint: restore_state follows open(), so
   /// open() must not reset existing output (e.g. truncate a sink's file).
   bool restoring = false;
+  /// Records travel one by one (`--mode record`); else micro-batch mode,
+  /// where an operator may hold a batch's records until its end (union).
+  bool record_mode = false;
 };
 
 /// One operator of a chain. Lifecycle: open → (process* on_batch_end)* →

@@ -292,10 +292,7 @@ std::strong_ordering operator<=>(const value& a, const value& b) noexcept {
   return std::strong_ordering::equal;
 }
 
-namespace {
-
-// Length of the valid UTF-8 sequence starting at s[i], or 0 if invalid.
-std::size_t utf8_seq(std::string_view s, std::size_t i) noexcept {
+std::size_t utf8_char_length(std::string_view s, std::size_t i) noexcept {
   auto c = static_cast<unsigned char>(s[i]);
   auto cont = [&](std::size_t k) {
     return i + k < s.size() && (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
@@ -318,6 +315,8 @@ std::size_t utf8_seq(std::string_view s, std::size_t i) noexcept {
   }
   return 0;
 }
+
+namespace {
 
 void append_json_string(std::string& out, std::string_view s) {
   static constexpr char hex[] = "0123456789abcdef";
@@ -352,7 +351,7 @@ void append_json_string(std::string& out, std::string_view s) {
       ++i;
       continue;
     }
-    std::size_t n = utf8_seq(s, i);
+    std::size_t n = utf8_char_length(s, i);
     if (n == 0) {
       out += "\xEF\xBF\xBD";  // U+FFFD for an invalid byte
       ++i;

@@ -55,6 +55,11 @@ enum class kind : std::uint8_t { null, boolean, integer, real, string, array, ob
 /// Name of a kind for error messages ("null", "bool", "int", "double", "string", "array", "object").
 std::string_view kind_name(kind k) noexcept;
 
+/// Length in bytes (1 to 4) of the well-formed UTF-8 character that starts at
+/// byte `i` of `s` (RFC 3629: no overlong forms, no surrogates, at most
+/// U+10FFFF), or 0 if the bytes there are not one. `i` < s.size().
+std::size_t utf8_char_length(std::string_view s, std::size_t i) noexcept;
+
 class value {
 public:
   /// null.

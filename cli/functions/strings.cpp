@@ -1,7 +1,8 @@
-// weir — built-in DSL functions: strings (split, lower, upper, trim, str, contains, starts_with,
-// ends_with, replace, substr, join, concat) and JSON text (to_json, from_json).
+// weir — built-in DSL functions: strings (split, chars, lower, upper, trim, str, contains,
+// starts_with, ends_with, replace, substr, join, concat) and JSON text (to_json, from_json).
 // Contracts: docs/DSL.md ("Functions"); each row of the table at the end is
 // one function (name, argument counts, implementation, signature).
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,21 @@ value fn_split(std::span<const value> a, const node& site) {
     }
     out.emplace_back(s.substr(start, p - start));
     start = p + sep.size();
+  }
+  return value::array(std::move(out));
+}
+
+/// The characters of a UTF-8 string, each a string of 1 to 4 bytes (Python's
+/// list(s), Java's s.split("")); a byte that starts no well-formed UTF-8
+/// character is an item of its own, so that join(chars(s), "") == s.
+value fn_chars(std::span<const value> a, const node& site) {
+  std::string_view s = want_string(a, 0, site, "chars");
+  std::vector<value> out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size();) {
+    const std::size_t n = std::max<std::size_t>(1, utf8_char_length(s, i));
+    out.emplace_back(s.substr(i, n));
+    i += n;
   }
   return value::array(std::move(out));
 }
@@ -163,6 +179,7 @@ value fn_from_json(std::span<const value> a, const node& site) {
 
 constexpr builtin_function table[] = {
     {"concat", 1, max_params, fn_concat, "concat(a, b, ...)"},
+    {"chars", 1, 1, fn_chars, "chars(s)"},
     {"contains", 2, 2, fn_contains, "contains(s, sub)"},
     {"ends_with", 2, 2, fn_ends_with, "ends_with(s, suffix)"},
     {"from_json", 1, 1, fn_from_json, "from_json(s)"},

@@ -88,10 +88,14 @@ dstream build_aggregate(stage_builder& b, const stage_spec& st, const input& inp
     o.time = s.event_time.time;
     o.time_text = fmt::format("time (at {})", s.event_time.loc.str());
     // its own watermark, unless the stream already has one and none is asked for here
-    if (s.event_time.has_watermark || !time.time) in = in.with_watermark(watermark_of(s.event_time));
+    // (after a union of inputs with different event times: theirs, the minimum)
+    if (s.event_time.has_watermark || !(time.time || time.watermarked))
+      in = in.with_watermark(watermark_of(s.event_time));
   } else if (time.time) {
     o.time = *time.time;
     o.time_text = fmt::format("time (at {})", time.loc.str());
+  } else if (!time.lost_why.empty()) {
+    throw dsl_error(st.loc, "aggregate: " + time.lost_why);
   } else if (!time.lost_by.empty() && time.loc.line > 0) {
     throw dsl_error(st.loc, fmt::format("aggregate: the event time set at {} does not apply after {}() "
                                         "changed the records; give aggregate(time = ...) here",

@@ -2,6 +2,8 @@
 // and the dstream call each one builds.
 #include "weir/cli/stages/per_batch.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 namespace weir::dsl {
@@ -46,6 +48,35 @@ bound bind_union(const stage_args& a) {
     u->others.push_back(a.stream_name(*e, false));
   }
   return u;
+}
+
+/// The event time after a union (the records are unchanged): the inputs'
+/// one when every input has the same `time =` expression; else, when every
+/// input has a watermark, none (aggregate needs its own `time =`) but the
+/// watermark stays the minimum of the inputs' (Flink); else none.
+stream_time union_time(const std::vector<stream_time>& in, const source_location& at) {
+  bool same = true, all_watermarked = true;
+  for (auto& t : in) {
+    same = same && t.time && t.form == in.front().form;
+    all_watermarked = all_watermarked && (t.time || t.watermarked);
+  }
+  if (same) return in.front();
+  stream_time out;
+  out.watermarked = all_watermarked;
+  auto timed = std::find_if(in.begin(), in.end(), [](const stream_time& t) { return t.time.has_value(); });
+  if (timed == in.end()) return out;  // no input has an event time
+  out.lost_by = "union";
+  out.loc = timed->loc;
+  std::string times;
+  for (auto& t : in) {
+    if (!times.empty()) times += ", ";
+    times += t.time ? "time at " + t.loc.str() : std::string("none");
+  }
+  out.lost_why = fmt::format("the inputs of union() at {} have different event times ({}); give aggregate(time = "
+                             "...) here{}",
+                             at.str(), times,
+                             all_watermarked ? " (the watermark stays the minimum of the inputs')" : "");
+  return out;
 }
 
 bound bind_reduce(const stage_args& a) {
@@ -117,10 +148,15 @@ std::span<const stage_def> per_batch_stages() {
       {"union", stage_role::op, {{"streams", P::stream, true}}, "union(stream, ...)", bind_union,
        [](stage_builder& b, const stage_spec& st, const input& in) {
          std::vector<dstream> others;
-         for (auto& o : st.as<union_stage>().others) others.push_back(b.stream(o.name));
+         std::vector<stream_time> times{b.input_time()};
+         for (auto& o : st.as<union_stage>().others) {
+           others.push_back(b.stream(o.name));
+           times.push_back(b.time_of(o.name));
+         }
+         b.set_output_time(union_time(times, st.loc));
          return in->union_with(others);
        },
-       {.own_arguments = true}},
+       {.own_arguments = true, .event_time = event_time_effect::sets_itself}},
       {"count", stage_role::op, {}, "count()", bind_no_args,
        [](stage_builder&, const stage_spec&, const input& in) { return in->count(); }},
       {"count_by_value", stage_role::op, {}, "count_by_value()", bind_no_args,

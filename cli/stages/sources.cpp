@@ -22,6 +22,7 @@ bound bind_file(const stage_args& a) {
   auto s = std::make_shared<file_stage>();
   a.get("path", s->path);
   if (a.takes("total")) a.get("total", s->total);
+  if (a.takes("partitions")) a.get("partitions", s->partitions);
   return s;
 }
 
@@ -146,11 +147,13 @@ std::span<const stage_def> source_stages() {
        "generate(\"access_log\" | \"ysb\" | \"nexmark\", rate = N, count = N, duration = D, seed = N, paths = N, zipf = X)",
        bind_generate, build_generate},
       {"batches", stage_role::source,
-       {{"path", P::path, true}, {"total", P::integer, false, {}, 0, max_int}},
-       "batches(path, total = 0)", bind_file,
+       {{"path", P::path, true},
+        {"total", P::integer, false, {}, 0, max_int},
+        {"partitions", P::integer, false, {}, 1, 1024}},
+       "batches(path, total = 0, partitions = 1)", bind_file,
        [](stage_builder& b, const stage_spec& st, const input&) {
          const auto& s = st.as<file_stage>();
-         return b.context().batches(s.path, s.total);
+         return b.context().batches(s.path, s.total, static_cast<int>(s.partitions));
        }},
       {"dir", stage_role::source,
        {{"path", P::path, true}, {"include_existing", P::boolean}, {"poll", P::duration}},

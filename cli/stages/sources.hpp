@@ -17,6 +17,7 @@ namespace weir::dsl {
 struct file_stage final : bound_stage {
   std::string path;
   std::int64_t total = 0;  ///< batches: number of batches (0 = as many as lines)
+  std::int64_t partitions = 1;  ///< batches: partitions of each batch
 };
 
 /// generate("access_log" | "ysb" | "nexmark", rate, count, duration, seed, paths, zipf).

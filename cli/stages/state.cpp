@@ -13,6 +13,7 @@ using input = std::optional<dstream>;
 bound bind_update_state(const stage_args& a) {
   auto s = std::make_shared<update_state_stage>();
   a.get("f", s->update);
+  if (a.get("initial", s->initial_path)) s->initial_loc = a.loc("initial");
   return s;
 }
 
@@ -28,10 +29,17 @@ bound bind_map_with_state(const stage_args& a) {
 
 std::span<const stage_def> state_stages() {
   static const std::vector<stage_def> stages = {
-      {"update_state_by_key", stage_role::op, {{"f", P::binary, true, {}, 0, 0, "(values, state)"}},
-       "update_state_by_key((values, state) => expr)", bind_update_state,
+      {"update_state_by_key", stage_role::op,
+       {{"f", P::state_update, true, {}, 0, 0, "(values, state)"}, {"initial", P::path, false, "initial state path"}},
+       "update_state_by_key((values, state) => expr | (time, key, values, state) => expr, initial = path)",
+       bind_update_state,
        [](stage_builder&, const stage_spec& st, const input& in) {
-         return in->update_state_by_key(st.as<update_state_stage>().update);
+         const auto& s = st.as<update_state_stage>();
+         update_state_options o;
+         if (!s.initial_path.empty())
+           o.initial = load_pairs(s.initial_path, s.initial_loc, "update_state_by_key initial state");
+         if (s.update.timed) return in->update_state_by_key(s.update.timed, std::move(o));
+         return in->update_state_by_key(s.update.values_state, std::move(o));
        }},
       {"map_with_state", stage_role::op,
        {{"f", P::state_function, true, {}, 0, 0, "(key, value, state)"},

@@ -11,9 +11,12 @@
 
 namespace weir::dsl {
 
-/// update_state_by_key((values, state) => expr).
+/// update_state_by_key((values, state) => expr, initial = path), or with
+/// (time, key, values, state) => expr.
 struct update_state_stage final : bound_stage {
-  update_state_fn update;
+  state_update_function update;
+  std::string initial_path;  ///< initial state file ("" = none), read when built
+  source_location initial_loc;
 };
 
 /// map_with_state((key, value, state) => expr, timeout = D, initial = path).

@@ -54,7 +54,8 @@ TEST_CASE("a global operator behind a single-instance stage is chained", "[actor
   CHECK(p.stages[0].name == "generate -> count -> print");
 }
 
-TEST_CASE("fan-out ends the chain and every stream needs a sink", "[actors][plan]") {
+TEST_CASE("fan-out ends the chain, a plan needs a sink and a stream without one is not computed",
+          "[actors][plan]") {
   plan::logical_graph g;
   int s = g.add(src("generate"));
   int f = g.add(op("filter", s, plan::routing::chained));
@@ -70,6 +71,13 @@ TEST_CASE("fan-out ends the chain and every stream needs a sink", "[actors][plan
   dangling.add(op("map", s2, plan::routing::chained));
   CHECK_THROWS_WITH(plan::make_physical(dangling, 1), Catch::Contains("no sink"));
   int m = dangling.add(op("map", s2, plan::routing::chained));
-  dangling.add(op("print", m, plan::routing::global, true));
-  CHECK_THROWS_WITH(plan::make_physical(dangling, 1), "stream 'map' is not consumed by any sink");
+  int pr = dangling.add(op("print", m, plan::routing::global, true));
+  // the first map leads to no sink: it is not computed (Spark runs only what
+  // output operations need), and the source feeds the other map alone, chained
+  auto pruned = plan::make_physical(dangling, 2);
+  REQUIRE(pruned.stages.size() == 1);
+  CHECK(pruned.stages[0].name == "file -> map -> print");
+  CHECK(pruned.stages[0].source_node == s2);
+  CHECK(pruned.stages[0].chain == std::vector<int>{m, pr});
+  CHECK(pruned.edges.empty());
 }

@@ -315,7 +315,9 @@ TEST_CASE("cli: DSL errors of the DStream operations exit 2", "[cli]") {
   auto arity = run_weir({"check", "-e", "batches(\"in.jsonl\") | update_state_by_key(v => v) | collect(\"o.jsonl\")"},
                         tmp.path);
   CHECK(arity.exit_code == 2);
-  CHECK(arity.err == "-e:1:43: update_state_by_key expects a function of 2 parameters (values, state), got 1\n");
+  CHECK(arity.err ==
+        "-e:1:43: update_state_by_key expects a function of 2 parameters (values, state) or of 4 parameters "
+        "(time, key, values, state), got 1\n");
 
   auto slides = run_weir({"check", "-e", "let a = batches(\"a.jsonl\") | window(2s, 2s)\n"
                                          "batches(\"b.jsonl\") | join(a) | collect(\"o.jsonl\")"},

@@ -345,8 +345,20 @@ TEST_CASE("analyzer: window operations", "[dsl]") {
 TEST_CASE("analyzer: state operations", "[dsl]") {
   auto u = op("update_state_by_key((values, state) => len(values) + coalesce(state, 0))");
   CHECK(u.is("update_state_by_key"));
-  CHECK(u.as<update_state_stage>().update(value::array({value(1), value(1)}), value(3)) == value(5));
-  CHECK(u.as<update_state_stage>().update(value::array({}), value()) == value(0));
+  CHECK(u.as<update_state_stage>().update.values_state(value::array({value(1), value(1)}), value(3)) == value(5));
+  CHECK(u.as<update_state_stage>().update.values_state(value::array({}), value()) == value(0));
+  CHECK_FALSE(u.as<update_state_stage>().update.timed);
+  CHECK(u.as<update_state_stage>().initial_path.empty());
+  // Spark's time-aware form, chosen by the lambda's 4 parameters; an initial state file
+  auto ut = op("update_state_by_key((time, key, values, state) => (time, key, len(values), state), "
+               "initial = \"init.jsonl\")");
+  const auto& f = ut.as<update_state_stage>().update;
+  REQUIRE(f.timed);
+  CHECK_FALSE(f.values_state);
+  CHECK(f.timed(3000, value("a"), value::array({value(1)}), value(7)) ==
+        value::array({value(3000), value("a"), value(1), value(7)}, true));
+  CHECK(ut.as<update_state_stage>().initial_path == "init.jsonl");
+  CHECK(ut.as<update_state_stage>().initial_loc.str() == "-e:2:116");
 
   auto m = op("map_with_state((key, value, state) => (key, value), timeout = 5s, initial = \"state.jsonl\")");
   CHECK(m.is("map_with_state"));
@@ -385,11 +397,16 @@ TEST_CASE("analyzer: joins and cogroup", "[dsl]") {
 
 TEST_CASE("analyzer: lambdas with the wrong number of parameters", "[dsl]") {
   CHECK(error_of("stdin() | map((_, 1)) | update_state_by_key(v => v) | print()") ==
-        "-e:1:45: update_state_by_key expects a function of 2 parameters (values, state), got 1");
+        "-e:1:45: update_state_by_key expects a function of 2 parameters (values, state) or of 4 parameters "
+        "(time, key, values, state), got 1");
   CHECK(op_error("update_state_by_key((a, b, c) => a)") ==
-        "-e:1:43: update_state_by_key expects a function of 2 parameters (values, state), got 3");
+        "-e:1:43: update_state_by_key expects a function of 2 parameters (values, state) or of 4 parameters "
+        "(time, key, values, state), got 3");
   CHECK(op_error("update_state_by_key(len(_))") ==
-        "-e:1:43: update_state_by_key expects a function of 2 parameters (values, state), got an expression");
+        "-e:1:43: update_state_by_key expects a function of 2 parameters (values, state) or of 4 parameters "
+        "(time, key, values, state), got an expression");
+  CHECK(op_error("update_state_by_key((time, key, values, state) => _)") ==
+        "-e:1:73: '_' cannot be used in the function of update_state_by_key; use its parameters");
   CHECK(op_error("map_with_state((k, v) => v)") ==
         "-e:1:38: map_with_state expects a function of 3 parameters (key, value, state), got 2");
   CHECK(op_error("combine_by_key(_, (c) => c, sum)") ==

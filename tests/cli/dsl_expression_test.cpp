@@ -158,6 +158,19 @@ TEST_CASE("expressions: string functions", "[dsl]") {
   CHECK(ev("join([\"a\", 1, (2, 3)], \"-\")") == value("a-1-(2,3)"));
 }
 
+TEST_CASE("expressions: chars() gives the UTF-8 characters of a string", "[dsl]") {
+  CHECK(ev("chars(_)", value("giants")) == strings({"g", "i", "a", "n", "t", "s"}));
+  CHECK(ev("chars(_)", value("")) == strings({}));
+  // 2-, 3- and 4-byte characters stay whole (len counts bytes)
+  CHECK(ev("chars(_)", value("h\u00e9\u20ac\U0001F600!")) == strings({"h", "\u00e9", "\u20ac", "\U0001F600", "!"}));
+  CHECK(ev("len(chars(_))", value("h\u00e9llo")) == value(5));
+  // a byte that starts no well-formed character is an item of its own: nothing is lost
+  CHECK(ev("chars(_)", value(std::string("a\xff\xc3", 3))) ==
+        value::array({value("a"), value(std::string("\xff", 1)), value(std::string("\xc3", 1))}));
+  CHECK(ev("join(chars(_), \"\")", value(std::string("x\xe2\x82y", 4))) == value(std::string("x\xe2\x82y", 4)));
+  CHECK(runtime_error_of("chars(_)", value(3)) == "pipeline.weir:1:1: chars() expects a string, got int");
+}
+
 TEST_CASE("expressions: conversions and numbers", "[dsl]") {
   CHECK(ev("str(_)", value(42)) == value("42"));
   CHECK(ev("str(2.0)") == value("2.0"));

@@ -97,12 +97,37 @@ TEST_CASE("sample keeps a reproducible Bernoulli subset", "[operators]") {
 }
 
 TEST_CASE("union passes the records of every input through", "[operators]") {
-  operator_harness h(make_union());
+  operator_context record_mode;
+  record_mode.record_mode = true;
+  operator_harness h(make_union(), record_mode);
   CHECK(h.push_input(0, {1, 2}) == records{1, 2});
   CHECK(h.push_input(1, {"x"}) == records{"x"});
   CHECK(h.push_input(2, {P("k", 3)}) == records{P("k", 3)});
   CHECK(h.end_batch().empty());
   CHECK(h.push({4}) == records{4});
+}
+
+TEST_CASE("union in micro-batch mode gives Spark's UnionRDD order: input by input", "[operators]") {
+  operator_harness h(make_union());
+  // arrival interleaves the inputs; the batch holds input 0's records, then 1's, then 2's
+  CHECK(h.push_input(1, {5, 6}) == records{});
+  CHECK(h.push_input(0, {1, 2}) == records{1, 2});
+  CHECK(h.push_input(2, {9}) == records{});
+  CHECK(h.push_input(1, {7, 8}) == records{});
+  CHECK(h.push_input(0, {3, 4}) == records{3, 4});
+  CHECK(h.end_batch() == records{5, 6, 7, 8, 9});
+  CHECK(h.end_batch().empty());
+  // a watermark lets the held records go first, so none falls behind it
+  h.push_input(1, {10});
+  CHECK(h.watermark(100) == records{10});
+  CHECK(h.forwarded() == 100);
+  // held records are part of a checkpoint
+  h.push_input(2, {11});
+  auto state = h.snapshot();
+  CHECK_FALSE(state.empty());
+  operator_harness r(make_union(), operator_harness::restoring_context());
+  r.restore(state, h.time());
+  CHECK(r.end_batch() == records{11});
 }
 
 TEST_CASE("count_by_value counts each distinct record of the batch", "[operators]") {

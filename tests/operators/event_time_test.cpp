@@ -133,6 +133,43 @@ TEST_CASE("allowed lateness keeps a window and re-fires it", "[operators][event_
   CHECK(late == records{ev(3, "a")});
 }
 
+TEST_CASE("a late-but-allowed record fires its window at once, also as the window's first record",
+          "[operators][event_time]") {
+  // Flink's EventTimeTrigger.onElement: FIRE when the watermark is past the
+  // window's end. The same for counts (panes), any aggregation (per-window
+  // tables) and sessions.
+  auto panes = tumbling_count(10ms);  // count in append mode: count_panes.cpp
+  auto tables = tumbling_count(10ms);
+  tables.agg = aggregation::sum();  // a sum of 1s: fixed_windows.cpp
+  tables.value_of = [](const value&) { return value(1); };
+  for (auto o : {panes, tables}) {
+    o.allowed_lateness = 50ms;
+    operator_harness h(make_event_window(o));
+    h.push({keyed("a", 1)});
+    CHECK(rows(h.watermark(12)) == decltype(rows({})){{0, 10, "a", value(1)}});
+    // key b's first record of [0, 10): fires at once (its key's row), not at the next watermark
+    CHECK(rows(h.push({keyed("b", 3)})) == decltype(rows({})){{0, 10, "b", value(1)}});
+    CHECK(rows(h.push({keyed("b", 4)})) == decltype(rows({})){{0, 10, "b", value(2)}});
+    // window [-10, 0) had no record at all: its first record fires it
+    CHECK(rows(h.push({keyed("c", -5)})) == decltype(rows({})){{-10, 0, "c", value(1)}});
+    // nothing fires again when the watermark moves
+    CHECK(h.watermark(20).empty());
+    CHECK(h.op().counters().late_records == 0);
+  }
+  event_window_options s;
+  s.window = window_spec::session(10ms);
+  s.agg = aggregation::count();
+  s.keyed = true;
+  s.time = field_t();
+  s.allowed_lateness = 50ms;
+  operator_harness h(make_event_window(s));
+  h.push({keyed("a", 100)});
+  h.watermark(85);
+  // a new session [30, 40) of key b, already due: fires on arrival
+  CHECK(rows(h.push({keyed("b", 30)})) == decltype(rows({})){{30, 40, "b", value(1)}});
+  CHECK(h.watermark(95).empty());
+}
+
 TEST_CASE("sliding windows count a record in every window holding it", "[operators][event_time]") {
   event_window_options o;
   o.window = window_spec::sliding(10ms, 5ms);

@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -118,6 +119,72 @@ TEST_CASE("update_state_by_key rejects a record that is not a pair", "[operators
   operator_harness h(make_update_state_by_key(running_count));
   CHECK_THROWS_AS(h.push({value("x")}), record_error);
   CHECK_THROWS_WITH(h.push({A({1})}), Catch::Contains("update_state_by_key expects (key, value) pairs, got array"));
+}
+
+TEST_CASE("update_state_by_key starts from the initial state (Spark initialRDD)", "[operators][state]") {
+  update_state_options o;
+  o.initial = {P("a", 1), P("c", 1), P("n", value())};  // a null state is no state
+  std::vector<value> called;
+  operator_harness h(make_update_state_by_key(
+      [&](const value& vals, const value& st) {
+        called.push_back(st);
+        return running_count(vals, st);
+      },
+      o));
+  // the initial keys are called in the first batch, also without values
+  CHECK(sorted(h.batch({P("a", 0)})) == records{P("a", 2), P("c", 1)});
+  CHECK(sorted(called) == records{value(1), value(1)});
+  CHECK(sorted(h.batch({P("b", 0)})) == records{P("a", 2), P("b", 1), P("c", 1)});
+  // a restored operator takes the checkpoint's state, not the initial one
+  auto state = h.snapshot();
+  operator_harness r(make_update_state_by_key(running_count, o), operator_harness::restoring_context());
+  r.restore(state, h.time());
+  CHECK(sorted(r.batch({})) == records{P("a", 2), P("b", 1), P("c", 1)});
+  update_state_options bad;
+  bad.initial = {value(3)};
+  CHECK_THROWS_WITH(operator_harness(make_update_state_by_key(running_count, bad)),
+                    Catch::Contains("update_state_by_key initial state expects (key, value) pairs, got int"));
+}
+
+TEST_CASE("update_state_by_key initial state is split by partition", "[operators][state]") {
+  update_state_options o;
+  records expected_all;
+  for (int i = 0; i < 50; ++i) {
+    o.initial.push_back(P("key" + std::to_string(i), i));
+    expected_all.push_back(P("key" + std::to_string(i), i));
+  }
+  records all;
+  for (int instance = 0; instance < 3; ++instance) {
+    operator_context ctx;
+    ctx.parallelism = 3;
+    ctx.instance = instance;
+    operator_harness h(make_update_state_by_key([](const value&, const value& st) { return st; }, o), ctx);
+    auto out = h.batch({});
+    CHECK_FALSE(out.empty());
+    for (auto& r : out) {
+      CHECK(partition_of(r.as_array()[0].hash(), 3) == instance);
+      all.push_back(r);
+    }
+  }
+  CHECK(sorted(all) == sorted(expected_all));
+}
+
+TEST_CASE("update_state_by_key's time-aware function gets the batch time and the key", "[operators][state]") {
+  // Spark BasicOperationsSuite "updateStateByKey - testing time stamps as input"
+  std::vector<std::pair<std::int64_t, value>> calls;
+  operator_harness h(make_update_state_by_key(
+      [&](std::int64_t t, const value& key, const value& vals, const value& st) {
+        calls.emplace_back(t, key);
+        const std::int64_t prev = st.is_null() ? 0 : st.as_int();
+        return value(vals.as_array().empty() ? prev : t + prev);
+      },
+      update_state_options{{P("a", 0), P("c", 0)}}));
+  CHECK(sorted(h.batch({P("a", 1)})) == records{P("a", 1000), P("c", 0)});
+  std::sort(calls.begin(), calls.end());
+  CHECK(calls == std::vector<std::pair<std::int64_t, value>>{{1000, value("a")}, {1000, value("c")}});
+  CHECK(sorted(h.batch({P("a", 1), P("b", 1)})) == records{P("a", 3000), P("b", 2000), P("c", 0)});
+  CHECK(sorted(h.batch({P("a", 1), P("b", 1), P("c", 1)})) == records{P("a", 6000), P("b", 5000), P("c", 3000)});
+  CHECK(sorted(h.batch({})) == records{P("a", 6000), P("b", 5000), P("c", 3000)});
 }
 
 // --- map_with_state ---------------------------------------------------------------

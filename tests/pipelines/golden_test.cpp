@@ -1,7 +1,7 @@
 // Golden pipeline tests (DuckDB sqllogictest style): every file in
 // tests/pipelines/golden/*.test is a DSL pipeline, its input batches and the
 // expected output batches, worked out by hand from Spark's rules. Each file
-// runs through the `weir` binary at --parallelism 1 and 2.
+// runs through the `weir` binary at --parallelism 1, 2 and 4.
 //
 // File format (sections start at the beginning of a line):
 //   # comments; at least one line "# rule: <the Spark rule it checks>"
@@ -151,7 +151,7 @@ std::string substitute(std::string text, const std::map<std::string, fs::path>& 
 
 }  // namespace
 
-TEST_CASE("golden pipelines give Spark's answers at parallelism 1 and 2", "[pipelines][golden]") {
+TEST_CASE("golden pipelines give Spark's answers at parallelism 1, 2 and 4", "[pipelines][golden]") {
   fs::path dir = fs::path(WEIR_SOURCE_DIR) / "tests" / "pipelines" / "golden";
   std::vector<fs::path> files;
   for (auto& e : fs::directory_iterator(dir))
@@ -163,7 +163,7 @@ TEST_CASE("golden pipelines give Spark's answers at parallelism 1 and 2", "[pipe
     INFO("golden test " << f.filename().string() << "\n" << g.pipeline);
     CHECK_FALSE(g.rules.empty());  // every test cites the rule it checks
     REQUIRE_FALSE(g.pipeline.empty());
-    for (const char* par : {"1", "2"}) {
+    for (const char* par : {"1", "2", "4"}) {
       INFO("--parallelism " << par);
       temp_dir tmp;
       std::map<std::string, fs::path> paths;
