@@ -543,6 +543,8 @@ TEST_CASE("analyzer: write_postgres binds its arguments and reports bad ones at 
         "-e:1:37: key must name at least one column (or be left out to append)");
   CHECK(error_of("stdin() | write_postgres(\"u\", tabel = \"x\")") ==
         "-e:1:31: unknown named argument 'tabel' for write_postgres() (did you mean 'table'?)");
+}
+
 TEST_CASE("analyzer: let constants in expressions and arguments", "[dsl]") {
   auto s = stages_of("let DIR = \"logs/\"\nlet PATH = concat(DIR, \"in.jsonl\")\nlet LIMIT = 2 * 250\n"
                      "let N = LIMIT\nlet W = 2m\nlet SLIDE = W\n"
