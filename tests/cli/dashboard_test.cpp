@@ -257,8 +257,10 @@ TEST_CASE("dashboard: weir run --ui serves the page, /api/job and /metrics durin
   auto stages = field(*job, "stages").as_array();
   std::string names;
   for (auto& s : stages) names += std::string(field(s, "name").as_string()) + ";";
-  CHECK(names == "generate;filter -> map;reduce_by_key_and_window;write_jsonl;with_watermark -> key_by;"
-                 "aggregate(tumbling(2s));write_jsonl;map;count_by_value -> filter;print;");
+  // the stages feeding a keyed aggregation pre-aggregate (map-side combine)
+  CHECK(names == "generate;filter -> map -> reduce_by_key_and_window.combine;reduce_by_key_and_window;write_jsonl;"
+                 "with_watermark -> key_by;aggregate(tumbling(2s));write_jsonl;map -> count_by_value.combine;"
+                 "count_by_value -> filter;print;");
   CHECK(field(*job, "edges").as_array().size() == 9);
   CHECK(field(field(*job, "totals"), "records_in").as_int() > 0);
   CHECK(field(stages[2], "parallelism").as_int() == 2);
