@@ -475,7 +475,8 @@ private:
       });
     }
     std::vector<column> cols;
-    for (auto& [n, v] : fields_) {
+    for (auto& field : fields_) {
+      const auto& n = field.first;  // a named variable: clang 14 cannot capture a structured binding
       auto it = std::find_if(table_cols_.begin(), table_cols_.end(), [&](const column& c) { return c.name == n; });
       if (it == table_cols_.end()) {
         bad_row(r, "field \"" + std::string(n) + "\" is not a column of " + o_.table, "record " + std::to_string(seen_));
