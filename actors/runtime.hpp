@@ -12,6 +12,10 @@
 //
 // Micro-batch mode (Spark semantics, docs/architecture.md §4): sources stamp batch k with
 // time (k+1)·B from the common start; multi-input stages align on batch ends.
+//
+// The option and result types are in api/options.hpp. The runtime's parts
+// (gates, barrier aligner, task, task actor, checkpoint coordinator) are
+// actors/*.hpp, internal; docs/architecture.md §1 "Runtime internals" maps them.
 #pragma once
 
 #include <chrono>
@@ -41,7 +45,10 @@ public:
   job(const job&) = delete;
   job& operator=(const job&) = delete;
 
-  /// Opens sources and operators, spawns the actors and starts the sources.
+  /// Opens sources and operators, spawns the actors and starts the sources;
+  /// with checkpoint.dir, starts the checkpoint coordinator's thread, which
+  /// triggers checkpoints every checkpoint.interval from now on, whether or
+  /// not a thread is in wait().
   /// With checkpoint.dir holding a valid checkpoint, restores every task
   /// from the newest valid one first (a corrupt newer one is skipped with a
   /// warning on the log).
@@ -50,7 +57,9 @@ public:
   ///         (unless checkpoint.fresh); when the checkpoint was taken with
   ///         another plan (stages or parallelism changed) or is corrupt.
   void start();
-  /// Blocks until every actor finished (bounded sources) or one failed.
+  /// Blocks until every actor finished (bounded sources) or one failed; then
+  /// stops the checkpoint coordinator and, when every task finished, writes
+  /// the final checkpoint and commits the sinks' last epoch.
   /// @errors pipeline_error "<stage>: <reason>" on failure; the other actors are stopped.
   run_stats wait();
   /// graceful: asks the sources to end their streams; everything in flight
