@@ -127,7 +127,7 @@ TEST_CASE("coordinator: a checkpoint not complete within the timeout is aborted 
   CHECK(f.co.in_flight() == 8);
 }
 
-TEST_CASE("coordinator: a declined checkpoint is aborted with the task's reason; a failed write is counted",
+TEST_CASE("coordinator: a declined checkpoint is aborted with the task's reason, and a failed write is counted",
           "[actors][checkpoint]") {
   fixture f;
   f.co.start();
@@ -149,7 +149,7 @@ TEST_CASE("coordinator: a declined checkpoint is aborted with the task's reason;
   CHECK(f.transport.completes.empty());
 }
 
-TEST_CASE("coordinator: a finished task's final state stands in for its ack; no triggers without live sources",
+TEST_CASE("coordinator: a finished task's final state stands in for its ack, and no triggers without live sources",
           "[actors][checkpoint]") {
   fixture f;
   f.co.start();

@@ -40,7 +40,7 @@ records ints(std::int64_t from, std::int64_t n) {
 
 }  // namespace
 
-TEST_CASE("output gate: a channel without credit holds its output; returned credit releases it in order",
+TEST_CASE("output gate: a channel without credit holds its output, and returned credit releases it in order",
           "[actors][credit]") {
   output_gate g(4);  // 4 records per wire batch
   recording_sender s;
@@ -67,7 +67,7 @@ TEST_CASE("output gate: a channel without credit holds its output; returned cred
     for (auto& v : items[i].data->recs) CHECK(v.as_int() == next++);
 }
 
-TEST_CASE("output gate: in-flight wire batches never exceed the credits; held output is what one emit made",
+TEST_CASE("output gate: in-flight wire batches never exceed the credits, and held output is what one emit made",
           "[actors][credit]") {
   const std::int64_t credit = 3;
   output_gate g(8);
@@ -144,7 +144,7 @@ TEST_CASE("input gate: the combined watermark is the minimum over active inputs"
   CHECK(g.combined() == 200);
 }
 
-TEST_CASE("input gate: all inputs idle -> idle once; an active one resumes the minimum", "[actors][watermark]") {
+TEST_CASE("input gate: all inputs idle -> idle once, and an active one resumes the minimum", "[actors][watermark]") {
   input_gate g;
   g.add_channel(0);
   g.add_channel(0);
@@ -166,7 +166,7 @@ TEST_CASE("input gate: all inputs idle -> idle once; an active one resumes the m
   CHECK(g.combine().k == k::none);  // all ended: the end of stream delivers the final watermark
 }
 
-TEST_CASE("input gate: batch ends align across inputs; a held channel is not read", "[actors]") {
+TEST_CASE("input gate: batch ends align across inputs, and a held channel is not read", "[actors]") {
   input_gate g;
   g.add_channel(0);
   g.add_channel(0);

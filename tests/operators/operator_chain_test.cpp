@@ -87,7 +87,7 @@ private:
 
 }  // namespace
 
-TEST_CASE("operator chain: records run through every operator; the last one's output leaves", "[operators]") {
+TEST_CASE("operator chain: records run through every operator, and the last one's output leaves", "[operators]") {
   operator_chain c;
   collect out;
   c.set_output(&out);
@@ -128,7 +128,7 @@ TEST_CASE("operator chain: generated watermarks take effect at their position", 
   CHECK(out.seen == std::vector<std::string>{"7", "-7", "wm:7", "9", "-9", "wm:9", "0", "idle"});
 }
 
-TEST_CASE("operator chain: a batch end reaches the first n operators; the rest get their output", "[operators]") {
+TEST_CASE("operator chain: a batch end reaches the first n operators, and the rest get their output", "[operators]") {
   operator_chain c;
   collect out;
   c.set_output(&out);
