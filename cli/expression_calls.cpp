@@ -19,81 +19,72 @@ namespace {
 
 // ---- calls ---------------------------------------------------------------
 
-class call_node final : public node {
+/// What the call nodes share: the function and its argument nodes.
+class call_base : public node {
 public:
-  call_node(source_location loc, const detail::builtin_function* fn, std::vector<node_ptr> args)
+  call_base(source_location loc, const builtin_function* fn, std::vector<node_ptr> args)
       : node(std::move(loc)), fn_(fn), args_(std::move(args)) {}
+  bool constant() const override { return all_constant(args_); }
 
-  value eval(const value& it, const frame& f) const override {
-    value argv[detail::max_params];
+protected:
+  /// The arguments' values for the record and frame, in `argv`.
+  std::span<const value> eval_args(value (&argv)[max_params], const value& it, const frame& f) const {
     for (std::size_t i = 0; i < args_.size(); ++i) argv[i] = args_[i]->eval(it, f);
-    return fn_->call(std::span<const value>(argv, args_.size()), *this);
-  }
-  bool constant() const override {
-    for (auto& a : args_)
-      if (!a->constant()) return false;
-    return true;
+    return std::span<const value>(argv, args_.size());
   }
 
-private:
-  const detail::builtin_function* fn_;
+  const builtin_function* fn_;
   std::vector<node_ptr> args_;
+};
+
+class call_node final : public call_base {
+public:
+  using call_base::call_base;
+  value eval(const value& it, const frame& f) const override {
+    value argv[max_params];
+    return fn_->call(eval_args(argv, it, f), *this);
+  }
 };
 
 /// A call whose argument `fn->prepared_arg` was converted once at compile
 /// time (a constant regex pattern); `prepared_` is null when it was not
 /// constant (the function converts it per call).
-class prepared_call_node final : public node {
+class prepared_call_node final : public call_base {
 public:
-  prepared_call_node(source_location loc, const detail::builtin_function* fn, std::vector<node_ptr> args,
+  prepared_call_node(source_location loc, const builtin_function* fn, std::vector<node_ptr> args,
                      std::shared_ptr<const void> prepared)
-      : node(std::move(loc)), fn_(fn), args_(std::move(args)), prepared_(std::move(prepared)) {}
+      : call_base(std::move(loc), fn, std::move(args)), prepared_(std::move(prepared)) {}
 
   value eval(const value& it, const frame& f) const override {
-    value argv[detail::max_params];
-    for (std::size_t i = 0; i < args_.size(); ++i) argv[i] = args_[i]->eval(it, f);
-    return fn_->call_prepared(std::span<const value>(argv, args_.size()), prepared_.get(), *this);
-  }
-  bool constant() const override {
-    for (auto& a : args_)
-      if (!a->constant()) return false;
-    return true;
+    value argv[max_params];
+    return fn_->call_prepared(eval_args(argv, it, f), prepared_.get(), *this);
   }
 
 private:
-  const detail::builtin_function* fn_;
-  std::vector<node_ptr> args_;
   std::shared_ptr<const void> prepared_;
 };
 
 /// A higher-order function call `f(args..., x => body)`: the arguments are
 /// evaluated, the lambda is passed as a closure over the record and the
 /// current frame.
-class lambda_call_node final : public node {
+class lambda_call_node final : public call_base {
 public:
-  lambda_call_node(source_location loc, const detail::builtin_function* fn, std::vector<node_ptr> args,
-                   node_ptr body, std::size_t params, bool body_closed)
-      : node(std::move(loc)), fn_(fn), args_(std::move(args)), body_(std::move(body)), params_(params),
+  lambda_call_node(source_location loc, const builtin_function* fn, std::vector<node_ptr> args, node_ptr body,
+                   std::size_t params, bool body_closed)
+      : call_base(std::move(loc), fn, std::move(args)), body_(std::move(body)), params_(params),
         body_closed_(body_closed) {}
 
   value eval(const value& it, const frame& f) const override {
-    value argv[detail::max_params];
-    for (std::size_t i = 0; i < args_.size(); ++i) argv[i] = args_[i]->eval(it, f);
-    detail::closure fn(*body_, params_, it, f);
-    return fn_->call_lambda(std::span<const value>(argv, args_.size()), fn, *this);
+    value argv[max_params];
+    const std::span<const value> args = eval_args(argv, it, f);
+    closure fn(*body_, params_, it, f);
+    return fn_->call_lambda(args, fn, *this);
   }
   /// Constant when the arguments are and the lambda uses nothing but its own
   /// parameters (no `_`, no outer parameter, no state).
-  bool constant() const override {
-    if (!body_closed_) return false;
-    for (auto& a : args_)
-      if (!a->constant()) return false;
-    return true;
-  }
+  bool constant() const override { return body_closed_ && call_base::constant(); }
 
 private:
-  const detail::builtin_function* fn_;
-  std::vector<node_ptr> args_;
   node_ptr body_;
   std::size_t params_;
   bool body_closed_;

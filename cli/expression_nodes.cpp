@@ -370,11 +370,7 @@ public:
     for (auto& n : items_) out.push_back(n->eval(it, f));
     return value::array(std::move(out), tuple_);
   }
-  bool constant() const override {
-    for (auto& n : items_)
-      if (!n->constant()) return false;
-    return true;
-  }
+  bool constant() const override { return all_constant(items_); }
 
 private:
   std::vector<node_ptr> items_;
@@ -391,11 +387,7 @@ public:
     for (std::size_t i = 0; i < items_.size(); ++i) out.push_back({keys_[i], items_[i]->eval(it, f)});
     return value::object(std::move(out));
   }
-  bool constant() const override {
-    for (auto& n : items_)
-      if (!n->constant()) return false;
-    return true;
-  }
+  bool constant() const override { return all_constant(items_); }
 
 private:
   std::vector<value> keys_;

@@ -42,6 +42,13 @@ node_ptr compile_call(const ast::expr& e, const scope& sc);
 /// @errors dsl_error where evaluating the constant fails.
 node_ptr fold(node_ptr n);
 
+/// True when every node of `nodes` is constant.
+inline bool all_constant(const std::vector<node_ptr>& nodes) {
+  for (auto& n : nodes)
+    if (!n->constant()) return false;
+  return true;
+}
+
 /// The methods of map_with_state's state object, in the order of
 /// state_method_names().
 enum class state_method { exists, get, update, remove, is_timing_out };
