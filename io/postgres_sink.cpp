@@ -395,24 +395,38 @@ private:
         conn_.exec("ALTER TABLE " + table + " DROP COLUMN " + ident(c.name) + " CASCADE");
   }
 
+  /// Runs `f` under the savepoint `sp`: true when it succeeded; false when
+  /// a row's data failed it (rolled back to the savepoint, the message in
+  /// `why`). Any other failure propagates.
+  template <class F>
+  bool under_savepoint(const std::string& sp, std::string& why, F&& f) {
+    conn_.exec("SAVEPOINT " + sp);
+    try {
+      f();
+      conn_.exec("RELEASE SAVEPOINT " + sp);
+      return true;
+    } catch (const pg_failure& e) {
+      if (!row_error(e)) throw;
+      why = e.what();
+    }
+    conn_.exec("ROLLBACK TO SAVEPOINT " + sp);
+    conn_.exec("RELEASE SAVEPOINT " + sp);
+    return false;
+  }
+
   /// COPY of rows [a, b) of the buffer under a savepoint; a row the table
   /// refuses is found by bisection and handed to on_error.
   void copy_rows(const std::string& stmt, std::size_t a, std::size_t b) {
     if (a >= b) return;
-    conn_.exec("SAVEPOINT weir_rows");
-    try {
-      std::size_t from = a == 0 ? 0 : line_end_[a - 1];
-      conn_.copy(stmt, std::string_view(buf_).substr(from, line_end_[b - 1] - from));
-      conn_.exec("RELEASE SAVEPOINT weir_rows");
+    std::string why;
+    if (under_savepoint("weir_rows", why, [&] {
+          std::size_t from = a == 0 ? 0 : line_end_[a - 1];
+          conn_.copy(stmt, std::string_view(buf_).substr(from, line_end_[b - 1] - from));
+        }))
       return;
-    } catch (const pg_failure& e) {
-      if (!row_error(e)) throw;
-      conn_.exec("ROLLBACK TO SAVEPOINT weir_rows");
-      conn_.exec("RELEASE SAVEPOINT weir_rows");
-      if (b - a == 1) {
-        bad_row(rows_[a], e.what(), "record " + std::to_string(seen_ - rows_.size() + a + 1));
-        return;
-      }
+    if (b - a == 1) {
+      bad_row(rows_[a], why, "record " + std::to_string(seen_ - rows_.size() + a + 1));
+      return;
     }
     std::size_t mid = a + (b - a) / 2;
     copy_rows(stmt, a, mid);
@@ -480,40 +494,26 @@ private:
   /// (nullptr: one epoch, the buffered rows).
   void move_rows(const std::string& from, std::uint64_t lo, std::uint64_t hi, const std::vector<epoch>* epochs) {
     const std::string all = move_sql(from, false);
-    conn_.exec("SAVEPOINT weir_move");
-    try {
-      conn_.exec(all, {std::to_string(lo), std::to_string(hi)});
-      conn_.exec("RELEASE SAVEPOINT weir_move");
-      return;
-    } catch (const pg_failure& e) {
-      if (!row_error(e)) throw;
-      conn_.exec("ROLLBACK TO SAVEPOINT weir_move");
-      conn_.exec("RELEASE SAVEPOINT weir_move");
-    }
+    std::string why;
+    if (under_savepoint("weir_move", why, [&] { conn_.exec(all, {std::to_string(lo), std::to_string(hi)}); })) return;
     const std::string ranged = move_sql(from, true);
     auto bisect = [&](auto& self, std::uint64_t seq, std::uint64_t a, std::uint64_t b) -> void {
       if (a >= b) return;
-      conn_.exec("SAVEPOINT weir_move");
-      try {
-        conn_.exec(ranged, {std::to_string(seq), std::to_string(seq), std::to_string(a), std::to_string(b)});
-        conn_.exec("RELEASE SAVEPOINT weir_move");
+      if (under_savepoint("weir_move", why, [&] {
+            conn_.exec(ranged, {std::to_string(seq), std::to_string(seq), std::to_string(a), std::to_string(b)});
+          }))
         return;
-      } catch (const pg_failure& e) {
-        if (!row_error(e)) throw;
-        conn_.exec("ROLLBACK TO SAVEPOINT weir_move");
-        conn_.exec("RELEASE SAVEPOINT weir_move");
-        if (b - a == 1) {
-          if (!epochs) {
-            bad_row(rows_[a], e.what(), "record " + std::to_string(seen_ - rows_.size() + a + 1));
-          } else {
-            auto r = conn_.exec("SELECT (to_jsonb(weir_r) - 'weir_seq' - 'weir_row')::text FROM " + from +
-                                    " weir_r WHERE weir_seq = $1 AND weir_row = $2",
-                                {std::to_string(seq), std::to_string(a)});
-            if (PQntuples(r.get()) > 0)
-              bad_raw(PQgetvalue(r.get(), 0, 0), e.what(), "epoch " + std::to_string(seq) + " row " + std::to_string(a));
-          }
-          return;
+      if (b - a == 1) {
+        if (!epochs) {
+          bad_row(rows_[a], why, "record " + std::to_string(seen_ - rows_.size() + a + 1));
+        } else {
+          auto r = conn_.exec("SELECT (to_jsonb(weir_r) - 'weir_seq' - 'weir_row')::text FROM " + from +
+                                  " weir_r WHERE weir_seq = $1 AND weir_row = $2",
+                              {std::to_string(seq), std::to_string(a)});
+          if (PQntuples(r.get()) > 0)
+            bad_raw(PQgetvalue(r.get(), 0, 0), why, "epoch " + std::to_string(seq) + " row " + std::to_string(a));
         }
+        return;
       }
       std::uint64_t mid = a + (b - a) / 2;
       self(self, seq, a, mid);
