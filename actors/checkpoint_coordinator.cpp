@@ -35,6 +35,11 @@ checkpoint_coordinator::checkpoint_coordinator(coordinator_setup setup, checkpoi
       acks_(setup_.tasks.size()),
       finals_(setup_.tasks.size()) {}
 
+std::uint64_t checkpoint_coordinator::take_id() {
+  if (setup_.free_id_from) next_id_ = setup_.free_id_from(next_id_);
+  return next_id_++;
+}
+
 void checkpoint_coordinator::start() { next_trigger_ = clock_.now() + setup_.interval; }
 
 steady::time_point checkpoint_coordinator::poll() {
@@ -59,7 +64,7 @@ void checkpoint_coordinator::trigger() {
   for (std::size_t i = 0; i < setup_.tasks.size(); ++i)
     if (setup_.sources[i] && !finals_[i]) ++live;
   if (live == 0) return;
-  in_flight_ = next_id_++;
+  in_flight_ = take_id();
   in_flight_since_ = clock_.now();
   in_flight_wall_ms_ = clock_.wall_ms();
   // the batch end every source puts the barrier after: the next but one,
@@ -125,7 +130,7 @@ void checkpoint_coordinator::maybe_complete() {
 }
 
 bool checkpoint_coordinator::write_final(const std::vector<snapshot_ptr>& finals) {
-  return write(next_id_++, clock_.wall_ms(), true, finals, false);
+  return write(take_id(), clock_.wall_ms(), true, finals, false);
 }
 
 void checkpoint_coordinator::sum_snapshot_time() {

@@ -84,6 +84,9 @@ struct coordinator_setup {
   steady::time_point clock_origin{};           ///< time 0 of the batch clock
   std::string plan;                            ///< checkpoint_data::plan
   std::uint64_t first_id = 1;                  ///< the store's next_id()
+  /// The smallest id >= its argument not in use in the directory (the
+  /// store's free_id_from); unset: every id from first_id on is free.
+  std::function<std::uint64_t(std::uint64_t)> free_id_from;
   /// Every task, in the job's order: (stage, instance) and whether it has a source.
   std::vector<std::pair<int, int>> tasks;
   std::vector<bool> sources;
@@ -130,6 +133,7 @@ public:
   void sum_snapshot_time();
 
 private:
+  std::uint64_t take_id();  ///< the next id not in use, advancing past it
   void trigger();
   void abort_in_flight(abort_reason why);
   void maybe_complete();

@@ -445,6 +445,7 @@ void job::impl::launch() {
     s.clock_origin = clock_origin;
     s.plan = plan_print;
     s.first_id = cp_store->next_id();
+    s.free_id_from = [store = cp_store.get()](std::uint64_t id) { return store->free_id_from(id); };
     for (auto& c : cells) {
       s.tasks.emplace_back(c->logic.identity().stage, c->logic.identity().instance);
       s.sources.push_back(static_cast<bool>(c->logic.source()));

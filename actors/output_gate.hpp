@@ -22,7 +22,7 @@
 
 #include "weir/actors/graph.hpp"
 #include "weir/actors/protocol.hpp"
-#include "weir/operators/detail/hash_memo.hpp"
+#include "weir/operators/hash_memo.hpp"
 
 namespace weir::actors {
 
@@ -50,7 +50,7 @@ struct out_edge {
   plan::edge_kind kind = plan::edge_kind::forward;
   std::string target_name;     ///< for errors ("reduce_by_key expects pairs")
   std::vector<out_channel> chans;
-  weir::detail::hash_memo key_hash;  ///< keyed edges: key → hash, for the keys routed again and again
+  weir::hash_memo key_hash;  ///< keyed edges: key → hash, for the keys routed again and again
 };
 
 /// A task's out edges. Ingestion times are steady-clock ns.

@@ -179,6 +179,11 @@ public:
   /// folder can push the ids past the 12-digit limit and wedge every later
   /// checkpoint.
   std::uint64_t next_id() const;
+  /// The smallest id >= `id` that no folder (nor file) of the directory is
+  /// named after: a run that restored past a gap of aborted attempts
+  /// (chk-13 absent, chk-14 a crashed attempt) steps over chk-14 instead of
+  /// failing on "already exists". Reads the directory on every call.
+  std::uint64_t free_id_from(std::uint64_t id) const;
 
   const store_options& options() const noexcept { return o_; }
 

@@ -367,6 +367,15 @@ std::uint64_t store::next_id() const {
   return id;
 }
 
+std::uint64_t store::free_id_from(std::uint64_t id) const {
+  std::error_code ec;
+  while (fs::exists(fs::path(o_.dir) / folder_name(id), ec) || ec) {
+    if (ec) break;  // unreadable directory: the write reports it
+    ++id;
+  }
+  return id;
+}
+
 std::string plan_fingerprint(const std::vector<std::pair<std::string, int>>& stages) {
   state_writer w;
   w.varint(stages.size());

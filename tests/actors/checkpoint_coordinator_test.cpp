@@ -177,3 +177,34 @@ TEST_CASE("coordinator: halted, it triggers no more", "[actors][checkpoint]") {
   f.co.poll();
   CHECK(f.transport.triggers.empty());
 }
+
+TEST_CASE("coordinator: ids in use in the directory are stepped over, the final one included",
+          "[actors][checkpoint]") {
+  manual_clock clock;
+  recording_transport transport;
+  checkpoint_counters counters;
+  std::vector<std::uint64_t> written;
+  coordinator_setup s;
+  s.interval = 100ms;
+  s.batch_interval_ms = 50;
+  s.clock_origin = clock.t;
+  s.first_id = 13;
+  s.free_id_from = [](std::uint64_t id) { return id == 14 || id == 15 ? std::uint64_t{16} : id; };
+  s.tasks = {{0, 0}};
+  s.sources = {true};
+  s.live = {std::make_shared<live_metrics>()};
+  checkpoint_coordinator co(
+      s, [&](const checkpoint::checkpoint_data& d) -> std::uint64_t { written.push_back(d.id); return 1; },
+      transport, clock, counters);
+  co.start();
+  clock.t += 100ms;
+  co.poll();
+  REQUIRE(co.in_flight() == 13);
+  co.on_ack(13, snap(0, 0));
+  clock.t += 100ms;
+  co.poll();
+  REQUIRE(co.in_flight() == 16);
+  co.on_ack(16, snap(0, 0));
+  CHECK(co.write_final({snap(0, 0, true)}));
+  CHECK(written == std::vector<std::uint64_t>{13, 16, 17});
+}

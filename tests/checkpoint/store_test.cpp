@@ -597,3 +597,19 @@ TEST_CASE("checkpoint store: ENOSPC on a real 16 MB tmpfs", "[checkpoint][slow]"
   CHECK(WEXITSTATUS(status) == 0);
   CHECK(msg == "ok");
 }
+
+TEST_CASE("checkpoint store: free_id_from steps over a gap's later attempts", "[checkpoint]") {
+  // After a restore from chk-12 with chk-13 missing and chk-14 a crashed
+  // attempt, the run's ids go 13, then 15: never chk-14's name.
+  temp_dir tmp;
+  auto s = make_store(tmp.path);
+  s.write(make_checkpoint(12, 1));
+  fs::create_directory(tmp.path / folder(14));
+  write_bytes(tmp.path / folder(14) / "task-0-0.bin", "partial");
+  write_bytes(tmp.path / folder(15), "a file with a checkpoint name");
+  CHECK(s.next_id() == 13);
+  CHECK(s.free_id_from(13) == 13);
+  CHECK(s.free_id_from(14) == 16);
+  CHECK(s.free_id_from(12) == 13);
+  CHECK(make_store(tmp.path / "missing").free_id_from(3) == 3);
+}
