@@ -1043,6 +1043,7 @@ public:
     s_.live->input_total.store(pr.total, relaxed);
     s_.report.source_records += buf.size();
     if (!buf.empty()) run_chain(buf);
+    if (res.bytes_full) flush_building();  // a wire batch holds about read_bytes_bound bytes of lines at most
     switch (res.st) {
       case io::read_result::status::more: schedule_tick(); break;
       case io::read_result::status::idle: {
@@ -1351,8 +1352,8 @@ void job::start() {
     if (restore) {
       if (restore->plan != m.plan_print)
         throw pipeline_error("checkpoint " + std::to_string(restore->id) + " in " + co.dir +
-                             " was taken with another plan (stages or parallelism changed); "
-                             "run the same pipeline and --parallelism, or use --fresh");
+                             " was taken with another plan (" + checkpoint::plan_difference(*restore, fp) +
+                             "); run the same pipeline and --parallelism, or use --fresh");
       for (auto& t : restore->tasks) restore_of[{t.stage, t.instance}] = &t;
       m.restored_final = restore->final;
     }
