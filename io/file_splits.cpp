@@ -136,7 +136,7 @@ std::string describe_file_splits(const std::string& pattern, int parallelism, st
   try {
     list_files(pattern, files, sizes);
   } catch (const pipeline_error& e) {
-    return head + "splits planned at start (now " + e.what() + ")";
+    return head + (parallelism <= 1 ? "whole, in order" : "splits planned at start") + " (now " + e.what() + ")";
   }
   std::uint64_t total = 0;
   for (auto s : sizes) total += s;

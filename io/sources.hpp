@@ -83,7 +83,8 @@ std::function<source_ptr(int instance, int parallelism)> make_file_source_parts(
 /// One line for `weir explain`: "file x2: 6 splits of ~32 MB over 1 file"
 /// (P = 1: "file x1: whole over 1 file (12 MB), in order"). Lists the files
 /// (glob and stat) without reading them; when that fails: "file x2: splits
-/// planned at start (now file(\"x\"): cannot open: No such file or directory)".
+/// planned at start (now file(\"x\"): cannot open: No such file or directory)"
+/// (P = 1: "file x1: whole, in order (now ...)").
 std::string describe_file_splits(const std::string& path, int parallelism, std::uint64_t min_split_bytes = 4u << 20);
 
 /// Lines of standard input (non-blocking: returns idle while no data is ready).
