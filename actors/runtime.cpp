@@ -237,6 +237,7 @@ struct task_state {
   // progress
   std::int64_t last_mark = 0;     ///< last batch end fired
   std::uint64_t fired_records = 0;  ///< records operators emitted on watermarks (windows that fired)
+  std::uint64_t fired_at_mark = 0;  ///< fired_records at the last batch end
   std::int64_t next_mark = 0;     ///< sources: next batch end to fire
   std::size_t rr = 0;             ///< round-robin input pointer
   bool inputs_done = false;       ///< end of stream processed, eos queued downstream
@@ -582,6 +583,7 @@ public:
   /// stages see none either.
   void fire_batch_end(std::int64_t t) {
     s_.last_mark = t;
+    s_.fired_at_mark = s_.fired_records;
     std::size_t n = 0;
     while (n < s_.chain.size() && t % s_.in_slide[n] == 0) ++n;
     signal_chain(n, [&](chain_op& op, records& out) {
@@ -777,12 +779,12 @@ public:
     s_.eos_drain = drain;
     // bounded input: every event-time window fires (Flink's final MAX watermark)
     s_.cur_ingest = steady_ns();
-    const std::uint64_t fired_before = s_.fired_records;
     watermark_from(0, end_watermark);
     const std::int64_t b = s_.opts.batch_interval.count();
     std::int64_t t = s_.last_mark;
-    if (s_.fired_records != fired_before) {
-      // the windows the final watermark closed belong to one more batch, so
+    if (s_.fired_records != s_.fired_at_mark) {
+      // the windows the final watermark closed (or the end of one of several
+      // inputs did, after the last batch end) belong to one more batch, so
       // that batch operators after them (count, top, collect, ...) see them
       // (docs/architecture.md §5); downstream tasks get its batch end too
       t += b;
@@ -1072,6 +1074,11 @@ public:
       finish_stream(false);
       return;
     }
+    // an instance that ends before its first batch end without a record (a
+    // file split instance with nothing to read) is idle: it holds back no
+    // watermark downstream while its end of stream waits for the batch end
+    // (Flink marks a source subtask without splits idle)
+    if (s_.report.source_records == 0 && s_.last_mark == 0) emit_watermark(no_watermark, watermark_status::idle);
     // the batch being read ends now, without waiting for the clock
     fire_batch_end(s_.next_mark);
     s_.next_mark += s_.opts.batch_interval.count();
