@@ -779,12 +779,13 @@ public:
     s_.eos_drain = drain;
     // bounded input: every event-time window fires (Flink's final MAX watermark)
     s_.cur_ingest = steady_ns();
+    const std::uint64_t fired_before = s_.fired_records;
     watermark_from(0, end_watermark);
     const std::int64_t b = s_.opts.batch_interval.count();
     std::int64_t t = s_.last_mark;
-    if (s_.fired_records != s_.fired_at_mark) {
-      // the windows the final watermark closed (or the end of one of several
-      // inputs did, after the last batch end) belong to one more batch, so
+    if (s_.fired_records != fired_before || (drain && s_.fired_records != s_.fired_at_mark)) {
+      // the windows the final watermark closed (or, on the wall clock, the
+      // end of one of several inputs did after the last batch end) belong to one more batch, so
       // that batch operators after them (count, top, collect, ...) see them
       // (docs/architecture.md §5); downstream tasks get its batch end too
       t += b;

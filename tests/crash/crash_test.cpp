@@ -562,8 +562,8 @@ TEST_CASE("crash test: at each named crash point the restarted run commits the r
   }
 }
 
-TEST_CASE("crash test: a file source split over 3 instances, SIGKILLed at 15 random moments, commits the reference "
-          "output; a restart at another parallelism is refused naming both",
+TEST_CASE("crash test: a file source split over 3 instances SIGKILLed at 15 random moments commits the reference "
+          "output and a restart at another parallelism is refused naming both",
           "[slow][checkpoint]") {
   weir::test::temp_dir tmp;
   const auto input = tmp.path / "numbers.txt";
