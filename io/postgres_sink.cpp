@@ -12,13 +12,12 @@
 // An epoch is the output between two checkpoint barriers, numbered by a
 // sequence of the sink (weir_seq, kept in the checkpoint state); weir_row
 // numbers its rows, so that a later row of a key wins an upsert and a bad
-// row can be named.
+// row can be named. The libpq connection, its failures and the COPY text
+// encoding are in io/postgres_connection.cpp.
 #include <algorithm>
-#include <charconv>
 #include <chrono>
-#include <cmath>
+#include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -27,10 +26,9 @@
 #include <utility>
 #include <vector>
 
-#include <libpq-fe.h>
-
 #include "weir/common/hash.hpp"
 #include "weir/common/test_hooks.hpp"
+#include "weir/io/detail/postgres_connection.hpp"
 #include "weir/io/postgres.hpp"
 #include "weir/operators/sealed_state.hpp"
 #include "weir/operators/snapshot.hpp"
@@ -41,190 +39,15 @@ namespace {
 using namespace std::chrono_literals;
 using clock_type = std::chrono::steady_clock;
 
-/// A failed libpq call. `lost`: the connection is gone (retry after
-/// reconnecting); otherwise the statement failed with `sqlstate`.
-struct pg_failure : std::runtime_error {
-  pg_failure(std::string msg, std::string state, bool gone)
-      : std::runtime_error(std::move(msg)), sqlstate(std::move(state)), lost(gone) {}
-  std::string sqlstate;
-  bool lost;
-};
-
-/// A failure caused by one row's data: a data exception (22: invalid input,
-/// out of range, bad UTF-8) or an integrity constraint (23: not null, check,
-/// unique, foreign key).
-bool row_error(const pg_failure& f) {
-  return !f.lost && f.sqlstate.size() == 5 && (f.sqlstate.starts_with("22") || f.sqlstate.starts_with("23"));
-}
-
-struct result_deleter {
-  void operator()(PGresult* r) const noexcept { PQclear(r); }
-};
-using result_ptr = std::unique_ptr<PGresult, result_deleter>;
-
-std::string trimmed(const char* msg) {
-  std::string s = msg ? msg : "";
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  for (auto& c : s)
-    if (c == '\n') c = ' ';
-  return s;
-}
-
-/// One libpq connection.
-class connection {
-public:
-  connection() = default;
-  ~connection() { close(); }
-  connection(const connection&) = delete;
-  connection& operator=(const connection&) = delete;
-
-  /// @throws pg_failure (lost = the server may come back; not lost = a
-  /// setting that will not change, such as a wrong password or database).
-  void open(const std::string& url, std::chrono::milliseconds timeout) {
-    close();
-    const std::string tmo = std::to_string(std::max<std::int64_t>(1, (timeout.count() + 999) / 1000));
-    // Keywords after dbname override the URL's own settings only where the URL has none.
-    const char* keys[] = {"connect_timeout", "application_name", "client_encoding", "dbname", nullptr};
-    const char* vals[] = {tmo.c_str(), "weir", "UTF8", url.c_str(), nullptr};
-    c_ = PQconnectdbParams(keys, vals, 1);
-    if (!c_) throw pg_failure("out of memory", "", true);
-    if (PQstatus(c_) != CONNECTION_OK) {
-      std::string msg = trimmed(PQerrorMessage(c_));
-      bool permanent = PQconnectionNeedsPassword(c_) || msg.find("authentication failed") != std::string::npos ||
-                       msg.find("does not exist") != std::string::npos ||
-                       msg.find("invalid connection option") != std::string::npos ||
-                       msg.find("invalid URI") != std::string::npos ||
-                       msg.find("missing \"=\"") != std::string::npos;
-      close();
-      throw pg_failure(msg, "", !permanent);
-    }
-    PQsetNoticeProcessor(c_, [](void*, const char*) {}, nullptr);
-  }
-
-  void close() {
-    if (c_) PQfinish(c_);
-    c_ = nullptr;
-  }
-  bool ok() const { return c_ && PQstatus(c_) == CONNECTION_OK; }
-
-  /// "host:port/db" for messages.
-  std::string where() const {
-    if (!c_) return "?";
-    std::string h = PQhost(c_) ? PQhost(c_) : "";
-    return h + ":" + (PQport(c_) ? PQport(c_) : "") + "/" + (PQdb(c_) ? PQdb(c_) : "");
-  }
-
-  /// Runs `sql` (with text parameters); returns the result of a successful
-  /// command or query. @throws pg_failure.
-  result_ptr exec(const std::string& sql, const std::vector<std::string>& params = {}) {
-    need();
-    std::vector<const char*> p;
-    for (auto& s : params) p.push_back(s.c_str());
-    result_ptr r(params.empty() ? PQexec(c_, sql.c_str())
-                                : PQexecParams(c_, sql.c_str(), static_cast<int>(p.size()), nullptr, p.data(),
-                                               nullptr, nullptr, 0));
-    check(r.get());
-    return r;
-  }
-
-  /// COPY ... FROM STDIN with `data` (COPY text rows). @throws pg_failure.
-  void copy(const std::string& stmt, std::string_view data) {
-    need();
-    result_ptr r(PQexec(c_, stmt.c_str()));
-    if (!r || PQresultStatus(r.get()) != PGRES_COPY_IN) {
-      check(r.get());
-      throw pg_failure("COPY did not start", "", !ok());
-    }
-    constexpr std::size_t chunk = 1 << 18;
-    for (std::size_t at = 0; at < data.size(); at += chunk) {
-      std::size_t n = std::min(chunk, data.size() - at);
-      if (PQputCopyData(c_, data.data() + at, static_cast<int>(n)) != 1) lost_now();
-    }
-    if (PQputCopyEnd(c_, nullptr) != 1) lost_now();
-    result_ptr last;
-    while (PGresult* x = PQgetResult(c_)) last.reset(x);
-    check(last.get());
-  }
-
-private:
-  void need() {
-    if (!ok()) throw pg_failure("the connection is closed", "", true);
-  }
-  [[noreturn]] void lost_now() { throw pg_failure(trimmed(PQerrorMessage(c_)), "", true); }
-
-  void check(PGresult* r) {
-    ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
-    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK || st == PGRES_EMPTY_QUERY) return;
-    std::string state = r && PQresultErrorField(r, PG_DIAG_SQLSTATE) ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : "";
-    std::string msg = r && PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY)
-                          ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY)
-                          : trimmed(PQerrorMessage(c_));
-    if (msg.empty()) msg = "unknown error";
-    // class 08: connection exception; 57P01-57P03: the server is shutting down or starting
-    bool gone = PQstatus(c_) != CONNECTION_OK || state.starts_with("08") || state == "57P01" || state == "57P02" ||
-                state == "57P03";
-    throw pg_failure(state.empty() ? msg : msg + " (" + state + ")", state, gone);
-  }
-
-  PGconn* c_ = nullptr;
-};
-
-/// A double-quoted identifier.
-std::string ident(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
-}
-
-/// "schema.table" -> quoted parts; the schema ("" for the search path).
-void split_table(const std::string& t, std::string& schema, std::string& name) {
-  auto dot = t.find('.');
-  if (dot == std::string::npos) {
-    schema.clear();
-    name = t;
-  } else {
-    schema = t.substr(0, dot);
-    name = t.substr(dot + 1);
-  }
-}
-
-/// How a column's values are written.
-enum class column_kind : std::uint8_t { text, json };
-
-struct column {
-  std::string name;
-  column_kind kind = column_kind::text;
-};
-
-/// Appends `s` escaped for COPY's text format.
-void append_copy_text(std::string& out, std::string_view s) {
-  for (char c : s) {
-    switch (c) {
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default: out += c;
-    }
-  }
-}
-
-/// The SQL type of a column created for the value `v` of the first record.
-const char* sql_type_of(const value& v) {
-  switch (v.type()) {
-    case kind::boolean: return "boolean";
-    case kind::integer: return "bigint";
-    case kind::real: return "double precision";
-    case kind::array:
-    case kind::object: return "jsonb";
-    case kind::null:
-    case kind::string: return "text";
-  }
-  return "text";
-}
+using detail::append_copy_value;
+using detail::column;
+using detail::column_kind;
+using detail::connection;
+using detail::ident;
+using detail::pg_failure;
+using detail::row_error;
+using detail::split_table;
+using detail::sql_type_of;
 
 /// An epoch staged and pre-committed, not yet moved into the target.
 struct epoch {
@@ -525,37 +348,7 @@ private:
         buf_ += "\\N";
         continue;
       }
-      if (columns_[c].kind == column_kind::json) {
-        tmp_.clear();
-        v->append_json(tmp_);
-        append_copy_text(buf_, tmp_);
-        continue;
-      }
-      switch (v->type()) {
-        case kind::boolean: buf_ += v->as_bool() ? 't' : 'f'; break;
-        case kind::integer: {
-          char b[24];
-          auto res = std::to_chars(b, b + sizeof b, v->as_int());
-          buf_.append(b, res.ptr);
-          break;
-        }
-        case kind::real: {
-          double d = v->as_real();
-          if (std::isnan(d)) buf_ += "NaN";
-          else if (std::isinf(d)) buf_ += d > 0 ? "Infinity" : "-Infinity";
-          else {
-            char b[40];
-            auto res = std::to_chars(b, b + sizeof b, d);
-            buf_.append(b, res.ptr);
-          }
-          break;
-        }
-        case kind::string: append_copy_text(buf_, v->as_string()); break;
-        default:
-          tmp_.clear();
-          v->append_json(tmp_);
-          append_copy_text(buf_, tmp_);
-      }
+      append_copy_value(buf_, *v, columns_[c].kind, tmp_);
     }
     if (ckpt_ || !o_.key.empty()) {
       // weir_seq, weir_row
@@ -602,24 +395,38 @@ private:
         conn_.exec("ALTER TABLE " + table + " DROP COLUMN " + ident(c.name) + " CASCADE");
   }
 
+  /// Runs `f` under the savepoint `sp`: true when it succeeded; false when
+  /// a row's data failed it (rolled back to the savepoint, the message in
+  /// `why`). Any other failure propagates.
+  template <class F>
+  bool under_savepoint(const std::string& sp, std::string& why, F&& f) {
+    conn_.exec("SAVEPOINT " + sp);
+    try {
+      f();
+      conn_.exec("RELEASE SAVEPOINT " + sp);
+      return true;
+    } catch (const pg_failure& e) {
+      if (!row_error(e)) throw;
+      why = e.what();
+    }
+    conn_.exec("ROLLBACK TO SAVEPOINT " + sp);
+    conn_.exec("RELEASE SAVEPOINT " + sp);
+    return false;
+  }
+
   /// COPY of rows [a, b) of the buffer under a savepoint; a row the table
   /// refuses is found by bisection and handed to on_error.
   void copy_rows(const std::string& stmt, std::size_t a, std::size_t b) {
     if (a >= b) return;
-    conn_.exec("SAVEPOINT weir_rows");
-    try {
-      std::size_t from = a == 0 ? 0 : line_end_[a - 1];
-      conn_.copy(stmt, std::string_view(buf_).substr(from, line_end_[b - 1] - from));
-      conn_.exec("RELEASE SAVEPOINT weir_rows");
+    std::string why;
+    if (under_savepoint("weir_rows", why, [&] {
+          std::size_t from = a == 0 ? 0 : line_end_[a - 1];
+          conn_.copy(stmt, std::string_view(buf_).substr(from, line_end_[b - 1] - from));
+        }))
       return;
-    } catch (const pg_failure& e) {
-      if (!row_error(e)) throw;
-      conn_.exec("ROLLBACK TO SAVEPOINT weir_rows");
-      conn_.exec("RELEASE SAVEPOINT weir_rows");
-      if (b - a == 1) {
-        bad_row(rows_[a], e.what(), "record " + std::to_string(seen_ - rows_.size() + a + 1));
-        return;
-      }
+    if (b - a == 1) {
+      bad_row(rows_[a], why, "record " + std::to_string(seen_ - rows_.size() + a + 1));
+      return;
     }
     std::size_t mid = a + (b - a) / 2;
     copy_rows(stmt, a, mid);
@@ -687,40 +494,26 @@ private:
   /// (nullptr: one epoch, the buffered rows).
   void move_rows(const std::string& from, std::uint64_t lo, std::uint64_t hi, const std::vector<epoch>* epochs) {
     const std::string all = move_sql(from, false);
-    conn_.exec("SAVEPOINT weir_move");
-    try {
-      conn_.exec(all, {std::to_string(lo), std::to_string(hi)});
-      conn_.exec("RELEASE SAVEPOINT weir_move");
-      return;
-    } catch (const pg_failure& e) {
-      if (!row_error(e)) throw;
-      conn_.exec("ROLLBACK TO SAVEPOINT weir_move");
-      conn_.exec("RELEASE SAVEPOINT weir_move");
-    }
+    std::string why;
+    if (under_savepoint("weir_move", why, [&] { conn_.exec(all, {std::to_string(lo), std::to_string(hi)}); })) return;
     const std::string ranged = move_sql(from, true);
     auto bisect = [&](auto& self, std::uint64_t seq, std::uint64_t a, std::uint64_t b) -> void {
       if (a >= b) return;
-      conn_.exec("SAVEPOINT weir_move");
-      try {
-        conn_.exec(ranged, {std::to_string(seq), std::to_string(seq), std::to_string(a), std::to_string(b)});
-        conn_.exec("RELEASE SAVEPOINT weir_move");
+      if (under_savepoint("weir_move", why, [&] {
+            conn_.exec(ranged, {std::to_string(seq), std::to_string(seq), std::to_string(a), std::to_string(b)});
+          }))
         return;
-      } catch (const pg_failure& e) {
-        if (!row_error(e)) throw;
-        conn_.exec("ROLLBACK TO SAVEPOINT weir_move");
-        conn_.exec("RELEASE SAVEPOINT weir_move");
-        if (b - a == 1) {
-          if (!epochs) {
-            bad_row(rows_[a], e.what(), "record " + std::to_string(seen_ - rows_.size() + a + 1));
-          } else {
-            auto r = conn_.exec("SELECT (to_jsonb(weir_r) - 'weir_seq' - 'weir_row')::text FROM " + from +
-                                    " weir_r WHERE weir_seq = $1 AND weir_row = $2",
-                                {std::to_string(seq), std::to_string(a)});
-            if (PQntuples(r.get()) > 0)
-              bad_raw(PQgetvalue(r.get(), 0, 0), e.what(), "epoch " + std::to_string(seq) + " row " + std::to_string(a));
-          }
-          return;
+      if (b - a == 1) {
+        if (!epochs) {
+          bad_row(rows_[a], why, "record " + std::to_string(seen_ - rows_.size() + a + 1));
+        } else {
+          auto r = conn_.exec("SELECT (to_jsonb(weir_r) - 'weir_seq' - 'weir_row')::text FROM " + from +
+                                  " weir_r WHERE weir_seq = $1 AND weir_row = $2",
+                              {std::to_string(seq), std::to_string(a)});
+          if (PQntuples(r.get()) > 0)
+            bad_raw(PQgetvalue(r.get(), 0, 0), why, "epoch " + std::to_string(seq) + " row " + std::to_string(a));
         }
+        return;
       }
       std::uint64_t mid = a + (b - a) / 2;
       self(self, seq, a, mid);

@@ -3,13 +3,16 @@
 // instance), count_by_value and distinct by record (routed by the hash of
 // the record). Spark DStream semantics (docs/architecture.md §4): the result
 // of a batch is emitted at its end (distinct emits each record at its first
-// sight, which gives the same batch), and the state starts afresh.
+// sight, which gives the same batch), and the state starts afresh. The
+// count and reduce classes also serve the map-side combine
+// (detail/batch_totals.hpp).
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <utility>
 
 #include "weir/operators/basic_operators.hpp"
+#include "weir/operators/detail/batch_totals.hpp"
 #include "weir/operators/detail/state_codec.hpp"
 #include "weir/operators/detail/value_table.hpp"
 
@@ -19,18 +22,28 @@ namespace {
 
 class count_op final : public stream_operator {
 public:
-  void process(const process_context&, records& in, records&) override { n_ += static_cast<std::int64_t>(in.size()); }
+  count_op(const char* tag, detail::count_input in, bool emit_zero) : tag_(tag), in_(in), emit_zero_(emit_zero) {}
+  void process(const process_context&, records& in, records&) override {
+    if (in_ == detail::count_input::records) {
+      n_ += static_cast<std::int64_t>(in.size());
+      return;
+    }
+    for (auto& p : in) {
+      if (!p.is_int()) throw record_error("count: expected a partial count (an int), got " + p.to_json());
+      n_ += p.as_int();
+    }
+  }
   void on_batch_end(std::int64_t, records& out) override {
-    out.emplace_back(n_);
+    if (emit_zero_ || n_ > 0) out.emplace_back(n_);
     n_ = 0;
   }
   /// State: the count of the current batch so far.
   void snapshot_state(std::uint64_t, state_writer& w) override {
-    detail::write_state(w, "count", 1, [&](state_writer& w) { w.i64(n_); });
+    detail::write_state(w, tag_, 1, [&](state_writer& w) { w.i64(n_); });
   }
   void restore_state(std::uint64_t, state_reader& r) override {
     std::int64_t n = 0;
-    detail::read_state(r, "count", 1, [&](state_reader& r) {
+    detail::read_state(r, tag_, 1, [&](state_reader& r) {
       n = r.i64();
       if (n < 0) r.fail("negative record count " + std::to_string(n));
     });
@@ -38,12 +51,15 @@ public:
   }
 
 private:
+  const char* tag_;
+  detail::count_input in_;
+  bool emit_zero_;
   std::int64_t n_ = 0;
 };
 
 class reduce_op final : public stream_operator {
 public:
-  explicit reduce_op(reducer r) : r_(std::move(r)) {}
+  reduce_op(reducer r, const char* tag) : r_(std::move(r)), tag_(tag) {}
   void process(const process_context&, records& in, records&) override {
     for (auto& v : in) {
       if (!has_) {
@@ -61,19 +77,20 @@ public:
   }
   /// State: the accumulator of the current batch, if any record came.
   void snapshot_state(std::uint64_t, state_writer& w) override {
-    detail::write_state(w, "reduce", 1, [&](state_writer& w) {
+    detail::write_state(w, tag_, 1, [&](state_writer& w) {
       detail::write_optional(w, has_ ? std::optional<value>(acc_) : std::nullopt);
     });
   }
   void restore_state(std::uint64_t, state_reader& r) override {
     std::optional<value> acc;
-    detail::read_state(r, "reduce", 1, [&](state_reader& r) { acc = detail::read_optional(r); });
+    detail::read_state(r, tag_, 1, [&](state_reader& r) { acc = detail::read_optional(r); });
     has_ = acc.has_value();
     acc_ = acc ? std::move(*acc) : value{};
   }
 
 private:
   reducer r_;
+  const char* tag_;
   value acc_;
   bool has_ = false;
 };
@@ -143,8 +160,17 @@ private:
 
 }  // namespace
 
-operator_ptr make_count() { return std::make_unique<count_op>(); }
-operator_ptr make_reduce(reducer r) { return std::make_unique<reduce_op>(std::move(r)); }
+namespace detail {
+
+operator_ptr make_batch_count(const char* tag, count_input in, bool emit_zero) {
+  return std::make_unique<count_op>(tag, in, emit_zero);
+}
+operator_ptr make_batch_reduce(reducer r, const char* tag) { return std::make_unique<reduce_op>(std::move(r), tag); }
+
+}  // namespace detail
+
+operator_ptr make_count() { return detail::make_batch_count("count", detail::count_input::records, true); }
+operator_ptr make_reduce(reducer r) { return detail::make_batch_reduce(std::move(r), "reduce"); }
 operator_ptr make_count_by_value() { return std::make_unique<count_by_value_op>(); }
 operator_ptr make_distinct() { return std::make_unique<distinct_op>(); }
 

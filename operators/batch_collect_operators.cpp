@@ -16,6 +16,32 @@ namespace weir {
 
 namespace {
 
+/// A record held with its key (sort_by's sort key, top's `by` value).
+struct keyed_item {
+  value key, rec;
+};
+
+/// The items as checkpoint state: varint(n), then key and record of each.
+void write_items(state_writer& w, const std::vector<keyed_item>& items) {
+  w.varint(items.size());
+  for (auto& it : items) {
+    w.val(it.key);
+    w.val(it.rec);
+  }
+}
+
+/// The items written by write_items; `what` names them in errors.
+std::vector<keyed_item> read_items(state_reader& r, const char* what) {
+  std::vector<keyed_item> items;
+  const std::size_t n = detail::read_count(r, 2, what);
+  items.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    value k = r.val();
+    items.push_back({std::move(k), r.val()});
+  }
+  return items;
+}
+
 class glom_op final : public stream_operator {
 public:
   void process(const process_context&, records& in, records&) override {
@@ -63,31 +89,20 @@ public:
   void snapshot_state(std::uint64_t, state_writer& w) override {
     detail::write_state(w, "sort_by", 1, [&](state_writer& w) {
       w.boolean(ascending_);
-      w.varint(items_.size());
-      for (auto& it : items_) {
-        w.val(it.key);
-        w.val(it.rec);
-      }
+      write_items(w, items_);
     });
   }
   void restore_state(std::uint64_t, state_reader& r) override {
     std::vector<item> items;
     detail::read_state(r, "sort_by", 1, [&](state_reader& r) {
       if (r.boolean() != ascending_) r.fail(error_code::state_mismatch, "state of a sort_by in the other direction");
-      const std::size_t n = detail::read_count(r, 2, "records");
-      items.reserve(n);
-      for (std::size_t i = 0; i < n; ++i) {
-        value k = r.val();
-        items.push_back({std::move(k), r.val()});
-      }
+      items = read_items(r, "records");
     });
     items_ = std::move(items);
   }
 
 private:
-  struct item {
-    value key, rec;
-  };
+  using item = keyed_item;
   map_fn key_;
   bool ascending_;
   std::vector<item> items_;
@@ -111,31 +126,16 @@ public:
   }
   /// State: the candidates of the current batch, (by(record), record) each.
   void snapshot_state(std::uint64_t, state_writer& w) override {
-    detail::write_state(w, "top", 1, [&](state_writer& w) {
-      w.varint(items_.size());
-      for (auto& it : items_) {
-        w.val(it.key);
-        w.val(it.rec);
-      }
-    });
+    detail::write_state(w, "top", 1, [&](state_writer& w) { write_items(w, items_); });
   }
   void restore_state(std::uint64_t, state_reader& r) override {
     std::vector<item> items;
-    detail::read_state(r, "top", 1, [&](state_reader& r) {
-      const std::size_t n = detail::read_count(r, 2, "top candidates");
-      items.reserve(n);
-      for (std::size_t i = 0; i < n; ++i) {
-        value k = r.val();
-        items.push_back({std::move(k), r.val()});
-      }
-    });
+    detail::read_state(r, "top", 1, [&](state_reader& r) { items = read_items(r, "top candidates"); });
     items_ = std::move(items);
   }
 
 private:
-  struct item {
-    value key, rec;
-  };
+  using item = keyed_item;
   static bool before(const item& a, const item& b) {
     if (auto c = a.key <=> b.key; c != 0) return c > 0;
     return a.rec < b.rec;

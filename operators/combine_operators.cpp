@@ -9,6 +9,7 @@
 #include <tuple>
 #include <utility>
 
+#include "weir/operators/detail/batch_totals.hpp"
 #include "weir/operators/detail/state_codec.hpp"
 #include "weir/operators/detail/value_table.hpp"
 
@@ -88,96 +89,6 @@ struct combiner_fold {
   void next(value& acc, const value& v) const { acc = merge_value(acc, v); }
 };
 
-class count_combine final : public stream_operator {
-public:
-  void process(const process_context&, records& in, records&) override { n_ += static_cast<std::int64_t>(in.size()); }
-  void on_batch_end(std::int64_t, records& out) override {
-    if (n_ > 0) out.emplace_back(n_);
-    n_ = 0;
-  }
-  /// State: the count of the current batch so far.
-  void snapshot_state(std::uint64_t, state_writer& w) override {
-    detail::write_state(w, "combine_count", 1, [&](state_writer& w) { w.i64(n_); });
-  }
-  void restore_state(std::uint64_t, state_reader& r) override {
-    std::int64_t n = 0;
-    detail::read_state(r, "combine_count", 1, [&](state_reader& r) {
-      n = r.i64();
-      if (n < 0) r.fail("negative record count " + std::to_string(n));
-    });
-    n_ = n;
-  }
-
-private:
-  std::int64_t n_ = 0;
-};
-
-class merge_counts final : public stream_operator {
-public:
-  void process(const process_context&, records& in, records&) override {
-    for (auto& p : in) {
-      if (!p.is_int()) throw record_error("count: expected a partial count (an int), got " + p.to_json());
-      n_ += p.as_int();
-    }
-  }
-  void on_batch_end(std::int64_t, records& out) override {
-    out.emplace_back(n_);
-    n_ = 0;
-  }
-  /// State: the count of the current batch so far.
-  void snapshot_state(std::uint64_t, state_writer& w) override {
-    detail::write_state(w, "count", 1, [&](state_writer& w) { w.i64(n_); });
-  }
-  void restore_state(std::uint64_t, state_reader& r) override {
-    std::int64_t n = 0;
-    detail::read_state(r, "count", 1, [&](state_reader& r) {
-      n = r.i64();
-      if (n < 0) r.fail("negative record count " + std::to_string(n));
-    });
-    n_ = n;
-  }
-
-private:
-  std::int64_t n_ = 0;
-};
-
-class reduce_combine final : public stream_operator {
-public:
-  explicit reduce_combine(reducer r) : r_(std::move(r)) {}
-  void process(const process_context&, records& in, records&) override {
-    for (auto& v : in) {
-      if (!has_) {
-        acc_ = r_.init(v);
-        has_ = true;
-      } else {
-        acc_ = r_.apply(acc_, r_.init(v));
-      }
-    }
-  }
-  void on_batch_end(std::int64_t, records& out) override {
-    if (has_) out.push_back(std::move(acc_));
-    acc_ = value{};
-    has_ = false;
-  }
-  /// State: the partial of the current batch, if any record came.
-  void snapshot_state(std::uint64_t, state_writer& w) override {
-    detail::write_state(w, "combine_reduce", 1, [&](state_writer& w) {
-      detail::write_optional(w, has_ ? std::optional<value>(acc_) : std::nullopt);
-    });
-  }
-  void restore_state(std::uint64_t, state_reader& r) override {
-    std::optional<value> acc;
-    detail::read_state(r, "combine_reduce", 1, [&](state_reader& r) { acc = detail::read_optional(r); });
-    has_ = acc.has_value();
-    acc_ = acc ? std::move(*acc) : value{};
-  }
-
-private:
-  reducer r_;
-  value acc_;
-  bool has_ = false;
-};
-
 }  // namespace
 
 reducer merge_reducer(const reducer& r) {
@@ -200,8 +111,12 @@ operator_ptr make_combine_combiners(map_fn create, binary_fn merge_value, std::s
                                                                "combine_by_key", max_keys);
 }
 
-operator_ptr make_combine_count() { return std::make_unique<count_combine>(); }
-operator_ptr make_combine_reduce(reducer r) { return std::make_unique<reduce_combine>(std::move(r)); }
-operator_ptr make_merge_counts() { return std::make_unique<merge_counts>(); }
+operator_ptr make_combine_count() {
+  return detail::make_batch_count("combine_count", detail::count_input::records, false);
+}
+operator_ptr make_combine_reduce(reducer r) { return detail::make_batch_reduce(std::move(r), "combine_reduce"); }
+operator_ptr make_merge_counts() {
+  return detail::make_batch_count("count", detail::count_input::partial_counts, true);
+}
 
 }  // namespace weir

@@ -15,9 +15,8 @@
 #include <utility>
 
 #include "weir/common/time.hpp"
-#include "weir/operators/detail/event_window_base.hpp"
+#include "weir/operators/detail/aggregating_window.hpp"
 #include "weir/operators/detail/value_table.hpp"
-#include "weir/operators/detail/window_aggregator.hpp"
 
 namespace weir::detail {
 
@@ -26,9 +25,13 @@ namespace {
 /// `Agg`: aggregator (one aggregation) or multi_aggregator (`aggs`), each
 /// with its own state tag.
 template <class Agg>
-class fixed_windows final : public event_window_base<fixed_windows<Agg>> {
-  using base = event_window_base<fixed_windows<Agg>>;
-  using acc_t = typename Agg::acc_type;
+class fixed_windows final : public aggregating_window<fixed_windows<Agg>, Agg> {
+  using agg_base = aggregating_window<fixed_windows<Agg>, Agg>;
+  using base = typename agg_base::base;
+  using typename agg_base::acc_t;
+  using agg_base::agg_;
+  using agg_base::emit;
+  using agg_base::read_acc;
   using base::late;
   using base::o_;
   using base::seen_;
@@ -36,9 +39,9 @@ class fixed_windows final : public event_window_base<fixed_windows<Agg>> {
   using base::wm_;
 
 public:
-  static constexpr const char* tag = Agg::many ? "event_window.fixed_aggs" : "event_window.fixed";
+  static constexpr const char* tag = agg_base::tag_of("event_window.fixed", "event_window.fixed_aggs");
 
-  explicit fixed_windows(event_window_options o) : base(std::move(o)), agg_(o_) {}
+  explicit fixed_windows(event_window_options o) : agg_base(std::move(o)) {}
 
 private:
   friend base;
@@ -47,12 +50,6 @@ private:
     value_table<acc_t> table{4};
     bool fired = false;
   };
-
-  /// The output record of window [start, end) and key.
-  value emit(std::int64_t start, std::int64_t end, const value& key, const acc_t& a) const {
-    if constexpr (Agg::many) return agg_.record(start, end, o_.keyed ? &key : nullptr, a);
-    else return this->result(start, end, key, agg_.result(a));
-  }
 
   void add(const value& key, std::int64_t ts, const value& body, records& out) {
     const auto& v = agg_.input_of(body);
@@ -145,13 +142,11 @@ private:
         value key = s.val();
         auto [acc, new_key] = fw.table.try_emplace(key, key.hash());
         if (!new_key) s.fail("duplicate key " + shown(key) + " in window " + std::to_string(start));
-        if constexpr (Agg::many) read_accum(s, *acc, o_.aggs.size());
-        else read_accum(s, *acc);
+        read_acc(s, *acc);
       }
     }
   }
 
-  Agg agg_;
   std::map<std::int64_t, fixed_window> windows_;  ///< window start → window
   typename std::map<std::int64_t, fixed_window>::iterator last_ = windows_.end();  ///< the window of the last record (a cache)
 };
@@ -159,8 +154,7 @@ private:
 }  // namespace
 
 operator_ptr make_fixed_windows(event_window_options o) {
-  if (!o.aggs.empty()) return std::make_unique<fixed_windows<multi_aggregator>>(std::move(o));
-  return std::make_unique<fixed_windows<aggregator>>(std::move(o));
+  return make_aggregating_window<fixed_windows>(std::move(o));
 }
 
 }  // namespace weir::detail

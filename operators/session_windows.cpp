@@ -17,9 +17,8 @@
 #include <utility>
 #include <vector>
 
-#include "weir/operators/detail/event_window_base.hpp"
+#include "weir/operators/detail/aggregating_window.hpp"
 #include "weir/operators/detail/value_table.hpp"
-#include "weir/operators/detail/window_aggregator.hpp"
 
 namespace weir::detail {
 
@@ -28,27 +27,25 @@ namespace {
 /// `Agg`: aggregator (one aggregation) or multi_aggregator (`aggs`), each
 /// with its own state tag.
 template <class Agg>
-class session_windows final : public event_window_base<session_windows<Agg>> {
-  using base = event_window_base<session_windows<Agg>>;
-  using acc_t = typename Agg::acc_type;
+class session_windows final : public aggregating_window<session_windows<Agg>, Agg> {
+  using agg_base = aggregating_window<session_windows<Agg>, Agg>;
+  using base = typename agg_base::base;
+  using typename agg_base::acc_t;
+  using agg_base::agg_;
+  using agg_base::emit;
+  using agg_base::read_acc;
   using base::late;
   using base::o_;
   using base::seen_;
   using base::wm_;
 
 public:
-  static constexpr const char* tag = Agg::many ? "event_window.session_aggs" : "event_window.session";
+  static constexpr const char* tag = agg_base::tag_of("event_window.session", "event_window.session_aggs");
 
-  explicit session_windows(event_window_options o) : base(std::move(o)), agg_(o_) {}
+  explicit session_windows(event_window_options o) : agg_base(std::move(o)) {}
 
 private:
   friend base;
-
-  /// The output record of session [start, end) and key.
-  value emit(std::int64_t start, std::int64_t end, const value& key, const acc_t& a) const {
-    if constexpr (Agg::many) return agg_.record(start, end, o_.keyed ? &key : nullptr, a);
-    else return this->result(start, end, key, agg_.result(a));
-  }
 
   /// key_sessions::scheduled of a key without an entry in index_.
   static constexpr std::int64_t unscheduled = end_watermark;
@@ -186,8 +183,7 @@ private:
         x.start = s.i64();
         x.end = s.i64();
         x.fired = s.boolean();
-        if constexpr (Agg::many) read_accum(s, x.acc, o_.aggs.size());
-        else read_accum(s, x.acc);
+        read_acc(s, x.acc);
         ks->list.push_back(std::move(x));
       }
     }
@@ -198,7 +194,6 @@ private:
     }
   }
 
-  Agg agg_;
   value_table<key_sessions> sessions_;
   std::multimap<std::int64_t, value> index_;  ///< when to look at a key (session end or purge time) → key
 };
@@ -206,8 +201,7 @@ private:
 }  // namespace
 
 operator_ptr make_session_windows(event_window_options o) {
-  if (!o.aggs.empty()) return std::make_unique<session_windows<multi_aggregator>>(std::move(o));
-  return std::make_unique<session_windows<aggregator>>(std::move(o));
+  return make_aggregating_window<session_windows>(std::move(o));
 }
 
 }  // namespace weir::detail

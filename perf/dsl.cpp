@@ -34,6 +34,7 @@
 #include <xxhash.h>
 
 #include "harness.hpp"
+#include "word_table.hpp"
 #include "weir/cli/pipeline_builder.hpp"
 #include "weir/io/bench_generators.hpp"
 
@@ -132,56 +133,6 @@ void read_jsonl_output(const std::string& path, F&& each) {
     each(t, doc["record"], lineno);
   });
 }
-
-/// Open addressing (xxh3, linear probing) from a string_view to a count.
-class count_table {
-public:
-  count_table() : slots_(1 << 16), mask_((1 << 16) - 1) {}
-  /// Adds `by` to w's count; a new key is stored as keep(w).
-  template <class Keep>
-  void add(std::string_view w, std::int64_t by, Keep&& keep) {
-    if ((n_ + 1) * 2 > slots_.size()) grow();
-    const std::uint64_t h = XXH3_64bits(w.data(), w.size());
-    for (std::size_t i = h & mask_;; i = (i + 1) & mask_) {
-      slot& s = slots_[i];
-      if (s.n == 0) {
-        s = {h, keep(w), by};
-        ++n_;
-        return;
-      }
-      if (s.h == h && s.w == w) {
-        s.n += by;
-        return;
-      }
-    }
-  }
-  template <class F>
-  void for_each(F&& f) const {
-    for (auto& s : slots_)
-      if (s.n) f(s.w, s.n);
-  }
-
-private:
-  struct slot {
-    std::uint64_t h = 0;
-    std::string_view w;
-    std::int64_t n = 0;
-  };
-  void grow() {
-    auto old = std::move(slots_);
-    slots_.assign(old.size() * 2, slot{});
-    mask_ = slots_.size() - 1;
-    for (auto& s : old)
-      if (s.n)
-        for (std::size_t i = s.h & mask_;; i = (i + 1) & mask_)
-          if (slots_[i].n == 0) {
-            slots_[i] = s;
-            break;
-          }
-  }
-  std::vector<slot> slots_;
-  std::size_t mask_, n_ = 0;
-};
 
 // ---- ysb-file ----------------------------------------------------------------
 
@@ -390,17 +341,6 @@ void generate_text80(std::ofstream& out, const std::string& data_dir, std::uint6
   out.write(buf.data(), static_cast<std::streamsize>(buf.size()));
 }
 
-template <class F>
-void split_space(std::string_view s, F&& f) {
-  std::size_t pos = 0;
-  while (pos < s.size()) {
-    auto sp = s.find(' ', pos);
-    if (sp == std::string_view::npos) sp = s.size();
-    if (sp > pos) f(s.substr(pos, sp - pos));
-    pos = sp + 1;
-  }
-}
-
 void prepare_wc_file(wc_file_state& st) {
   st.file = st.dir + "/text80-" + std::to_string(st.target_bytes) + ".txt";
   st.out = st.dir + "/wordcount-out." + std::to_string(::getpid()) + ".jsonl";
@@ -408,7 +348,7 @@ void prepare_wc_file(wc_file_state& st) {
   st.reference.clear();
   st.words = 0;
   st.bytes = for_each_line(st.file, [&](const char* p, std::size_t len, std::size_t) {
-    split_space(std::string_view(p, len), [&](std::string_view w) {
+    split_words(std::string_view(p, len), [&](std::string_view w) {
       ++st.reference[std::string(w)];
       ++st.words;
     });
@@ -463,14 +403,14 @@ run_result run_wc_dsl(wc_file_state& st, int parallelism) {
 /// xxh3 open-addressing table (keys copied into an arena: the chunk is reused).
 run_result run_wc_limit(wc_file_state& st) {
   using clk = std::chrono::steady_clock;
-  count_table counts;
+  word_table counts(1 << 16);
   std::vector<std::unique_ptr<char[]>> arena;
   std::size_t arena_left = 0;
   char* arena_at = nullptr;
   auto t0 = clk::now();
   std::uint64_t words = 0;
   std::uint64_t bytes = for_each_line(st.file, [&](const char* p, std::size_t len, std::size_t) {
-    split_space(std::string_view(p, len), [&](std::string_view w) {
+    split_words(std::string_view(p, len), [&](std::string_view w) {
       ++words;
       counts.add(w, 1, [&](std::string_view k) {
         if (arena_left < k.size()) {

@@ -15,12 +15,12 @@ struct sizes {
   bool quick = false;
   std::uint64_t ysb_json = 12'000'000, ysb_binary = 30'000'000;
   std::uint64_t wc_lines = 2'500'000;        ///< generated text, ~8 words per line
-  std::uint64_t wc_file_words = 8'000'000;   ///< shared text files, replayed up to this many words
+  std::uint64_t wc_file_words = 8'000'000;   ///< the data directory's text files, replayed up to this many words
   std::uint64_t nexmark = 3'000'000;
   std::uint64_t ysb_file_events = 4'000'000;  ///< ysb-file: JSON lines (~240 bytes each, ~1 GB)
   std::uint64_t text_file_bytes = 200'000'000;  ///< wordcount-file: 80-column text
   double latency_seconds = 5;
-  std::string data_dir;                      ///< ../shared/data or $WEIR_DATA
+  std::string data_dir;                      ///< the data directory ($WEIR_DATA, or its default)
   std::string cache_dir = "perf-cache";      ///< generated input files, reused between runs
 };
 

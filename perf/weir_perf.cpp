@@ -238,7 +238,8 @@ int main(int argc, char** argv) {
   bool runs_set = false, warmup_set = false, ysb_set = false, text_set = false;
   std::string only, only_variant, out_dir = "perf-results";
   const char* env_data = std::getenv("WEIR_DATA");
-  // $WEIR_DATA, else ../shared/data from here or from the source tree (as tests/support/test_data.hpp).
+  // The data directory: $WEIR_DATA, else its documented default (as tests/support/test_data.hpp),
+  // from here or from the source tree.
   sz.data_dir = env_data ? env_data : "../shared/data";
   if (!env_data && !std::filesystem::exists(sz.data_dir)) sz.data_dir = WEIR_SOURCE_DIR "/../shared/data";
   for (int i = 1; i < argc; ++i) {

@@ -1,5 +1,6 @@
 // Windowed word count on event time (30 s windows sliding by 10 s), over
-// generated text and over the shared text files (../shared/data/text_*).
+// generated text and over the text files of the data directory ($WEIR_DATA,
+// its text_* folders).
 // Lines carry event times (line i at start + i × 1000 / lines_per_second ms).
 // weir: source → flat_map (word, time) → watermark → keyed sliding-window
 // count. The limit: one thread, panes of 10 s in an open-addressing table
@@ -14,9 +15,8 @@
 #include <tuple>
 #include <unordered_map>
 
-#include <xxhash.h>
-
 #include "harness.hpp"
+#include "word_table.hpp"
 
 namespace weir::perf {
 namespace {
@@ -33,17 +33,6 @@ struct wc_state {
     return start_ms + static_cast<std::int64_t>(static_cast<double>(line) * (1000.0 / lines_per_second));
   }
 };
-
-template <class F>
-void split(std::string_view s, F&& f) {
-  std::size_t pos = 0;
-  while (pos < s.size()) {
-    auto sp = s.find(' ', pos);
-    if (sp == std::string_view::npos) sp = s.size();
-    if (sp > pos) f(s.substr(pos, sp - pos));
-    pos = sp + 1;
-  }
-}
 
 void generate_text(wc_state& st, std::uint64_t lines) {
   // Zipf-ish vocabulary of 5,000 words, 4..12 words per line (as bench_wordcount).
@@ -64,7 +53,7 @@ void generate_text(wc_state& st, std::uint64_t lines) {
   }
 }
 
-/// The text files of ../shared/data/text_* (not README/LICENSE), lines
+/// The text files of the data directory's text_* folders (not README/LICENSE), lines
 /// replayed until `words` words; tabs and CRs become spaces. False if none.
 bool load_files(wc_state& st, const std::string& dir, std::uint64_t words) {
   std::vector<std::string> base;
@@ -90,13 +79,13 @@ bool load_files(wc_state& st, const std::string& dir, std::uint64_t words) {
     }
   }
   std::uint64_t per_pass = 0;
-  for (auto& l : base) split(l, [&](std::string_view) { ++per_pass; });
+  for (auto& l : base) split_words(l, [&](std::string_view) { ++per_pass; });
   if (per_pass == 0) return false;
   std::uint64_t got = 0;
   while (got < words)
     for (auto& l : base) {
       st.lines.push_back(l);
-      split(l, [&](std::string_view) { ++got; });
+      split_words(l, [&](std::string_view) { ++got; });
       if (got >= words) break;
     }
   return true;
@@ -110,7 +99,7 @@ void finish_prepare(wc_state& st) {
     st.bytes += st.lines[i].size() + 1;
     std::int64_t pane = st.time_of(i) / slide_ms * slide_ms;
     auto& m = panes[pane];
-    split(st.lines[i], [&](std::string_view w) {
+    split_words(st.lines[i], [&](std::string_view w) {
       ++m[std::string(w)];
       ++st.words;
     });
@@ -163,7 +152,8 @@ run_result run_weir(wc_state& st, int parallelism) {
                             [](const value& v, records& out) {
                               auto f = v.as_array();
                               const value& t = f[0];
-                              split(f[1].as_string(), [&](std::string_view w) { out.push_back(value::pair(value(w), t)); });
+                              split_words(f[1].as_string(),
+                                          [&](std::string_view w) { out.push_back(value::pair(value(w), t)); });
                             },
                             "split")
                         .with_watermark(wm));
@@ -197,53 +187,8 @@ run_result run_weir(wc_state& st, int parallelism) {
   return r;
 }
 
-/// Open-addressing word → count table (xxh3, linear probing), string_views into the text.
-class pane_table {
-public:
-  pane_table() : slots_(1 << 13), mask_((1 << 13) - 1) {}
-  void add(std::string_view w, std::int64_t by = 1) {
-    if ((n_ + 1) * 2 > slots_.size()) grow();
-    const std::uint64_t h = XXH3_64bits(w.data(), w.size());
-    for (std::size_t i = h & mask_;; i = (i + 1) & mask_) {
-      slot& s = slots_[i];
-      if (s.n == 0) {
-        s = {h, w, by};
-        ++n_;
-        return;
-      }
-      if (s.h == h && s.w == w) {
-        s.n += by;
-        return;
-      }
-    }
-  }
-  template <class F>
-  void for_each(F&& f) const {
-    for (auto& s : slots_)
-      if (s.n) f(s.w, s.n);
-  }
-
-private:
-  struct slot {
-    std::uint64_t h = 0;
-    std::string_view w;
-    std::int64_t n = 0;
-  };
-  void grow() {
-    auto old = std::move(slots_);
-    slots_.assign(old.size() * 2, slot{});
-    mask_ = slots_.size() - 1;
-    for (auto& s : old)
-      if (s.n)
-        for (std::size_t i = s.h & mask_;; i = (i + 1) & mask_)
-          if (slots_[i].n == 0) {
-            slots_[i] = s;
-            break;
-          }
-  }
-  std::vector<slot> slots_;
-  std::size_t mask_, n_ = 0;
-};
+/// A pane's words: string_views into the text.
+using pane_table = word_table;
 
 run_result run_limit(wc_state& st) {
   using clk = std::chrono::steady_clock;
@@ -268,7 +213,7 @@ run_result run_limit(wc_state& st) {
       t = &done.back().second;
       cur = pane;
     }
-    split(st.lines[i], [&](std::string_view w) { t->add(w); });
+    split_words(st.lines[i], [&](std::string_view w) { t->add(w); });
   }
   if (t)
     for (std::int64_t start = cur + slide_ms - window_ms; start <= cur; start += slide_ms) emit_window(start);
@@ -288,7 +233,8 @@ scenario make(const sizes& s, bool files) {
   scenario sc;
   sc.name = files ? "wordcount-files" : "wordcount";
   sc.unit = "words";
-  sc.what = files ? "windowed word count (30 s / 10 s) over ../shared/data/text_* (replayed)"
+  sc.what = files ? "windowed word count (30 s / 10 s) over the text files of the data directory "
+                    "($WEIR_DATA, text_*; replayed)"
                   : "windowed word count (30 s / 10 s) over generated Zipf text";
   auto sz = s;
   sc.prepare = [st, sz, files] {

@@ -3,7 +3,8 @@
 //
 //   access_log_alarm [LOG_FILE] [--window-min 10] [--slide-min 5] [--threshold-pct 0.5]
 //
-// LOG_FILE: an Apache combined log (e.g. ../shared/data/apache_access_elastic/apache_logs);
+// LOG_FILE: an Apache combined log (e.g. apache_access_elastic/apache_logs of the
+// data directory, $WEIR_DATA);
 // without it, 20 s of the built-in generator (seeded). Flink/Structured
 // Streaming style: event time from the log's timestamps, a watermark 60 s
 // behind the largest time seen (the file is up to 59 s out of order), sliding

@@ -103,6 +103,48 @@ TEST_CASE("cli: check prints ok for every shipped example", "[cli]") {
   CHECK(checked >= 2);
 }
 
+TEST_CASE("cli: check and explain create no file: no sink output, dead letter or checkpoint directory", "[cli]") {
+  weir::test::temp_dir tmp;
+  const fs::path logs = tmp.path / "logs", work = tmp.path / "work";
+  fs::create_directories(logs);
+  fs::create_directories(work);
+  write_file(work / "in.jsonl", "{\"a\": 1}\nnot json\n");
+  write_file(work / "p.weir",
+             "let src = file(\"in.jsonl\") | parse_json(on_error = dead_letter(\"bad.jsonl\"))\n"
+             "src | write_jsonl(\"out.jsonl\")\n"
+             "src | map({a: _.a}) | write_csv(\"out.csv\")\n"
+             "src | map((_.a, 1)) | reduce_by_key(sum) | write_jsonl(\"sub/dir/keyed.jsonl\")\n");
+  weir::test::cwd_guard in_work(work);
+  auto listing = [&] {
+    std::vector<std::string> names;
+    for (auto& e : fs::recursive_directory_iterator(work)) names.push_back(fs::relative(e.path(), work).string());
+    std::sort(names.begin(), names.end());
+    return names;
+  };
+  const std::vector<std::string> before = {"in.jsonl", "p.weir"};
+  REQUIRE(listing() == before);
+  const std::vector<std::vector<std::string>> commands = {
+      {"check", "p.weir"},
+      {"check", "p.weir", "--parallelism", "2"},
+      {"explain", "p.weir"},
+      {"explain", "p.weir", "--dot", "--parallelism", "2"},
+  };
+  for (auto& args : commands) {
+    INFO(args[0] << " " << args.back());
+    auto r = run_weir(args, logs);
+    CHECK(r.err.empty());
+    CHECK(r.exit_code == 0);
+    CHECK(listing() == before);
+  }
+  // --checkpoint belongs to `weir run`: check and explain refuse it as a usage error, creating nothing
+  for (std::string cmd : {"check", "explain"}) {
+    INFO(cmd << " --checkpoint");
+    auto r = run_weir({cmd, "p.weir", "--checkpoint", "ckpt"}, logs);
+    CHECK(r.exit_code == 2);
+    CHECK(listing() == before);
+  }
+}
+
 TEST_CASE("cli: a missing input file exits 1 with one line", "[cli]") {
   weir::test::temp_dir tmp;
   auto r = run_weir({"run", "-e", "file(\"" + (tmp.path / "nope.txt").string() + "\") | print()"}, tmp.path);

@@ -18,6 +18,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -78,16 +79,31 @@ struct pg_job {
   }
   std::string last_stderr() const { return weir::test::slurp(logs / ("run-" + std::to_string(runs) + ".stderr.txt")); }
 
+  /// Runs weir once with `env`; its exit code, or nullopt (killed) when it
+  /// did not end within `limit`.
+  std::optional<int> run(const std::vector<std::string>& env, std::chrono::seconds limit) {
+    pid_t pid = start(env);
+    auto rc = weir::test::wait_for(pid, limit);
+    if (!rc) weir::test::kill_weir(pid);
+    return rc;
+  }
+
   void finish() {
-    pid_t pid = start();
-    auto rc = weir::test::wait_for(pid, 240s);
-    if (!rc) {
-      weir::test::kill_weir(pid);
-      FAIL("weir did not finish within 240 s (" << dir << ")");
-    }
+    auto rc = run({}, 240s);
+    if (!rc) FAIL("weir did not finish within 240 s (" << dir << ")");
     INFO("run " << runs << " stderr: " << last_stderr());
     REQUIRE(*rc == 0);
   }
+};
+
+/// What both test cases start from: a fresh database and a file of the
+/// numbered lines 0..n-1.
+struct crash_setup {
+  weir::test::postgres_database pg;
+  weir::test::temp_dir tmp;
+  fs::path input;
+  explicit crash_setup(i64 n) : input(tmp.path / "numbers.txt") { write_numbers(input, n); }
+  pg_job job(const std::string& name) { return pg_job(tmp.path, name, input, pg.url()); }
 };
 
 /// The committed tables of `j` hold 0..n-1 once each, and per key its last n.
@@ -115,15 +131,9 @@ std::uint64_t seed_from_env() {
 TEST_CASE("postgres crash test: 2 M rows SIGKILLed at random moments and restarted until done leave every row once "
           "and one row per key with its last value",
           "[slow][checkpoint][postgres]") {
-  if (!weir::test::postgres_bin_dir()) {
-    WARN(weir::test::postgres_missing);
-    return;
-  }
-  weir::test::postgres_database pg;
-  weir::test::temp_dir tmp;
+  REQUIRE_POSTGRES();
   constexpr i64 n = 2'000'000;
-  const auto input = tmp.path / "numbers.txt";
-  write_numbers(input, n);
+  crash_setup setup(n);
   const auto seed = seed_from_env();
   std::mt19937_64 rng(seed);
   std::uniform_int_distribution<int> delay(300, 2500);
@@ -132,7 +142,7 @@ TEST_CASE("postgres crash test: 2 M rows SIGKILLed at random moments and restart
   // starts afresh on new tables, so every run sees at least 3 restarts.
   int total_kills = 0;
   for (int round = 1; total_kills < 3 && round <= 6; ++round) {
-    pg_job j(tmp.path, "random" + std::to_string(round), input, pg.url());
+    pg_job j = setup.job("random" + std::to_string(round));
     std::string delays;
     int kills = 0;
     bool finished = false;
@@ -153,7 +163,7 @@ TEST_CASE("postgres crash test: 2 M rows SIGKILLed at random moments and restart
     std::printf("postgres crash test: round %d: %" PRId64 " rows, seed %llu (WEIR_CRASH_SEED), %d kills after %s ms, "
                 "%d runs\n",
                 round, n, static_cast<unsigned long long>(seed), kills, delays.c_str(), j.runs);
-    check_tables(pg, j, n);
+    check_tables(setup.pg, j, n);
   }
   CHECK(total_kills >= 3);
 }
@@ -161,15 +171,9 @@ TEST_CASE("postgres crash test: 2 M rows SIGKILLed at random moments and restart
 TEST_CASE("postgres crash test: at each named crash point of the two-phase commit the restarted run commits every "
           "row once",
           "[slow][checkpoint][postgres]") {
-  if (!weir::test::postgres_bin_dir()) {
-    WARN(weir::test::postgres_missing);
-    return;
-  }
-  weir::test::postgres_database pg;
-  weir::test::temp_dir tmp;
+  REQUIRE_POSTGRES();
   constexpr i64 n = 1'000'000;
-  const auto input = tmp.path / "numbers.txt";
-  write_numbers(input, n);
+  crash_setup setup(n);
   struct sequence {
     std::string name;
     std::vector<std::string> points;  ///< WEIR_CRASH_AT of consecutive runs, each must exit 77
@@ -182,18 +186,16 @@ TEST_CASE("postgres crash test: at each named crash point of the two-phase commi
       {"recovery", {"after_manifest_before_commit:2", "during_recovery"}},
   };
   for (auto& s : sequences) {
-    pg_job j(tmp.path, s.name, input, pg.url());
+    pg_job j = setup.job(s.name);
     for (auto& p : s.points) {
-      pid_t pid = j.start({"WEIR_CRASH_AT=" + p});
-      auto rc = weir::test::wait_for(pid, 120s);
-      if (!rc) weir::test::kill_weir(pid);
+      auto rc = j.run({"WEIR_CRASH_AT=" + p}, 120s);
       INFO("WEIR_CRASH_AT=" << p << ", stderr: " << j.last_stderr());
       REQUIRE(rc);
       REQUIRE(*rc == 77);
     }
     j.finish();
     INFO("sequence " << s.name);
-    check_tables(pg, j, n);
+    check_tables(setup.pg, j, n);
     std::printf("postgres crash test: crash points %s: committed once\n", s.name.c_str());
   }
 }

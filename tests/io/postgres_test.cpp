@@ -30,14 +30,6 @@ using namespace std::chrono_literals;
 using weir::value;
 using weir::test::postgres_database;
 
-#define REQUIRE_POSTGRES()                         \
-  do {                                             \
-    if (!weir::test::postgres_bin_dir()) {         \
-      WARN(weir::test::postgres_missing);          \
-      return;                                      \
-    }                                              \
-  } while (0)
-
 value obj(std::vector<weir::field> f) { return value::object(std::move(f)); }
 
 /// Records 0..n-1 as objects {n, k: n % keys}, `per_read` per read, with a

@@ -64,6 +64,16 @@ inline const char* postgres_missing =
     "SKIPPED: PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb; scripts/setup.sh installs "
     "postgresql)";
 
+/// In a test case that needs PostgreSQL: warns (postgres_missing) and ends
+/// the test case, passed, when it is not installed.
+#define REQUIRE_POSTGRES()                         \
+  do {                                             \
+    if (!weir::test::postgres_bin_dir()) {         \
+      WARN(weir::test::postgres_missing);          \
+      return;                                      \
+    }                                              \
+  } while (0)
+
 /// Rows of a query result, as text (NULL as "NULL").
 using pg_rows = std::vector<std::vector<std::string>>;
 
