@@ -3,8 +3,11 @@
 // snapshots of Carbone et al. 2015, "Lightweight Asynchronous Snapshots for
 // Distributed Dataflows"; recovery is Spark's `StreamingContext.getOrCreate`).
 // The store knows nothing of actors, barriers or timing: the runtime's
-// checkpoint coordinator (actors/) collects a checkpoint_data from the tasks'
-// snapshots and calls store::write, and restores from store::load_latest.
+// checkpoint_coordinator (actors/checkpoint_coordinator.hpp, on a thread of
+// its own) triggers checkpoints on its interval, collects a checkpoint_data
+// from the tasks' snapshots (actors/task_snapshot.hpp) and calls
+// store::write, which also prunes beyond `retain`; the job
+// (actors/job.cpp) restores from store::load_latest at start.
 //
 // Layout of `--checkpoint DIR`:
 //   DIR/chk-000000000007/          one folder per checkpoint (id, 12 digits)
@@ -55,7 +58,7 @@ struct task_snapshot {
   int instance = 0;             ///< parallel instance
   std::string name;             ///< "file -> parse_log[0]" (for inspect and errors)
   bool finished = false;        ///< the task had ended its stream (final state)
-  std::string runtime;          ///< the runtime's own state (batch clock, watermarks), encoded
+  std::string runtime;          ///< the runtime's own state (batch clock, watermarks), encoded by actors/task_snapshot.cpp
   std::string source_position;  ///< the source's encoded position; empty without a source
   std::string source_describe;  ///< human-readable position, e.g. "x.txt: line 12, byte 345"
   std::vector<operator_section> operators;  ///< one per chain operator, in chain order

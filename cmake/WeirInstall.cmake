@@ -14,7 +14,8 @@ include(CMakePackageConfigHelpers)
 set(WEIR_INSTALL_CMAKEDIR ${CMAKE_INSTALL_LIBDIR}/cmake/weir)
 
 # Exported names: weir::weir (the API), weir::actors, weir::io,
-# weir::checkpoint, weir::operators, weir::common, weir::options (C++20,
+# weir::checkpoint, weir::operators, weir::common, weir::api_options (the
+# option and result types), weir::options (C++20,
 # include root, sanitizer flags).
 set_target_properties(weir_options PROPERTIES EXPORT_NAME options)
 set_target_properties(weir_actors PROPERTIES EXPORT_NAME actors)
@@ -22,6 +23,7 @@ set_target_properties(weir_io PROPERTIES EXPORT_NAME io)
 set_target_properties(weir_checkpoint PROPERTIES EXPORT_NAME checkpoint)
 set_target_properties(weir_operators PROPERTIES EXPORT_NAME operators)
 set_target_properties(weir_common PROPERTIES EXPORT_NAME common)
+set_target_properties(weir_api_options PROPERTIES EXPORT_NAME api_options)
 install(TARGETS weir_options EXPORT weir-targets)
 install(EXPORT weir-targets NAMESPACE weir:: FILE weirTargets.cmake DESTINATION ${WEIR_INSTALL_CMAKEDIR})
 

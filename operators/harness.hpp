@@ -1,13 +1,16 @@
 // weir — operator test harness (Flink's OneInputStreamOperatorTestHarness,
 // with Spark's batch boundaries as time): push records, end batches, read
-// the output — no actors involved.
+// the output — no actors involved. The operator runs in a one-operator
+// operator_chain, the drain loop the actor runtime uses.
 #pragma once
 
 #include <algorithm>
 #include <cstdint>
+#include <iterator>
 #include <string>
 #include <string_view>
 
+#include "weir/operators/operator_chain.hpp"
 #include "weir/operators/snapshot.hpp"
 #include "weir/operators/stream_operator.hpp"
 
@@ -17,56 +20,68 @@ namespace weir {
 /// @thread Single-threaded.
 class operator_harness {
 public:
-  explicit operator_harness(operator_ptr op, operator_context ctx = {})
-      : op_(std::move(op)), ctx_(ctx) {
-    call_.watermarks = &marks_;
+  explicit operator_harness(operator_ptr op, operator_context ctx = {}) : op_(op.get()), ctx_(ctx) {
+    chain_.add({std::move(op), "operator under test", false, {}});
+    chain_.set_output(&out_);
+    call_.watermarks = &direct_marks_;
     op_->open(ctx_);
   }
+  operator_harness(const operator_harness&) = delete;
+  operator_harness& operator=(const operator_harness&) = delete;
 
-  /// Delivers watermark `wm` (ms); returns what the operator emitted (fired windows).
+  /// Delivers watermark `wm` (ms); returns what the operator emitted (fired
+  /// windows). A watermark not past the last one delivered reaches the
+  /// operator no more (monotonic watermarks, as in the runtime).
   records watermark(std::int64_t wm) {
-    records out;
-    forwarded_ = op_->on_watermark(wm, out);
-    return out;
+    out_.forwarded = no_watermark;
+    struct delivering {  // reset however the call ends
+      collector& c;
+      explicit delivering(collector& c_) : c(c_) { c.delivering = true; }
+      ~delivering() { c.delivering = false; }
+    } scope{out_};
+    chain_.watermark(0, wm);
+    forwarded_ = out_.forwarded;
+    return take();
   }
   /// The watermark the operator forwarded on the last watermark() call.
   std::int64_t forwarded() const noexcept { return forwarded_; }
 
-  /// Fires processing-time timers at `now_ms` (wall clock, ms since the epoch).
+  /// Fires processing-time timers due at `now_ms` (wall clock, ms since the epoch).
   records processing_time(std::int64_t now_ms) {
-    records out;
-    op_->on_processing_time(call_, now_ms, out);
-    return out;
+    sync_context();
+    chain_.processing_time(now_ms);
+    return take();
   }
 
   /// Watermarks the operator generated (an assigner), positioned in the
   /// output of the push() calls since the last take; cleared by the call.
   std::vector<watermark_mark> take_watermarks() {
     std::vector<watermark_mark> m;
-    m.swap(marks_);
+    m.swap(direct_marks_);  // from direct calls with context()
+    m.insert(m.end(), out_.marks.begin(), out_.marks.end());
+    out_.marks.clear();
     return m;
   }
 
   /// Processes records of the current batch; returns what the operator emitted at once.
   records push(records in) {
-    records out;
-    op_->process(call_, in, out);
-    return out;
+    sync_context();
+    chain_.run(in, 0);
+    return take();
   }
 
   /// Processes records of input `input` of a multi-input operator (join, cogroup, union).
   records push_input(int input, records in) {
-    records out;
-    op_->process_input(call_, input, in, out);
-    return out;
+    sync_context();
+    chain_.run(in, input);
+    return take();
   }
 
   /// Ends the current batch; returns what the operator emitted for it.
   records end_batch() {
-    records out;
     time_ += ctx_.batch_interval.count();
-    op_->on_batch_end(time_, out);
-    return out;
+    chain_.batch_end(time_, chain_.size(), [] {});
+    return take();
   }
 
   /// Convenience: push `in`, end the batch, return everything emitted.
@@ -82,14 +97,13 @@ public:
   /// batch followed by (-1, flushed records).
   std::vector<std::pair<std::int64_t, records>> end_of_stream() {
     std::vector<std::pair<std::int64_t, records>> res;
-    for (std::int64_t h = op_->drain_horizon(time_); time_ < h; h = op_->drain_horizon(time_))
+    for (std::int64_t h = chain_.drain_horizon(time_); time_ < h; h = chain_.drain_horizon(time_))
       while (time_ < h) {
         records r = end_batch();
         res.emplace_back(time_, std::move(r));
       }
-    records out;
-    op_->on_end_of_stream(out);
-    res.emplace_back(-1, std::move(out));
+    chain_.end_of_stream();
+    res.emplace_back(-1, take());
     return res;
   }
 
@@ -134,10 +148,41 @@ public:
   process_context& context() noexcept { return call_; }
 
 private:
-  operator_ptr op_;
+  /// Collects the chain's output: records, and the watermarks the operator
+  /// generated (positioned in the records collected since the last take).
+  struct collector : chain_output {
+    records out;
+    std::vector<watermark_mark> marks;
+    std::int64_t forwarded = no_watermark;
+    bool delivering = false;  ///< inside watermark(): what comes out is the forwarded watermark
+    void emit(records& r) override {
+      out.insert(out.end(), std::make_move_iterator(r.begin()), std::make_move_iterator(r.end()));
+      r.clear();
+    }
+    void emit_watermark(std::int64_t wm, watermark_status st) override {
+      if (delivering)
+        forwarded = wm;
+      else
+        marks.emplace_back(static_cast<std::uint32_t>(out.size()), wm, st);
+    }
+  };
+  /// The chain's operator gets what the test set on context().
+  void sync_context() {
+    chain_[0].ctx.origin = call_.origin;
+    chain_[0].ctx.key_hashes = call_.key_hashes;
+  }
+  records take() {
+    records r;
+    r.swap(out_.out);
+    return r;
+  }
+
+  stream_operator* op_;
   operator_context ctx_;
-  process_context call_;
-  std::vector<watermark_mark> marks_;
+  operator_chain chain_;
+  collector out_;
+  process_context call_;                       ///< context(): what the test sets, for chain calls and direct ones
+  std::vector<watermark_mark> direct_marks_;   ///< marks of direct calls with context()
   std::int64_t forwarded_ = no_watermark;
   std::int64_t time_ = 0;
 };

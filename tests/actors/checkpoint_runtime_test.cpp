@@ -12,6 +12,7 @@
 #include <map>
 #include <mutex>
 #include <random>
+#include <set>
 #include <string>
 #include <thread>
 
@@ -373,4 +374,34 @@ TEST_CASE("checkpoint directory errors: no valid checkpoint, another plan", "[ch
     build(ctx, s, l);
     CHECK_THROWS_WITH(ctx.start(), Catch::Contains("another plan"));
   }
+}
+
+TEST_CASE("checkpoints are taken on their interval while the embedding program is not in await_termination",
+          "[checkpoint][actors]") {
+  temp_dir d("no-wait");
+  run_setup s;
+  s.dir = d.path.string();
+  s.n = 5'000'000;  // ~20 s of input at 250 records per ms: stopped long before its end
+  s.interval = 150ms;
+  auto l = std::make_shared<ledger>();
+  streaming_context ctx(options_of(s));
+  build(ctx, s, l);
+  ctx.start();
+  // The program does something else: it watches the checkpoint directory
+  // for completed checkpoints (a MANIFEST), and only then waits for the run.
+  std::set<std::string> seen;
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  while (seen.size() < 3 && std::chrono::steady_clock::now() < deadline) {
+    std::error_code ec;
+    for (auto& e : fs::directory_iterator(d.path, ec))
+      if (fs::exists(e.path() / "MANIFEST", ec)) seen.insert(e.path().filename().string());
+    std::this_thread::sleep_for(10ms);
+  }
+  const checkpoint_stats during = ctx.checkpoints();
+  ctx.stop();  // graceful: the sources end their streams
+  run_stats st = ctx.await_termination();
+  CHECK(seen.size() >= 3);
+  CHECK(during.completed >= 3);
+  CHECK(st.checkpoints.failed == 0);
+  CHECK(st.checkpoints.completed > during.completed);  // the final checkpoint
 }

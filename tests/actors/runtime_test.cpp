@@ -211,7 +211,7 @@ TEST_CASE("stop() ends an unbounded source gracefully: nothing is lost", "[actor
   o.batch_interval = 100ms;
   streaming_context ssc(o);
   std::atomic<std::int64_t> seen{0};
-  std::int64_t last_time = 0;
+  std::atomic<std::int64_t> last_time{0};
   ssc.source("endless", [] { return std::make_unique<test::counter_source>(); })
       .map([](const value& v) { return value::pair(v.as_int() % 100, 1); })
       .reduce_by_key(reducer::sum())
@@ -220,7 +220,9 @@ TEST_CASE("stop() ends an unbounded source gracefully: nothing is lost", "[actor
         last_time = t;
       });
   ssc.start();
-  std::this_thread::sleep_for(350ms);
+  // stopped once three batches went through (a condition, not a fixed sleep)
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  while (last_time.load() < 300 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(1ms);
   ssc.stop();
   auto stats = ssc.await_termination();
   CHECK(stats.source_records > 0);
