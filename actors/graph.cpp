@@ -1,3 +1,5 @@
+// weir — the physical planner (operator chaining, stages, edges) and the
+// plan's text and DOT renderings (graph.hpp).
 #include "weir/actors/graph.hpp"
 
 #include <string>
@@ -49,7 +51,9 @@ physical_graph make_physical(const logical_graph& g, int parallelism) {
     if (n.inputs.empty()) {
       if (!n.make_source && !n.make_source_part)
         throw pipeline_error("node '" + n.name + "' has neither input nor source");
-      int s = new_stage(n.make_source_part ? std::max(1, n.source_parallelism) : 1);
+      int s = new_stage(!n.make_source_part         ? 1
+                        : n.source_parallelism > 0 ? n.source_parallelism
+                                                   : parallelism);
       p.stages[static_cast<std::size_t>(s)].source_node = n.id;
       p.stages[static_cast<std::size_t>(s)].name = n.name;
       stage_of[idx] = s;
@@ -168,8 +172,11 @@ int channels_of(const physical_graph& p, const edge& e) {
 
 std::string describe(const logical_graph& g, const physical_graph& p, const render_options& o) {
   std::string out = totals(p) + "\n" + settings(g, o) + "\n";
-  for (auto& s : p.stages)
+  for (auto& s : p.stages) {
     out += "stage " + std::to_string(s.id) + " x" + std::to_string(s.parallelism) + ": " + s.name + "\n";
+    if (s.source_node >= 0)
+      if (auto& d = g.nodes[static_cast<std::size_t>(s.source_node)].describe_source) out += "  source " + d(s.parallelism) + "\n";
+  }
   for (auto& e : p.edges) {
     out += "edge " + std::to_string(e.from) + " -> " + std::to_string(e.to) + " " + kind_name(e.kind);
     if (e.input > 0) out += " (input " + std::to_string(e.input) + ")";

@@ -37,7 +37,15 @@ struct node {
   /// A partitioned source: instance i of `source_parallelism` (Kafka's
   /// partitions spread over the instances); used instead of make_source.
   std::function<io::source_ptr(int instance, int parallelism)> make_source_part;
-  int source_parallelism = 1;                    ///< instances of a partitioned source
+  /// Instances of a partitioned source; 0 = the job's parallelism (a
+  /// data-parallel source such as file(...) in the DSL).
+  int source_parallelism = 1;
+  /// A source whose instances read byte ranges of lines (file(...)
+  /// splits): a parse_csv behind it makes it one instance (dstream::parse_csv).
+  bool line_splits = false;
+  /// A source's line for `weir explain` given its instances (e.g. "file x2:
+  /// 6 splits of ~32 MB over 1 file"); empty function = none.
+  std::function<std::string(int instances)> describe_source;
   std::function<operator_ptr()> make_operator;   ///< set for operators and sinks
   routing route = routing::chained;
   bool sink = false;
@@ -117,7 +125,9 @@ int channels_of(const physical_graph& p, const edge& e);
 
 /// Text rendering of a physical plan (`weir explain`): a header with the
 /// totals and the channel settings, then one line per stage
-/// ("stage 1 x2: reduce_by_key", its chained operators joined by " -> ") and
+/// ("stage 1 x2: reduce_by_key", its chained operators joined by " -> "),
+/// after a source's stage its node's describe_source line, indented
+/// ("  source file x2: 2 splits of ~100 MB over 1 file"), and
 /// one per edge ("edge 1 -> 2 gather: 2 channels, capacity 8 batches each").
 std::string describe(const logical_graph& g, const physical_graph& p, const render_options& o = {});
 

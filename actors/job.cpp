@@ -234,8 +234,8 @@ restore_point job::impl::open_checkpoints() {
   if (rp.data) {
     if (rp.data->plan != plan_print)
       throw pipeline_error("checkpoint " + std::to_string(rp.data->id) + " in " + co.dir +
-                           " was taken with another plan (stages or parallelism changed); "
-                           "run the same pipeline and --parallelism, or use --fresh");
+                           " was taken with another plan (" + checkpoint::plan_difference(*rp.data, fp) +
+                           "); run the same pipeline and --parallelism, or use --fresh");
     for (auto& t : rp.data->tasks) rp.of[{t.stage, t.instance}] = &t;
     restored_final = rp.data->final;
     rp.operator_id = rp.data->final ? final_checkpoint_id : rp.data->id;

@@ -45,11 +45,13 @@ void source_driver::step(task& t) {
   if (!buf.empty()) {
     add(live.records_in, buf.size());
     add(live.batches_in, 1);
+    read_any_ = true;
   }
   const io::input_progress pr = source_->progress();  // one virtual call per read, not per record
   live.input_done.store(pr.done, relaxed);
   live.input_total.store(pr.total, relaxed);
   t.ingest(buf, ingest);
+  if (res.bytes_full) t.flush_output();  // a wire batch holds about read_bytes_bound bytes of lines at most
   switch (res.st) {
     case io::read_result::status::more: schedule(t); break;
     case io::read_result::status::idle: {
@@ -78,6 +80,11 @@ void source_driver::end(task& t) {
     t.finish_stream(false);
     return;
   }
+  // an instance that ends before its first batch end without a record (a
+  // file split instance with nothing to read) is idle: it holds back no
+  // watermark downstream while its end of stream waits for the batch end
+  // (Flink marks a source subtask without splits idle)
+  if (!read_any_ && t.last_mark() == 0) t.emit_watermark(no_watermark, watermark_status::idle);
   // the batch being read ends now, without waiting for the clock
   t.fire_batch_end(next_mark_);
   next_mark_ += t.options().batch_interval.count();

@@ -72,6 +72,7 @@ private:
   bool scheduled_ = false;       ///< a tick is pending
   bool waiting_credit_ = false;  ///< paused for credit
   bool stop_requested_ = false;
+  bool read_any_ = false;        ///< the source returned a record in this run
   steady::time_point blocked_since_{};
   double backpressure_s_ = 0;
   std::uint64_t cp_pending_ = 0;  ///< checkpoint to inject after the batch end at cp_at_

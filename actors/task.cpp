@@ -110,6 +110,7 @@ void task::ingest(records& recs, std::int64_t ingest_ns) {
 // stages see none either.
 void task::fire_batch_end(std::int64_t t) {
   last_mark_ = t;
+  fired_at_mark_ = chain_.fired_records();
   std::size_t n = 0;
   while (n < chain_.size() && t % in_slide_[n] == 0) ++n;
   chain_.batch_end(t, n, [&] { ++report_.batches; });
@@ -140,8 +141,9 @@ void task::finish_stream(bool drain) {
   chain_.watermark(0, end_watermark);
   const std::int64_t b = opts_.batch_interval.count();
   std::int64_t t = last_mark_;
-  if (chain_.fired_records() != fired_before) {
-    // the windows the final watermark closed belong to one more batch, so
+  if (chain_.fired_records() != fired_before || (drain && chain_.fired_records() != fired_at_mark_)) {
+    // the windows the final watermark closed (or, on the wall clock, the
+    // end of one of several inputs did after the last batch end) belong to one more batch, so
     // that batch operators after them (count, top, collect, ...) see them
     // (docs/architecture.md §5); downstream tasks get its batch end too
     t += b;

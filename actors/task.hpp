@@ -117,6 +117,8 @@ public:
   void fire_batch_end(std::int64_t t);
   /// All input seen: drains, flushes, sends end of stream.
   void finish_stream(bool drain);
+  /// Sends the wire batches being built now (a source read stopped by bytes).
+  void flush_output() { flush_building(); }
 
 private:
   void pump();
@@ -143,6 +145,7 @@ private:
   std::int64_t out_slide_ = 0;          ///< slide of the stage's output stream, ms
 
   std::int64_t last_mark_ = 0;          ///< last batch end fired
+  std::uint64_t fired_at_mark_ = 0;     ///< chain_.fired_records() at the last batch end
   bool inputs_done_ = false;            ///< end of stream processed, eos queued downstream
   bool reported_ = false;
   task_report report_;

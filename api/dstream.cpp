@@ -348,7 +348,27 @@ dstream dstream::parse_log(io::log_format fmt, error_policy on_error) const {
 }
 
 dstream dstream::parse_csv(io::csv_options o, error_policy on_error) const {
-  // stateful across lines (a quoted field may span them): one instance
+  // Stateful across lines (a quoted field may span them, the header is a
+  // file's first line): one instance, and a file source it reads from is
+  // not split (a split could start inside a quoted field), like Spark's CSV
+  // reader with multiLine.
+  std::vector<int> todo = {node_};
+  std::vector<bool> seen(graph_->nodes.size(), false);
+  while (!todo.empty()) {
+    const int id = todo.back();
+    todo.pop_back();
+    if (seen[static_cast<std::size_t>(id)]) continue;
+    seen[static_cast<std::size_t>(id)] = true;
+    auto& n = graph_->nodes[static_cast<std::size_t>(id)];
+    if (n.line_splits) {
+      if (n.source_parallelism > 1)
+        throw pipeline_error("parse_csv reads " + n.name + "(...) as one instance (a quoted field may span lines, "
+                             "so the file cannot be split); it was given parallelism " +
+                             std::to_string(n.source_parallelism));
+      n.source_parallelism = 1;
+    }
+    todo.insert(todo.end(), n.inputs.begin(), n.inputs.end());
+  }
   return add("parse_csv", [o, on_error] { return io::make_csv_decoder(o, on_error); }, plan::routing::global,
              false);
 }
@@ -416,7 +436,7 @@ streaming_context::~streaming_context() = default;  // job's destructor stops an
 
 dstream streaming_context::source(std::string name, std::function<io::source_ptr(int, int)> make_part,
                                   int parallelism) {
-  if (parallelism < 1) throw pipeline_error(name + ": parallelism must be >= 1, got " + std::to_string(parallelism));
+  if (parallelism < 0) throw pipeline_error(name + ": parallelism must be >= 1 (or 0: the job's), got " + std::to_string(parallelism));
   plan::node n;
   n.name = std::move(name);
   n.make_source_part = std::move(make_part);
@@ -433,8 +453,17 @@ dstream streaming_context::source(std::string name, std::function<io::source_ptr
   return dstream(graph_, id);
 }
 
-dstream streaming_context::text_file_stream(std::string dir, io::dir_options o) {
-  return source("dir", [dir, o] { return io::make_dir_source(dir, o); });
+dstream streaming_context::text_file_stream(std::string dir, io::dir_options o, int parallelism) {
+  if (parallelism == 1) return source("dir", [dir, o] { return io::make_dir_source(dir, o); });
+  return source(
+      "dir",
+      [dir, o](int i, int n) {
+        io::dir_options part = o;
+        part.instance = i;
+        part.instances = n;
+        return io::make_dir_source(dir, part);
+      },
+      parallelism);
 }
 
 dstream streaming_context::socket_text_stream(std::string address, io::socket_options o) {
@@ -458,8 +487,13 @@ dstream streaming_context::receiver_stream(const std::string& registered_name, s
   });
 }
 
-dstream streaming_context::text_file(std::string path) {
-  return source("file", [path] { return io::make_file_source(path); });
+dstream streaming_context::text_file(std::string path, int parallelism) {
+  if (parallelism == 1) return source("file", [path] { return io::make_file_source(path); });
+  dstream d = source("file", io::make_file_source_parts(path), parallelism);
+  auto& n = graph_->nodes[static_cast<std::size_t>(d.node_)];
+  n.line_splits = true;
+  n.describe_source = [path](int instances) { return io::describe_file_splits(path, instances); };
+  return d;
 }
 
 dstream streaming_context::batches(std::string path, std::int64_t total, int partitions) {
@@ -491,12 +525,32 @@ dstream streaming_context::kafka_stream(io::kafka_options o) {
       o.parallelism);
 }
 
-dstream streaming_context::ysb(const io::ysb_options& o, std::shared_ptr<io::ysb_tally> tally) {
-  return source("generate", [o, tally] { return io::make_ysb_generator(o, tally); });
+dstream streaming_context::ysb(const io::ysb_options& o, std::shared_ptr<io::ysb_tally> tally, int parallelism) {
+  if (parallelism == 1) return source("generate", [o, tally] { return io::make_ysb_generator(o, tally); });
+  return source(
+      "generate",
+      [o, tally](int i, int n) {
+        io::ysb_options part = o;
+        part.partition = i;
+        part.partitions = n;
+        part.rate = o.rate / n;
+        return io::make_ysb_generator(part, tally);
+      },
+      parallelism);
 }
 
-dstream streaming_context::nexmark(const io::nexmark_options& o) {
-  return source("generate", [o] { return io::make_nexmark_generator(o); });
+dstream streaming_context::nexmark(const io::nexmark_options& o, int parallelism) {
+  if (parallelism == 1) return source("generate", [o] { return io::make_nexmark_generator(o); });
+  return source(
+      "generate",
+      [o](int i, int n) {
+        io::nexmark_options part = o;
+        part.partition = i;
+        part.partitions = n;
+        part.rate = o.rate / n;
+        return io::make_nexmark_generator(part);
+      },
+      parallelism);
 }
 
 dstream streaming_context::access_log(io::access_log_options o) {

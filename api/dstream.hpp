@@ -244,8 +244,18 @@ public:
 
   const context_options& options() const noexcept { return opts_; }
 
-  /// Spark `textFileStream` for a single file: its lines.
-  dstream text_file(std::string path);
+  /// Spark `textFileStream` for a single file (or a glob): its lines.
+  /// `parallelism` 1 (the default): one source instance reads the file(s)
+  /// in order. P > 1, or 0 for the job's parallelism: P instances each read
+  /// byte-range splits of the files, about the same number of bytes each
+  /// (Spark's `textFile` partitions, Flink's FileSource splits; see
+  /// io::make_file_source_parts), and run the stateless operators chained
+  /// after the source; the order of lines across instances is not kept. A
+  /// parse_csv behind such a source makes it one instance (a quoted field
+  /// may span lines).
+  /// @errors pipeline_error for parallelism < 0; at start for a file that
+  ///         cannot be opened.
+  dstream text_file(std::string path, int parallelism = 1);
   /// Lines of standard input.
   dstream stdin_lines();
   /// The built-in web-access-log generator (see io::access_log_options).
@@ -255,11 +265,15 @@ public:
   /// ints; one source instance (partition `o.partition` of `o.partitions`).
   /// `tally`, if given, receives the views per (campaign, 10 s window) the
   /// generator emitted.
-  dstream ysb(const io::ysb_options& o, std::shared_ptr<io::ysb_tally> tally = nullptr);
+  /// With `parallelism` P > 1 (0: the job's parallelism), P instances
+  /// each emit partition i of P (events i ≡ p mod P; the same multiset of
+  /// events as one instance) at o.rate / P each; o.partition/partitions are
+  /// then set per instance.
+  dstream ysb(const io::ysb_options& o, std::shared_ptr<io::ysb_tally> tally = nullptr, int parallelism = 1);
   /// The NEXMark event generator (io::make_nexmark_generator,
   /// io/bench_generators.hpp): person, auction and bid objects in the
-  /// proportion 1 : 3 : 46.
-  dstream nexmark(const io::nexmark_options& o);
+  /// proportion 1 : 3 : 46. `parallelism` as for ysb().
+  dstream nexmark(const io::nexmark_options& o, int parallelism = 1);
   /// Spark's deterministic replay (`queueStream` on a manual clock): a
   /// JSON-lines file, one line = one batch's elements (a JSON array), one batch
   /// per batch interval on a logical clock, as fast as possible; after the
@@ -275,8 +289,9 @@ public:
   dstream source(std::string name, std::function<io::source_ptr()> make);
   /// A partitioned source of `parallelism` instances: make(i, parallelism)
   /// builds instance i (e.g. a share of Kafka's partitions). Each instance
-  /// keeps its own watermark; downstream takes the minimum.
-  /// @errors pipeline_error for parallelism < 1.
+  /// keeps its own watermark; downstream takes the minimum. `parallelism` 0:
+  /// as many instances as the job's parallelism (context_options).
+  /// @errors pipeline_error for parallelism < 0.
   dstream source(std::string name, std::function<io::source_ptr(int instance, int parallelism)> make,
                  int parallelism);
   /// Kafka topics, Spark's direct approach (KafkaUtils.createDirectStream;
@@ -295,7 +310,9 @@ public:
   /// Spark `textFileStream(dir)`: lines of the files that appear in `dir`
   /// after start, each read once, in order of arrival; runs until stop().
   /// @errors pipeline_error at start if `dir` is not a readable directory.
-  dstream text_file_stream(std::string dir, io::dir_options o = {});
+  /// `parallelism` P > 1 (0: the job's parallelism): P instances, each
+  /// reading the files whose name hashes to it (io::dir_options::instance).
+  dstream text_file_stream(std::string dir, io::dir_options o = {}, int parallelism = 1);
   /// Spark `socketTextStream`: connects to "host:port" and yields its lines
   /// (reconnect policy: io::socket_options).
   /// @errors pipeline_error now for a bad address ("expected host:port"); at

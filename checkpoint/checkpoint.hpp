@@ -195,4 +195,11 @@ private:
 /// The physical plan's fingerprint for checkpoint_data::plan.
 std::string plan_fingerprint(const std::vector<std::pair<std::string, int>>& stages);
 
+/// Why checkpoint `cp` does not fit a run whose stages are `stages` (name,
+/// parallelism), read from the tasks it holds: e.g. "stage 0 (file ->
+/// flat_map) ran at parallelism 2 in the checkpoint, this run has 4", or
+/// "the checkpoint has 3 stages, this run 4"; "stages or parallelism
+/// changed" when the tasks do not tell.
+std::string plan_difference(const checkpoint_data& cp, const std::vector<std::pair<std::string, int>>& stages);
+
 }  // namespace weir::checkpoint

@@ -388,4 +388,33 @@ std::string plan_fingerprint(const std::vector<std::pair<std::string, int>>& sta
   return buf;
 }
 
+std::string plan_difference(const checkpoint_data& cp, const std::vector<std::pair<std::string, int>>& stages) {
+  // each stage's instances and name as the checkpoint's tasks show them
+  std::map<int, std::pair<std::string, int>> had;
+  for (auto& t : cp.tasks) {
+    auto& h = had[t.stage];
+    h.second = std::max(h.second, t.instance + 1);
+    if (h.first.empty()) {
+      h.first = t.name;
+      if (!h.first.empty() && h.first.back() == ']') h.first.erase(h.first.rfind('['));  // "name[i]"
+    }
+  }
+  for (std::size_t i = 0; i < stages.size(); ++i) {
+    auto it = had.find(static_cast<int>(i));
+    if (it == had.end()) break;
+    const auto& [name, par] = stages[i];
+    if (it->second.first == name && it->second.second != par)
+      return "stage " + std::to_string(i) + " (" + name + ") ran at parallelism " + std::to_string(it->second.second) +
+             " in the checkpoint, this run has parallelism " + std::to_string(par);
+  }
+  if (had.size() != stages.size())
+    return "the checkpoint has " + std::to_string(had.size()) + " stages, this run " + std::to_string(stages.size());
+  for (std::size_t i = 0; i < stages.size(); ++i) {
+    auto it = had.find(static_cast<int>(i));
+    if (it != had.end() && it->second.first != stages[i].first)
+      return "stage " + std::to_string(i) + " was \"" + it->second.first + "\", now \"" + stages[i].first + "\"";
+  }
+  return "stages or parallelism changed";
+}
+
 }  // namespace weir::checkpoint

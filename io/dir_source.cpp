@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "weir/common/hash.hpp"
 #include "weir/io/detail/line_reader.hpp"
 #include "weir/io/detail/net.hpp"
 #include "weir/io/sources.hpp"
@@ -61,6 +62,7 @@ public:
       origin_.add(current_, first, n);
       got += n;
       if (r.st == read_result::status::end) close_file();
+      if (r.bytes_full) return {read_result::status::more, {}, true};
     }
     if (got > 0) return {read_result::status::more, {}};
     auto wait = std::chrono::duration_cast<std::chrono::nanoseconds>(next_poll_ - clock::now());
@@ -172,6 +174,9 @@ private:
     while (dirent* e = ::readdir(d)) {
       std::string name = e->d_name;
       if (name.empty() || name[0] == '.' || name[0] == '_') continue;
+      if (opts_.instances > 1 && xxh3_64(name) % static_cast<std::uint64_t>(opts_.instances) !=
+                                     static_cast<std::uint64_t>(opts_.instance))
+        continue;  // another instance's file
       struct stat st {};
       if (::fstatat(::dirfd(d), name.c_str(), &st, 0) != 0) continue;  // vanished meanwhile
       if (!S_ISREG(st.st_mode)) continue;
@@ -228,6 +233,9 @@ private:
 }  // namespace
 
 source_ptr make_dir_source(std::string dir, dir_options opts) {
+  if (opts.instances < 1 || opts.instance < 0 || opts.instance >= opts.instances)
+    throw pipeline_error("dir(\"" + dir + "\"): instance " + std::to_string(opts.instance) + " of " +
+                         std::to_string(opts.instances) + " instances");
   return std::make_unique<dir_source>(std::move(dir), opts);
 }
 

@@ -21,7 +21,18 @@ struct read_result {
   };
   status st = status::more;
   std::chrono::nanoseconds retry_after{0};  ///< only for idle
+  /// The read stopped early at the source's byte bound (about
+  /// `read_bytes_bound` bytes of record text, e.g. a few lines of 200 KB):
+  /// the runtime sends the wire batches being built right after processing
+  /// these records, so that a source wire batch holds at most batch_size
+  /// records or about that many bytes of lines, whichever comes first.
+  bool bytes_full = false;
 };
+
+/// The byte bound of one read of a line source (file, stdin, dir): a read
+/// returns at most `max` records and stops after the line that reaches
+/// this many bytes of line text (1 MiB; at least one line per read).
+inline constexpr std::size_t read_bytes_bound = std::size_t{1} << 20;
 
 /// How far a bounded input has been read: `done` of `total` units (bytes of a
 /// file); total 0 = unknown or unbounded.

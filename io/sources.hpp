@@ -3,7 +3,9 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <string>
+#include <vector>
 
 #include "weir/io/source.hpp"
 #include "weir/operators/error_policy.hpp"
@@ -24,6 +26,66 @@ namespace weir::io {
 /// offset is a pipeline_error naming the file and the offset.
 /// @errors open() throws pipeline_error when the file cannot be opened.
 source_ptr make_file_source(std::string path, std::size_t max_line_bytes = 64u << 20);
+
+/// One byte range of a file: the lines that *start* in [start, end) (Hadoop's
+/// TextInputFormat, Flink's FileSource splits). A reader starting at start
+/// > 0 skips to just after the first '\n' at or after start - 1, and reads
+/// its last line to its end, past `end`. The last split of a file has end
+/// = 2^64 - 1 (to the file's end, also if it grew).
+struct file_split {
+  std::size_t file = 0;       ///< index into file_split_plan::files
+  std::uint64_t start = 0;    ///< byte offset
+  std::uint64_t end = 0;      ///< byte offset (exclusive)
+  std::uint64_t bytes = 0;    ///< the split's bytes when planned (progress)
+};
+
+/// The splits of the files of a file(...) source and their assignment to
+/// its instances.
+struct file_split_plan {
+  std::vector<std::string> files;      ///< sorted by name (byte order)
+  std::vector<std::uint64_t> sizes;    ///< bytes of each file when planned
+  std::uint64_t split_bytes = 0;       ///< the split size
+  std::size_t splits = 0;              ///< over all instances
+  /// instances[i]: the splits instance i reads, in order (file, then offset).
+  std::vector<std::vector<file_split>> instances;
+};
+
+/// Cuts each file into splits of max(min_split_bytes, total / parallelism)
+/// bytes (the last split of a file is shorter) and hands each split, in
+/// order, to the instance with the fewest bytes so far (the first on a
+/// tie): the instances get about the same number of bytes, each its splits
+/// in file and offset order. Deterministic for the same files and sizes.
+/// @errors pipeline_error for parallelism < 1.
+file_split_plan plan_file_splits(std::vector<std::string> files, std::vector<std::uint64_t> sizes, int parallelism,
+                                 std::uint64_t min_split_bytes = 4u << 20);
+
+/// file(path) as a data-parallel source: a factory of instance i of P. At P
+/// = 1 it is make_file_source(path) (one reader, positions as before). At P
+/// > 1 the files matching `path` (a glob or one file) are listed and split
+/// once per run, when instance 0 is made (plan_file_splits), and instance i
+/// reads its splits one after the other. Provenance stays "PATH:LINE": the
+/// line number of a split not at the file's start is found by counting the
+/// '\n' before the split's first line, once per split, only when a record's
+/// provenance is asked (an error or a dead letter). The records' text can be
+/// lent in place (io::detail::lines_origin), as file(path)'s.
+/// Checkpoints: replayable — the position is the instance's splits (file,
+/// range), the split being read and the byte offset and line in it; a
+/// restore resumes exactly there. A position of another parallelism is
+/// refused naming both (the run's plan check refuses it first).
+/// @errors the factory throws pipeline_error "file(\"x\"): cannot open: ..."
+///         for a file that cannot be opened and "no file matches the pattern"
+///         for a glob matching nothing; reads as make_file_source.
+/// @thread The factory may be called from any thread; the readers as
+///         source_reader (one caller at a time).
+std::function<source_ptr(int instance, int parallelism)> make_file_source_parts(
+    std::string path, std::size_t max_line_bytes = 64u << 20, std::uint64_t min_split_bytes = 4u << 20);
+
+/// One line for `weir explain`: "file x2: 6 splits of ~32 MB over 1 file"
+/// (P = 1: "file x1: whole over 1 file (12 MB), in order"). Lists the files
+/// (glob and stat) without reading them; when that fails: "file x2: splits
+/// planned at start (now file(\"x\"): cannot open: No such file or directory)"
+/// (P = 1: "file x1: whole, in order (now ...)").
+std::string describe_file_splits(const std::string& path, int parallelism, std::uint64_t min_split_bytes = 4u << 20);
 
 /// Lines of standard input (non-blocking: returns idle while no data is ready).
 /// Not replayable: with checkpoints, lines in flight at a crash are lost
@@ -78,6 +140,10 @@ struct dir_options {
   /// idle in between.
   std::chrono::milliseconds poll{100};
   std::size_t max_line_bytes = 64u << 20;
+  /// This reader is instance `instance` of `instances` (a data-parallel
+  /// source): it reads only the files whose name's xxh3 hash is `instance`
+  /// mod `instances`, so every file is read by exactly one instance.
+  int instance = 0, instances = 1;
 };
 
 /// Spark's `textFileStream(dir)`: the lines of every file that appears in

@@ -23,6 +23,7 @@ bound bind_file(const stage_args& a) {
   a.get("path", s->path);
   if (a.takes("total")) a.get("total", s->total);
   if (a.takes("partitions")) a.get("partitions", s->partitions);
+  if (a.takes("parallelism")) a.get("parallelism", s->parallelism);
   return s;
 }
 
@@ -49,6 +50,11 @@ bound bind_generate(const stage_args& a) {
   a.get("paths", g.paths);
   access_log_only("zipf");
   a.get("zipf", g.zipf_s);
+  if (s->kind == "access_log" && a.given("parallelism"))
+    throw dsl_error(a.loc("parallelism"),
+                    "generate(\"access_log\") runs as one instance (its records come from one random sequence "
+                    "and `duration` ends it by the clock); 'parallelism' applies to \"ysb\" and \"nexmark\"");
+  a.get("parallelism", s->parallelism);
   return s;
 }
 
@@ -59,14 +65,14 @@ dstream build_generate(stage_builder& b, const stage_spec& st, const input&) {
     y.rate = s.options.rate;
     y.count = s.options.count;
     y.seed = s.options.seed;
-    return b.context().ysb(y);
+    return b.context().ysb(y, nullptr, static_cast<int>(s.parallelism));
   }
   if (s.kind == "nexmark") {
     io::nexmark_options n;
     n.rate = s.options.rate;
     n.count = s.options.count;
     n.seed = s.options.seed;
-    return b.context().nexmark(n);
+    return b.context().nexmark(n, static_cast<int>(s.parallelism));
   }
   return b.context().access_log(s.options);
 }
@@ -87,6 +93,7 @@ bound bind_receiver_options(const stage_args& a) {
   if (is_dir) {
     a.get("include_existing", s->dir.include_existing);
     a.get("poll", s->dir.poll);
+    a.get("parallelism", s->parallelism);
   } else if (is_listen) {
     a.get("connections", s->listen.connections);
   } else {
@@ -129,9 +136,12 @@ bound bind_custom_receiver(const stage_args& a) {
 
 std::span<const stage_def> source_stages() {
   static const std::vector<stage_def> stages = {
-      {"file", stage_role::source, {{"path", P::path, true}}, "file(path)", bind_file,
+      {"file", stage_role::source,
+       {{"path", P::path, true}, {"parallelism", P::integer, false, {}, 1, 1 << 12}},
+       "file(path, parallelism = N)", bind_file,
        [](stage_builder& b, const stage_spec& st, const input&) {
-         return b.context().text_file(st.as<file_stage>().path);
+         const auto& s = st.as<file_stage>();
+         return b.context().text_file(s.path, static_cast<int>(s.parallelism));
        }},
       {"stdin", stage_role::source, {}, "stdin()", bind_no_args,
        [](stage_builder& b, const stage_spec&, const input&) { return b.context().stdin_lines(); },
@@ -143,8 +153,10 @@ std::span<const stage_def> source_stages() {
         {"duration", P::duration_literal},
         {"seed", P::integer, false, {}, 0, max_int},
         {"paths", P::integer, false, {}, 1, 1 << 30},
-        {"zipf", P::number}},
-       "generate(\"access_log\" | \"ysb\" | \"nexmark\", rate = N, count = N, duration = D, seed = N, paths = N, zipf = X)",
+        {"zipf", P::number},
+        {"parallelism", P::integer, false, {}, 1, 1 << 12}},
+       "generate(\"access_log\" | \"ysb\" | \"nexmark\", rate = N, count = N, duration = D, seed = N, paths = N, zipf = X, "
+       "parallelism = N)",
        bind_generate, build_generate},
       {"batches", stage_role::source,
        {{"path", P::path, true},
@@ -156,11 +168,14 @@ std::span<const stage_def> source_stages() {
          return b.context().batches(s.path, s.total, static_cast<int>(s.partitions));
        }},
       {"dir", stage_role::source,
-       {{"path", P::path, true}, {"include_existing", P::boolean}, {"poll", P::duration}},
-       "dir(path, include_existing = false, poll = 100ms)", bind_receiver_options,
+       {{"path", P::path, true},
+        {"include_existing", P::boolean},
+        {"poll", P::duration},
+        {"parallelism", P::integer, false, {}, 1, 1 << 12}},
+       "dir(path, include_existing = false, poll = 100ms, parallelism = N)", bind_receiver_options,
        [](stage_builder& b, const stage_spec& st, const input&) {
          const auto& s = st.as<receiver_options_stage>();
-         return b.context().text_file_stream(s.address, s.dir);
+         return b.context().text_file_stream(s.address, s.dir, static_cast<int>(s.parallelism));
        }},
       {"socket", stage_role::source,
        {{"address", P::path, true, "address"},

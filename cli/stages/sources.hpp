@@ -18,12 +18,14 @@ struct file_stage final : bound_stage {
   std::string path;
   std::int64_t total = 0;  ///< batches: number of batches (0 = as many as lines)
   std::int64_t partitions = 1;  ///< batches: partitions of each batch
+  std::int64_t parallelism = 0;  ///< file: source instances (0 = the job's parallelism)
 };
 
 /// generate("access_log" | "ysb" | "nexmark", rate, count, duration, seed, paths, zipf).
 struct generate_stage final : bound_stage {
   std::string kind = "access_log";
   io::access_log_options options;  ///< ysb and nexmark take rate, count and seed from here
+  std::int64_t parallelism = 0;  ///< ysb, nexmark: source instances (0 = the job's parallelism)
 };
 
 /// dir(path, ...), socket(address, ...), listen(address, ...): `address` is
@@ -33,6 +35,7 @@ struct receiver_options_stage final : bound_stage {
   io::dir_options dir;
   io::socket_options socket;
   io::listen_options listen;
+  std::int64_t parallelism = 0;  ///< dir: source instances (0 = the job's parallelism)
 };
 
 /// receiver("name", args...): a receiver registered from C++ (io/receiver.hpp).

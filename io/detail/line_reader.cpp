@@ -21,7 +21,7 @@ void line_reader::too_long() const {
                      std::to_string(max_line_) + " bytes");
 }
 
-bool line_reader::next_line(records& out) {
+bool line_reader::next_line(records& out, std::size_t& bytes) {
   const char* base = buf_.get();
   std::size_t avail = end_ - scan_;
   const void* nl = avail ? std::memchr(base + scan_, '\n', avail) : nullptr;
@@ -48,6 +48,7 @@ bool line_reader::next_line(records& out) {
     out.emplace_back(std::string_view(base + begin_, len));
   }
   ++line_no_;
+  bytes += len;
   begin_ = scan_ = next;
   return true;
 }
@@ -127,12 +128,14 @@ line_reader::fill_status line_reader::fill(bool poll_first) {
 
 read_result line_reader::read(records& out, std::size_t max, bool poll_first,
                               std::chrono::nanoseconds idle_retry) {
-  std::size_t got = 0;
+  std::size_t got = 0, bytes = 0;
   lent_.clear();  // the previous read's text is no longer used
   swapped_ = false;
   while (got < max) {
-    if (next_line(out)) {
+    if (at_stop()) break;
+    if (next_line(out, bytes)) {
       ++got;
+      if (bytes >= read_bytes_bound && got < max) return {read_result::status::more, {}, true};
       continue;
     }
     if (eof_) break;
@@ -143,7 +146,7 @@ read_result line_reader::read(records& out, std::size_t max, bool poll_first,
       return {read_result::status::idle, idle_retry};
     }
   }
-  if (got == 0 && eof_ && begin_ == end_) return {read_result::status::end, {}};
+  if (got == 0 && (at_stop() || (eof_ && begin_ == end_))) return {read_result::status::end, {}};
   return {read_result::status::more, {}};
 }
 

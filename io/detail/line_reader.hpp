@@ -53,12 +53,15 @@ public:
   /// Starts reading `fd` from its current position.
   void attach(int fd) noexcept { fd_ = fd; }
 
-  /// Appends up to `max` lines to `out`.
+  /// Appends up to `max` lines to `out`, stopping after the line that
+  /// brings the text appended by this call to `read_bytes_bound` bytes
+  /// (the result's bytes_full is then set).
   /// With `poll_first`, each read(2) is preceded by a zero-timeout poll(2) and
   /// skipped if the descriptor is not readable (stdin must never block).
   /// Returns `more` if at least one line was appended, `idle` (retry after
   /// `idle_retry`) if none was and no data is ready, and `end` once the input
-  /// is exhausted and every line has been returned.
+  /// is exhausted (or the next line starts at the `stop_at` offset) and every
+  /// line before has been returned.
   read_result read(records& out, std::size_t max, bool poll_first,
                    std::chrono::nanoseconds idle_retry = std::chrono::milliseconds(2));
 
@@ -76,6 +79,12 @@ public:
   /// by `restart_at` continues with the next line.
   std::uint64_t offset() const noexcept { return base_ + begin_; }
 
+  /// Lines starting at or after byte `offset` (counted as offset() is) are
+  /// not returned: read() ends there (a byte-range split of a file, Hadoop's
+  /// TextInputFormat: a split owns the lines that start in it; its last
+  /// line is read to its end past the split). Default: no limit.
+  void stop_at(std::uint64_t offset) noexcept { stop_ = offset; }
+
   /// Drops the buffer and continues at `offset` (the caller has positioned
   /// the descriptor there) as line `lines + 1` (checkpoint restore).
   void restart_at(std::uint64_t offset, std::uint64_t lines) noexcept {
@@ -88,7 +97,8 @@ public:
 
 private:
   enum class fill_status { data, eof, not_ready, full };
-  bool next_line(records& out);  // extract one line from the buffer if complete
+  bool next_line(records& out, std::size_t& bytes);  // extract one line from the buffer if complete
+  bool at_stop() const noexcept { return base_ + begin_ >= stop_; }
   fill_status fill(bool poll_first);
   [[noreturn]] void too_long() const;
   void make_room();         // room for a chunk after end_: compacts or grows the buffer
@@ -109,6 +119,7 @@ private:
   std::size_t scan_ = 0;   // bytes in [begin_, scan_) hold no '\n'
   std::size_t end_ = 0;    // end of valid data
   bool eof_ = false;
+  std::uint64_t stop_ = ~std::uint64_t{0};  // stop_at
   std::uint64_t line_no_ = 0;
   std::uint64_t base_ = 0;  // input offset of buf_[0]
 };

@@ -167,7 +167,7 @@ TEST_CASE("analyzer: argument count and type errors", "[dsl]") {
   CHECK(error_of("file(\"a\") | reduce_by_key() | print()") ==
         "-e:1:13: wrong number of arguments: reduce_by_key() is missing argument 'func' (usage: reduce_by_key(func))");
   CHECK(error_of("file() | print()") ==
-        "-e:1:1: wrong number of arguments: file() is missing argument 'path' (usage: file(path))");
+        "-e:1:1: wrong number of arguments: file() is missing argument 'path' (usage: file(path, parallelism = N))");
   CHECK(error_of("file(\"a\") | count(1) | print()") ==
         "-e:1:19: wrong number of arguments: count() takes 0 arguments, got 1 (usage: count())");
   CHECK(error_of("file(\"a\") | reduce_by_key_and_window(sum, 3000) | print()") ==

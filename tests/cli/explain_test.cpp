@@ -82,12 +82,13 @@ TEST_CASE("cli: explain prints the physical plan of a word count", "[cli]") {
   CHECK(r.err.empty());
   CHECK(r.exit_code == 0);
   CHECK(r.out ==
-        "physical plan: 3 stages (4 actors), 2 edges (4 channels)\n"
+        "physical plan: 3 stages (5 actors), 2 edges (6 channels)\n"
         "batch interval 1s, batch size 1024 records, edge capacity 8 batches per channel\n"
-        "stage 0 x1: file -> flat_map -> map -> reduce_by_key.combine\n"
+        "stage 0 x2: file -> flat_map -> map -> reduce_by_key.combine\n"
+        "  source file x2: splits planned at start (now file(\"x\"): cannot open: No such file or directory)\n"
         "stage 1 x2: reduce_by_key\n"
         "stage 2 x1: print\n"
-        "edge 0 -> 1 hash(key): 2 channels x 8 batches\n"
+        "edge 0 -> 1 hash(key): 4 channels x 8 batches\n"
         "edge 1 -> 2 gather: 2 channels x 8 batches\n");
 
   // At parallelism 1 the sink chains into the keyed stage.
@@ -97,8 +98,31 @@ TEST_CASE("cli: explain prints the physical plan of a word count", "[cli]") {
         "physical plan: 2 stages (2 actors), 1 edge (1 channel)\n"
         "batch interval 1s, batch size 1024 records, edge capacity 8 batches per channel\n"
         "stage 0 x1: file -> flat_map -> map -> reduce_by_key.combine\n"
+        "  source file x1: whole, in order (now file(\"x\"): cannot open: No such file or directory)\n"
         "stage 1 x1: reduce_by_key -> print\n"
         "edge 0 -> 1 hash(key): 1 channel x 8 batches\n");
+}
+
+TEST_CASE("cli: explain shows a file source's instances and splits", "[cli]") {
+  weir::test::temp_dir tmp;
+  write_file(tmp.path / "big.txt", std::string(20'000'000, 'a') + "\n");
+  write_file(tmp.path / "small.csv", "a,b\n1,2\n");
+  const std::string big = (tmp.path / "big.txt").string(), csv_file = (tmp.path / "small.csv").string();
+  auto r = run_weir({"explain", "-e", "file(\"" + big + "\") | count() | print()", "--parallelism", "4"}, tmp.path);
+  CHECK(r.exit_code == 0);
+  CHECK_THAT(r.out, Catch::Contains("stage 0 x4: file -> count.combine\n"
+                                    "  source file x4: 4 splits of ~5 MB over 1 file\n"));
+  auto own = run_weir({"explain", "-e", "file(\"" + big + "\", parallelism = 2) | count() | print()", "--parallelism", "4"},
+                      tmp.path);
+  CHECK_THAT(own.out, Catch::Contains("  source file x2: 2 splits of ~10 MB over 1 file\n"));
+  // parse_csv reads its file at one instance
+  auto csv = run_weir({"explain", "-e", "file(\"" + csv_file + "\") | parse_csv(header = true) | print()", "--parallelism", "4"},
+                      tmp.path);
+  CHECK_THAT(csv.out, Catch::Contains("stage 0 x1: file -> parse_csv -> print\n"
+                                      "  source file x1: whole over 1 file (8 bytes), in order\n"));
+  auto bad = run_weir({"explain", "-e", "file(\"" + csv_file + "\", parallelism = 2) | parse_csv() | print()"}, tmp.path);
+  CHECK(bad.exit_code == 2);
+  CHECK_THAT(bad.err, Catch::Contains("parse_csv reads file(...) as one instance"));
 }
 
 TEST_CASE("cli: explain of a script with a fan-out and a join honours the options", "[cli]") {
@@ -139,15 +163,15 @@ TEST_CASE("cli: explain --dot prints a Graphviz graph that dot renders", "[cli]"
   REQUIRE(r.exit_code == 0);
   CHECK(r.out ==
         "digraph weir {\n"
-        "  graph [rankdir=LR, labelloc=t, fontname=\"Helvetica\", label=\"physical plan: 3 stages (4 actors), "
-        "2 edges (4 channels)\\nbatch interval 1s, batch size 1024 records, edge capacity 8 batches per "
+        "  graph [rankdir=LR, labelloc=t, fontname=\"Helvetica\", label=\"physical plan: 3 stages (5 actors), "
+        "2 edges (6 channels)\\nbatch interval 1s, batch size 1024 records, edge capacity 8 batches per "
         "channel\"];\n"
         "  node [shape=box, fontname=\"Helvetica\"];\n"
         "  edge [fontname=\"Helvetica\"];\n"
-        "  s0 [label=\"stage 0 x1\\nfile\\n-> flat_map\\n-> map\\n-> reduce_by_key.combine\"];\n"
+        "  s0 [label=\"stage 0 x2\\nfile\\n-> flat_map\\n-> map\\n-> reduce_by_key.combine\", shape=box3d];\n"
         "  s1 [label=\"stage 1 x2\\nreduce_by_key\", shape=box3d];\n"
         "  s2 [label=\"stage 2 x1\\nprint\"];\n"
-        "  s0 -> s1 [label=\"hash(key)\\n2 channels x 8 batches\", style=bold];\n"
+        "  s0 -> s1 [label=\"hash(key)\\n4 channels x 8 batches\", style=bold];\n"
         "  s1 -> s2 [label=\"gather\\n2 channels x 8 batches\", style=dashed];\n"
         "}\n");
   check_dot_structure(r.out, 3, 2);
@@ -233,7 +257,7 @@ TEST_CASE("cli: the YSB example (examples/ysb.weir): its plan shows the join and
   auto plan = run_weir({"explain", "examples/ysb.weir", "--parallelism", "2"}, tmp.path);
   in_root.reset();
   REQUIRE(plan.exit_code == 0);
-  CHECK_THAT(plan.out, Catch::Contains("stage 0 x1: generate -> parse_json -> with_watermark -> filter -> map\n"));
+  CHECK_THAT(plan.out, Catch::Contains("stage 0 x2: generate -> parse_json -> with_watermark -> filter -> map\n"));
   CHECK_THAT(plan.out, Catch::Contains("x2: join_table"));
   CHECK_THAT(plan.out, Catch::Contains("x2: aggregate(tumbling(10s))"));
   CHECK_THAT(plan.out, Catch::Contains("hash(key)"));

@@ -562,6 +562,56 @@ TEST_CASE("crash test: at each named crash point the restarted run commits the r
   }
 }
 
+TEST_CASE("crash test: a file source split over 3 instances SIGKILLed at 15 random moments commits the reference "
+          "output and a restart at another parallelism is refused naming both",
+          "[slow][checkpoint]") {
+  weir::test::temp_dir tmp;
+  const auto input = tmp.path / "numbers.txt";
+  const i64 n = 2 * kRecords;  // ~15 MB: 3 splits of ~5 MB
+  write_numbers(input, n);
+  const auto exp = expected_for(n);
+  const std::string source = "file(" + quote(input) + ", parallelism = 3, time = int(_))";
+  const auto ref_began = std::chrono::steady_clock::now();
+  auto ref = reference_run(tmp.path, source);
+  REQUIRE(check(ref, exp, nullptr).ok());
+  const int hi_ms = std::max<int>(
+      400, static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                                    ref_began)
+                                .count()));
+  const auto seed = seed_from_env();
+  std::mt19937_64 rng(seed + 3);
+  int total_kills = 0, round = 0;
+  while (total_kills < 15) {
+    ++round;
+    job j(tmp.path, "split-round-" + std::to_string(round), source);
+    std::string delays;
+    total_kills += kill_randomly(j, rng, 15 - total_kills, 20, hi_ms, delays);
+    auto rep = check(read_output(j.out), exp, &ref);
+    std::printf("crash test: file x3, round %d (after ms: %s), %d runs, %d resumed mid-run; %s\n", round,
+                delays.c_str(), j.runs, j.resumes, rep.summary().c_str());
+    std::fflush(stdout);
+    CHECK_REPORT(rep);
+    if (!rep.ok()) break;
+  }
+
+  // a checkpoint of the 3 instances, then a run with 2: refused, both named
+  job j(tmp.path, "other-parallelism", "file(" + quote(input) + ", time = int(_))");
+  pid_t pid = j.start({"WEIR_CRASH_AT=after_manifest_before_commit:1"});
+  auto rc = weir::test::wait_for(pid, 120s);
+  if (!rc) weir::test::kill_weir(pid);
+  REQUIRE(rc.has_value());
+  REQUIRE(*rc == 77);
+  j.extra_args.insert(j.extra_args.end(), {"--parallelism", "3"});
+  pid = j.start();
+  rc = weir::test::wait_for(pid, 120s);
+  if (!rc) weir::test::kill_weir(pid);
+  REQUIRE(rc.has_value());
+  INFO(j.last_stderr());
+  CHECK(*rc == 1);
+  CHECK_THAT(j.last_stderr(), Catch::Contains("ran at parallelism 2 in the checkpoint, this run has parallelism 3"));
+  CHECK_THAT(j.last_stderr(), Catch::Contains("file -> with_watermark"));
+}
+
 #ifdef WEIR_KAFKA_MOCK
 namespace {
 

@@ -62,7 +62,8 @@ struct pg_job {
     fs::create_directories(logs);
     script = dir / "pipeline.weir";
     weir::test::write_file(script, "set batch_interval = 20ms\n"
-                                   "let lines = file(\"" + input.string() + "\")\n"
+                                   // one instance: the upsert keeps each key's last n in file order
+                                   "let lines = file(\"" + input.string() + "\", parallelism = 1)\n"
                                    "lines | map({n: int(_)}) | write_postgres(\"" + url + "\", table = \"" + rows +
                                        "\", timeout = 20s)\n"
                                        "lines | map({k: int(_) % 1000, n: int(_)})\n"

@@ -281,6 +281,45 @@ TEST_CASE("windows closed at the end of a bounded input reach the batch operator
   CHECK(r.out.find("-\n2\n") == std::string::npos);
 }
 
+TEST_CASE("windows closed by the end of one of several inputs reach the batch operators after aggregate",
+          "[pipelines][event_time]") {
+  temp_dir tmp;
+  // t = i / 20 ms for 600,000 lines: windows [0, 10s), [10s, 20s), [20s, 30s) of 200,000 each.
+  // Read as two files through union, and as one file of ~7 MB split over two instances, the
+  // input that ends first releases the minimum watermark: the windows it closes after the last
+  // batch end must still get a batch end of their own.
+  std::string all, first, second;
+  for (int i = 0; i < 600000; ++i) {
+    std::string l = "{\"t\":" + std::to_string(i / 20) + "}\n";
+    all += l;
+    (i < 300000 ? first : second) += l;
+  }
+  write_file(tmp.path / "all.jsonl", all);
+  write_file(tmp.path / "a.jsonl", first);
+  write_file(tmp.path / "b.jsonl", second);
+  const std::string union_src = "let b = file(" + q(tmp.path / "b.jsonl") +
+                                ", parallelism = 1) | parse_json(time = _.t)\nlet w = file(" + q(tmp.path / "a.jsonl") +
+                                ", parallelism = 1) | parse_json(time = _.t) | union(b)";
+  const std::string split_src = "let w = file(" + q(tmp.path / "all.jsonl") + ", parallelism = 2) | parse_json(time = _.t)";
+  for (const std::string& src : {union_src, split_src}) {
+    INFO(src);
+    auto counted = tmp.path / "count.jsonl", windows = tmp.path / "windows.jsonl";
+    auto r = run_weir({"run", "-e",
+                       src + " | aggregate(tumbling(10s), count)\n" + "w | count() | collect(" + q(counted) + ")\n" +
+                           "w | collect(" + q(windows) + ")",
+                       "--parallelism", "1"},
+                      tmp.path);
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    std::int64_t total = 0;
+    for (auto& c : collected(counted)) total += c.as_int();
+    CHECK(total == 3);
+    std::multiset<std::tuple<std::int64_t, std::int64_t>> got;
+    for (auto& w : collected(windows)) got.insert({w.find("start")->as_int(), w.find("value")->as_int()});
+    CHECK(got == std::multiset<std::tuple<std::int64_t, std::int64_t>>{{0, 200000}, {10000, 200000}, {20000, 200000}});
+  }
+}
+
 // --- union keeps the event time ---------------------------------------------------
 
 TEST_CASE("after union the event time applies and the watermark is the minimum of the inputs'",

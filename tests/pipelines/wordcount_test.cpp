@@ -1,7 +1,9 @@
 // Acceptance: word count on ../shared/data/text_tinyshakespeare through the
-// `weir` binary equals an independent count, at parallelism 1 and 2.
+// `weir` binary equals an independent count, at parallelism 1 and 2 (and over a
+// file split into byte ranges at 1, 2 and 4); generators partitioned over instances.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cctype>
 
 #include "jsonl_counts.hpp"
@@ -68,4 +70,61 @@ TEST_CASE("word count over tinyshakespeare equals an independent count at parall
     if (first.empty()) first = got.counts;
     else CHECK(got.counts == first);
   }
+}
+
+TEST_CASE("word count over a file split into byte ranges equals an independent count at parallelism 1, 2 and 4",
+          "[pipelines][data]") {
+  auto file = data_file("text_tinyshakespeare/input.txt");
+  if (!file) {
+    WARN("skipped: ../shared/data/text_tinyshakespeare/input.txt not found (set WEIR_DATA)");
+    return;
+  }
+  // ~13 MB: at parallelism 2 and 4 the file is cut into 2 and 3 splits (4 MB at least each),
+  // whose boundaries fall inside lines
+  temp_dir tmp;
+  const auto big = tmp.path / "big.txt";
+  {
+    const std::string text = slurp(*file);
+    std::ofstream out(big, std::ios::binary);
+    for (int i = 0; i < 12; ++i) out << text;
+    out << "a last line without a newline";
+  }
+  auto expect = count_words(big);
+  for (const char* par : {"1", "2", "4"}) {
+    INFO("parallelism " << par);
+    auto out = tmp.path / (std::string("out-") + par + ".jsonl");
+    auto r = run_weir({"run", "-e", word_count_pipeline(big, out), "--parallelism", par}, tmp.path);
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    CHECK(sum_word_counts(out).counts == expect);
+  }
+}
+
+TEST_CASE("generate(\"ysb\") and generate(\"nexmark\") emit the same events at parallelism 1 and 3",
+          "[pipelines]") {
+  temp_dir tmp;
+  for (const char* kind : {"ysb", "nexmark"}) {
+    std::vector<std::string> first;
+    for (const char* par : {"1", "3"}) {
+      INFO(kind << ", parallelism " << par);
+      auto out = tmp.path / (std::string(kind) + "-" + par + ".jsonl");
+      auto r = run_weir({"run", "-e",
+                         std::string("generate(\"") + kind + "\", count = 5000, seed = 9) | write_jsonl(\"" +
+                             out.string() + "\")",
+                         "--parallelism", par},
+                        tmp.path);
+      INFO(r.err);
+      REQUIRE(r.exit_code == 0);
+      std::vector<std::string> events;
+      std::ifstream in(out);
+      for (std::string line; std::getline(in, line);) events.push_back(line.substr(line.find("\"record\"")));
+      std::sort(events.begin(), events.end());
+      CHECK(events.size() == 5000);
+      if (first.empty()) first = events;
+      else CHECK(events == first);
+    }
+  }
+  auto bad = run_weir({"run", "-e", "generate(\"access_log\", count = 10, parallelism = 2) | print()"}, tmp.path);
+  CHECK(bad.exit_code == 2);
+  CHECK_THAT(bad.err, Catch::Contains("generate(\"access_log\") runs as one instance"));
 }
