@@ -10,8 +10,11 @@ using halt_atom = caf::atom_constant<caf::atom("halt")>;
 }
 
 coordinator_thread::coordinator_thread(caf::actor_system& sys) : sys_(sys) {
-  // a blocking actor: CAF runs it on a thread of its own
-  actor_ = sys_.spawn<caf::detached>([this](caf::blocking_actor* self) { run(self); });
+  // a blocking actor: CAF runs it on a thread of its own. The owner is a
+  // spawn argument: spawning a function without arguments trips UBSan inside
+  // CAF 0.17 (init_fun_factory dereferences a null argument tuple).
+  actor_ = sys_.spawn<caf::detached>(
+      [](caf::blocking_actor* self, coordinator_thread* owner) { owner->run(self); }, this);
 }
 
 coordinator_thread::~coordinator_thread() { stop(); }
