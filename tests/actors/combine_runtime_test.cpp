@@ -25,7 +25,8 @@ namespace {
 #if defined(__SANITIZE_THREAD__)
 // Under TSan (5-15x slower, and what it checks is the exchange's concurrency)
 // the combined runs use parallelism 2 over the two unioned upstream
-// instances only: 34 jobs instead of 136.
+// instances only, for every fourth aggregation (5 of 17, each family
+// included): 10 jobs instead of 136.
 constexpr bool reduced_run = true;
 #else
 constexpr bool reduced_run = false;
@@ -143,7 +144,10 @@ TEST_CASE("Map-side combine gives the uncombined answers batch by batch at paral
   std::vector<std::vector<std::filesystem::path>> inputs{{a, b}};
   if (!reduced_run) inputs.insert(inputs.begin(), {one});
   const std::vector<int> parallelisms = reduced_run ? std::vector{2} : std::vector{1, 2, 4};
-  for (auto& c : cases()) {
+  const auto all = cases();
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    if (reduced_run && i % 4 != 0) continue;
+    const auto& c = all[i];
     INFO(c.name);
     for (const auto& files : inputs) {
       INFO(files.size() << " upstream instance(s)");
