@@ -306,6 +306,13 @@ report check(const output& o, const expected_output& exp, const output* referenc
 
 std::string quote(const fs::path& p) { return "\"" + p.string() + "\""; }
 
+/// Kills land within a run's length (longer under sanitizers), at least
+/// 400 ms: the time since `began`, the start of the reference run, in ms.
+int kill_window_ms(std::chrono::steady_clock::time_point began) {
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - began);
+  return std::max<int>(400, static_cast<int>(ms.count()));
+}
+
 /// The pipeline over `source` (a DSL source stage with time = int(_));
 /// `windows_sink`, when given, is a second sink stage of the windows.
 std::string script_text(const std::string& source, const fs::path& out, const std::string& windows_sink = "") {
@@ -477,11 +484,7 @@ TEST_CASE("crash test: SIGKILL at 50 random moments then the committed output eq
   const auto ref_began = std::chrono::steady_clock::now();
   auto ref = reference_run(tmp.path, source);
   REQUIRE(check(ref, exp, nullptr).ok());
-  // kills land within a run's length (longer under sanitizers), at least 400 ms
-  const int hi_ms = std::max<int>(
-      400, static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
-                                                                                    ref_began)
-                                .count()));
+  const int hi_ms = kill_window_ms(ref_began);
 
   const auto seed = seed_from_env();
   std::mt19937_64 rng(seed);
@@ -574,10 +577,7 @@ TEST_CASE("crash test: a file source split over 3 instances SIGKILLed at 15 rand
   const auto ref_began = std::chrono::steady_clock::now();
   auto ref = reference_run(tmp.path, source);
   REQUIRE(check(ref, exp, nullptr).ok());
-  const int hi_ms = std::max<int>(
-      400, static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
-                                                                                    ref_began)
-                                .count()));
+  const int hi_ms = kill_window_ms(ref_began);
   const auto seed = seed_from_env();
   std::mt19937_64 rng(seed + 3);
   int total_kills = 0, round = 0;
