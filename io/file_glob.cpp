@@ -14,6 +14,26 @@
 #include "weir/operators/sealed_state.hpp"
 
 namespace weir::io::detail {
+
+std::vector<std::string> expand_glob(const std::string& pattern, const std::string& what) {
+  std::vector<std::string> files;
+  glob_t g{};
+  int rc = ::glob(pattern.c_str(), GLOB_MARK, nullptr, &g);
+  if (rc != 0 && rc != GLOB_NOMATCH) {
+    ::globfree(&g);
+    throw pipeline_error(what + ": cannot expand the pattern: " + (rc == GLOB_NOSPACE ? "out of memory" : "read error"));
+  }
+  for (std::size_t i = 0; i < g.gl_pathc; ++i) {
+    std::string p = g.gl_pathv[i];
+    if (!p.empty() && p.back() == '/') continue;  // GLOB_MARK: a directory
+    files.push_back(std::move(p));
+  }
+  ::globfree(&g);
+  if (files.empty() && ::access(pattern.c_str(), F_OK) == 0) files.push_back(pattern);  // a literal '[' or '*'
+  if (files.empty()) throw pipeline_error(what + ": no file matches the pattern");
+  std::sort(files.begin(), files.end());
+  return files;
+}
 namespace {
 
 class glob_file_source final : public source_reader {
@@ -24,23 +44,7 @@ public:
 
   void open() override {
     close();
-    glob_t g{};
-    int rc = ::glob(pattern_.c_str(), GLOB_MARK, nullptr, &g);
-    if (rc != 0 && rc != GLOB_NOMATCH) {
-      ::globfree(&g);
-      throw pipeline_error(describe() + ": cannot expand the pattern: " +
-                           (rc == GLOB_NOSPACE ? "out of memory" : "read error"));
-    }
-    files_.clear();
-    for (std::size_t i = 0; i < g.gl_pathc; ++i) {
-      std::string p = g.gl_pathv[i];
-      if (!p.empty() && p.back() == '/') continue;  // GLOB_MARK: a directory
-      files_.push_back(std::move(p));
-    }
-    ::globfree(&g);
-    if (files_.empty() && ::access(pattern_.c_str(), F_OK) == 0) files_.push_back(pattern_);  // a literal '[' or '*'
-    if (files_.empty()) throw pipeline_error(describe() + ": no file matches the pattern");
-    std::sort(files_.begin(), files_.end());
+    files_ = expand_glob(pattern_, describe());
     next_ = 0;
     open_next();  // errors of the first file surface at start
   }

@@ -11,7 +11,6 @@
 #include <vector>
 
 #include <fcntl.h>
-#include <glob.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -59,22 +58,7 @@ void list_files(const std::string& pattern, std::vector<std::string>& files, std
   files.clear();
   sizes.clear();
   if (detail::has_glob(pattern)) {
-    glob_t g{};
-    int rc = ::glob(pattern.c_str(), GLOB_MARK, nullptr, &g);
-    if (rc != 0 && rc != GLOB_NOMATCH) {
-      ::globfree(&g);
-      throw pipeline_error(file_desc(pattern) + ": cannot expand the pattern: " +
-                           (rc == GLOB_NOSPACE ? "out of memory" : "read error"));
-    }
-    for (std::size_t i = 0; i < g.gl_pathc; ++i) {
-      std::string p = g.gl_pathv[i];
-      if (!p.empty() && p.back() == '/') continue;  // GLOB_MARK: a directory
-      files.push_back(std::move(p));
-    }
-    ::globfree(&g);
-    if (files.empty() && ::access(pattern.c_str(), F_OK) == 0) files.push_back(pattern);  // a literal '[' or '*'
-    if (files.empty()) throw pipeline_error(file_desc(pattern) + ": no file matches the pattern");
-    std::sort(files.begin(), files.end());
+    files = detail::expand_glob(pattern, file_desc(pattern));
   } else {
     files.push_back(pattern);
   }

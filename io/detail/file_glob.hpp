@@ -3,6 +3,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "weir/io/source.hpp"
 
@@ -10,6 +11,13 @@ namespace weir::io::detail {
 
 /// True if `path` contains a glob(7) metacharacter: `*`, `?` or `[`.
 bool has_glob(std::string_view path) noexcept;
+
+/// The files matching the glob(7) `pattern`, in byte order of their names,
+/// directories skipped; a pattern that matches nothing but names an existing
+/// file (a literal '[' or '*') is that file.
+/// @errors pipeline_error "WHAT: cannot expand the pattern: …" or
+///         "WHAT: no file matches the pattern", WHAT being `what`.
+std::vector<std::string> expand_glob(const std::string& pattern, const std::string& what);
 
 /// The lines of every file matching the glob(7) `pattern`, one file after the
 /// other, in byte order of their names (directories skipped). The pattern is
